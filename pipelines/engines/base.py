@@ -1,0 +1,94 @@
+"""The engine protocol every voice backend implements, and what it trades in."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from pipelines.model import Utterance
+
+SettingValue = float | int | str | bool
+Settings = Mapping[str, SettingValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """A voice an engine offers, with what the cast panel shows and the licence it comes under."""
+
+    engine: str
+    id: str
+    name: str
+    language: str = "en"
+    gender: str = ""  # "female", "male", "" when unknown
+    license: str = ""
+    attribution: str = ""
+    sample_rate: int = 22050
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    max_chars: int  # longest text one request may carry
+    sample_rate: int  # native output rate
+    concurrency: int  # parallel requests or processes it tolerates
+    gpu: bool = False  # GPU engines render one job at a time
+
+
+@dataclass(slots=True)
+class AudioChunk:
+    """Mono float32 PCM in [-1, 1] at `sample_rate`, with word timings when the engine has them."""
+
+    samples: np.ndarray
+    sample_rate: int
+    # (text, start_s, end_s) relative to the start of this chunk
+    alignments: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+class Cancelled(Exception):
+    """Raised inside an engine when its cancel token is set."""
+
+
+class CancelToken:
+    """Set from any thread; engines check it between chunks, the scheduler before each chunk."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+    limits: EngineLimits
+
+    def voices(self) -> list[Voice]:
+        """Every voice this engine can speak with right now."""
+        ...
+
+    def identity(self, voice_id: str) -> str:
+        """A string that changes whenever the same text would sound different (model version,
+        voice file hash). Part of the chunk cache key."""
+        ...
+
+    def synthesize(
+        self,
+        utterance: Utterance,
+        voice_id: str,
+        settings: Settings,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[AudioChunk]:
+        """Speak `utterance.text` (at most `limits.max_chars`), streaming chunks."""
+        ...
