@@ -1,0 +1,233 @@
+"""CLI commands that make sound: render, export, make, voices."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from pipelines.cast import narrator_voice
+from pipelines.errors import StudioError
+from pipelines.model import ChapterKind
+from pipelines.render.events import (
+    JobEvent,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+    JobStateChanged,
+)
+from pipelines.store import Project
+
+console = Console(stderr=True)
+
+
+def parse_chapter_list(spec: str, count: int) -> list[int]:
+    """'1-3,7' -> [1, 2, 3, 7] (1-based, as `chapters` lists them)."""
+    numbers: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            first = int(lo)
+            last = int(hi) if sep else first
+        except ValueError as exc:
+            raise StudioError(None, f"bad chapter list '{spec}'", "Use a form like 1-3,7.") from exc
+        if not (1 <= first <= last <= count):
+            raise StudioError(None, f"chapters '{part}' are out of range", f"Use 1-{count}.")
+        numbers.extend(range(first, last + 1))
+    return sorted(set(numbers))
+
+
+class ProgressView:
+    """Draws the render service's events as progress bars with an ETA."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[int, TaskID] = {}
+        self.failed: list[str] = []
+
+    def __call__(self, event: JobEvent) -> None:
+        task = self.tasks.get(event.job_id)
+        if isinstance(event, JobStarted):
+            if task is None:
+                task = self.progress.add_task(event.chapter_title[:40], total=1.0)
+                self.tasks[event.job_id] = task
+            cached = (
+                f" ({event.chunks_cached}/{event.chunks_total} cached)"
+                if event.chunks_cached
+                else ""
+            )
+            self.progress.update(task, description=f"{event.chapter_title[:40]}{cached}")
+        elif isinstance(event, JobProgress) and task is not None:
+            self.progress.update(task, completed=event.fraction)
+        elif isinstance(event, JobFinished) and task is not None:
+            verdict = "ACX ok" if event.acx_passed else "ACX FAIL"
+            minutes = event.duration_s / 60
+            self.progress.update(
+                task,
+                completed=1.0,
+                description=f"{event.chapter_title[:40]} [{minutes:.1f} min, {verdict}]",
+            )
+        elif isinstance(event, JobFailed):
+            self.failed.append(f"{event.chapter_title}: {event.error}")
+            if task is not None:
+                self.progress.update(task, description=f"{event.chapter_title[:40]} [failed]")
+        elif isinstance(event, JobStateChanged) and task is not None:
+            self.progress.update(task, description=f"{event.chapter_title[:40]} [{event.state}]")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def render_project(
+    project: Project,
+    chapters: str | None,
+    voice_spec: str | None,
+    settings: dict[str, Any] | None = None,
+    workers: int | None = None,
+) -> int:
+    from pipelines.render.service import RenderService
+
+    voice = narrator_voice(project, voice_spec)
+    all_chapters = project.chapters(with_blocks=False)
+    if chapters:
+        chosen = [all_chapters[n - 1] for n in parse_chapter_list(chapters, len(all_chapters))]
+        for c in chosen:
+            if not c.included:
+                console.print(f"[yellow]skipping '{c.title}': excluded ({c.excluded_reason})")
+        chosen = [c for c in chosen if c.included]
+    else:
+        chosen = [c for c in all_chapters if c.included]
+    with _progress() as progress:
+        view = ProgressView(progress)
+        with RenderService(project, view, workers=workers) as service:
+            service.enqueue([c.id for c in chosen if c.id is not None], voice, settings or {})
+            service.run()
+    for line in view.failed:
+        console.print(f"[red]failed: {line}")
+    return 1 if view.failed else 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    with Project.open(Path(args.project)) as project:
+        return render_project(project, args.chapters, args.voice, workers=args.workers)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.exporting import export_project
+
+    both = not args.m4b and not args.mp3
+    with Project.open(Path(args.project)) as project:
+        result = export_project(
+            project,
+            Path(args.out),
+            m4b=args.m4b or both,
+            mp3=args.mp3 or both,
+            voice_spec=args.voice,
+        )
+    for path in result:
+        print(path)
+    return 0
+
+
+def cmd_make(args: argparse.Namespace) -> int:
+    from pipelines.exporting import export_project
+    from pipelines.importing import import_manuscript
+
+    project = import_manuscript(Path(args.file), args.project)
+    with project:
+        book = project.load_book(with_blocks=False)
+        chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
+        console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
+        if render_project(project, None, args.voice, workers=args.workers):
+            raise StudioError(
+                project.root,
+                "some chapters failed to render",
+                "Fix the cause shown above and run the same command again.",
+            )
+        files = export_project(project, Path(args.out), m4b=True, mp3=True, voice_spec=args.voice)
+    m4b = [f for f in files if f.suffix == ".m4b"]
+    console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else Path(args.out)}")
+    for path in files:
+        print(path)
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from pipelines.engines.registry import engine_names, get_engine
+
+    rows = []
+    for name in engine_names():
+        if args.engine and name != args.engine:
+            continue
+        engine = get_engine(name)
+        for v in engine.voices():
+            rows.append(
+                {
+                    "voice": f"{v.engine}:{v.id}",
+                    "name": v.name,
+                    "language": v.language,
+                    "gender": v.gender,
+                    "license": v.license,
+                }
+            )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(
+                f"{r['voice']:<28} {r['name']:<24} {r['language']:<6} {r['gender']:<7} "
+                f"{r['license']}"
+            )
+    return 0
+
+
+def add_render_commands(sub: Any) -> None:
+    p = sub.add_parser("render", help="render chapters to mastered audio")
+    p.add_argument("project")
+    p.add_argument("--chapters", help="which chapters, e.g. 1-3,7 (default: all included)")
+    p.add_argument("--voice", help="ENGINE:VOICE, e.g. piper:joe-us (default: the project's)")
+    p.add_argument("--workers", type=int, help="synthesis processes (default: the engine's)")
+    p.set_defaults(handler=cmd_render)
+
+    p = sub.add_parser("export", help="write the finished audiobook (M4B and/or MP3s)")
+    p.add_argument("project")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--m4b", action="store_true", help="one M4B with chapter marks")
+    p.add_argument("--mp3", action="store_true", help="one MP3 per chapter (ACX)")
+    p.add_argument("--voice", help="voice for the credits (default: the narrator)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("make", help="manuscript to finished audiobook in one go")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--voice", help="ENGINE:VOICE (default: piper:joe-us, the embedded voice)")
+    p.add_argument("--project", help="project folder (default: one in the user data folder)")
+    p.add_argument("--workers", type=int, help="synthesis processes")
+    p.set_defaults(handler=cmd_make)
+
+    p = sub.add_parser("voices", help="list the voices of every available engine")
+    p.add_argument("--engine")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_voices)

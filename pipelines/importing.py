@@ -1,0 +1,45 @@
+"""Import a manuscript into a project folder: parse fully first, then write, so a bad file
+changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from pipelines import paths
+from pipelines.manuscript import load_book
+from pipelines.model import Book
+from pipelines.store import Project, slugify
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_project_dir(book: Book, source: Path) -> Path:
+    return paths.projects_dir() / slugify(book.title or source.stem)
+
+
+def import_manuscript(source: str | Path, project_dir: str | Path | None = None) -> Project:
+    """Create a project from `source`, or update the one at `project_dir` with a new import."""
+    source = Path(source)
+    book = load_book(source)  # raises ManuscriptError before anything is written
+    root = Path(project_dir) if project_dir else default_project_dir(book, source)
+    created = not Project.is_project(root)
+    root_existed = root.exists()
+    try:
+        project = Project.open(root, create=True)
+        project.save_book(book, source=source, source_sha256=file_sha256(source))
+    except BaseException:
+        if created and not root_existed:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    from pipelines import recent
+
+    recent.remember(root)
+    return project

@@ -1,0 +1,102 @@
+"""Versioned schema of the project database. Append new scripts; never edit a shipped one.
+
+The index in MIGRATIONS + 1 is the schema version stored in `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+V1_BOOK = """
+CREATE TABLE book (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    title TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL DEFAULT 'en',
+    narrator TEXT NOT NULL DEFAULT '',
+    year TEXT NOT NULL DEFAULT '',
+    genre TEXT NOT NULL DEFAULT 'Audiobook',
+    description TEXT NOT NULL DEFAULT '',
+    source_file TEXT,
+    source_format TEXT,
+    source_sha256 TEXT NOT NULL DEFAULT '',
+    cover_file TEXT,
+    imported_at TEXT NOT NULL,
+    edited_fields TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE chapters (
+    id INTEGER PRIMARY KEY,
+    position INTEGER NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    original_title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    part TEXT,
+    included INTEGER NOT NULL DEFAULT 1,
+    excluded_reason TEXT,
+    edited INTEGER NOT NULL DEFAULT 0,
+    source_ref TEXT,
+    source_line INTEGER,
+    source_page INTEGER,
+    source_index INTEGER
+);
+CREATE TABLE blocks (
+    id INTEGER PRIMARY KEY,
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    level INTEGER NOT NULL DEFAULT 0,
+    text TEXT NOT NULL,
+    source_ref TEXT,
+    source_line INTEGER,
+    source_page INTEGER,
+    source_index INTEGER
+);
+CREATE INDEX blocks_by_chapter ON blocks(chapter_id, position);
+CREATE TABLE lexicon (
+    word TEXT PRIMARY KEY,
+    spoken TEXT NOT NULL,
+    case_sensitive INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+
+V2_RENDER = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'running', 'paused', 'done', 'failed', 'cancelled')),
+    priority INTEGER NOT NULL DEFAULT 0,
+    engine TEXT NOT NULL,
+    voice TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    chunks_total INTEGER NOT NULL DEFAULT 0,
+    chunks_done INTEGER NOT NULL DEFAULT 0,
+    chars_total INTEGER NOT NULL DEFAULT 0,
+    chars_done INTEGER NOT NULL DEFAULT 0,
+    chars_synthesized INTEGER NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0,
+    eta_s REAL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs(state, priority DESC, id);
+CREATE TABLE renders (
+    chapter_id INTEGER PRIMARY KEY REFERENCES chapters(id) ON DELETE CASCADE,
+    job_id INTEGER,
+    script_hash TEXT NOT NULL,
+    wav TEXT NOT NULL,
+    spans TEXT NOT NULL DEFAULT '[]',
+    duration_s REAL NOT NULL,
+    acx TEXT NOT NULL DEFAULT '{}',
+    acx_passed INTEGER NOT NULL DEFAULT 0,
+    rendered_at TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER]

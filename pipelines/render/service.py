@@ -1,0 +1,382 @@
+"""The render service: runs chapter jobs from the queue, chunk by chunk, into mastered chapters.
+
+Each job: build the chapter's script, synthesize the chunks missing from the cache on the
+engine's worker pool, then assemble, master and check the chapter. The database records progress
+as it goes; a killed process loses at most the chunks in flight, since every finished chunk is
+already a complete file in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.audio.profiles import DeliveryProfile, get_profile
+from pipelines.engines.base import CancelToken
+from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
+from pipelines.engines.registry import get_engine
+from pipelines.model import Chapter, Utterance, VoiceRef
+from pipelines.render.cache import ChunkCache, chunk_key
+from pipelines.render.events import (
+    JobEvent,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    JobStateChanged,
+    Listener,
+)
+from pipelines.render.jobs import Job, JobQueue, JobState
+from pipelines.script.builder import ScriptOptions, build_script
+from pipelines.script.pauses import PauseModel
+from pipelines.speech import project_lexicon
+from pipelines.store import Project
+
+
+class _Stop(Exception):
+    """The job was paused or cancelled from outside while it ran."""
+
+    def __init__(self, state: JobState) -> None:
+        self.state = state
+
+
+@dataclass(slots=True)
+class PlannedChunk:
+    utterance: Utterance
+    key: str
+    path: Path
+    cached: bool
+
+
+class RenderService:
+    def __init__(
+        self,
+        project: Project,
+        listener: Listener | None = None,
+        *,
+        workers: int | None = None,
+        profile: DeliveryProfile | None = None,
+    ) -> None:
+        self.project = project
+        self.queue = JobQueue(project)
+        self.cache = ChunkCache(project.cache_dir / "chunks")
+        self.listener = listener
+        self.workers = workers
+        self.profile = profile or get_profile(project.get_setting("delivery_profile"))
+        self._pools: dict[str, SynthPool] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+
+    def __enter__(self) -> RenderService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pool(self, engine_name: str) -> SynthPool:
+        pool = self._pools.get(engine_name)
+        if pool is None:
+            engine = get_engine(engine_name)
+            workers = engine.limits.concurrency if self.workers is None else self.workers
+            pool = SynthPool(engine_name, workers=workers)
+            self._pools[engine_name] = pool
+        return pool
+
+    def _emit(self, event: JobEvent) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+    # -- queue operations --------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        chapter_ids: list[int],
+        voice: VoiceRef,
+        settings: dict[str, Any] | None = None,
+        priority: int = 0,
+    ) -> list[int]:
+        titles = {c.id: c.title for c in self.project.chapters(with_blocks=False)}
+        job_ids = []
+        for cid in chapter_ids:
+            job_id = self.queue.enqueue(cid, voice, settings, priority)
+            job_ids.append(job_id)
+            self._emit(JobQueued(job_id, cid, titles.get(cid, "")))
+        return job_ids
+
+    def pause(self, job_id: int) -> None:
+        self._change(job_id, JobState.PAUSED)
+
+    def resume(self, job_id: int) -> None:
+        self._change(job_id, JobState.QUEUED)
+
+    def cancel(self, job_id: int) -> None:
+        self._change(job_id, JobState.CANCELLED)
+
+    def retry(self, job_id: int) -> None:
+        self._change(job_id, JobState.QUEUED)
+
+    def _change(self, job_id: int, state: JobState) -> None:
+        job = self.queue.get(job_id)
+        self.queue.transition(job_id, state)
+        self._emit(JobStateChanged(job_id, job.chapter_id, self._title(job.chapter_id), state))
+
+    def _title(self, chapter_id: int) -> str:
+        rows = self.project.query("SELECT title FROM chapters WHERE id = ?", (chapter_id,))
+        return str(rows[0]["title"]) if rows else ""
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(self, cancel: CancelToken | None = None) -> int:
+        """Render queued jobs until the queue is empty (or `cancel` is set). Returns jobs done."""
+        self.queue.recover()
+        done = 0
+        while cancel is None or not cancel.cancelled:
+            job = self.queue.claim_next()
+            if job is None:
+                break
+            if self.run_job(job, cancel):
+                done += 1
+        return done
+
+    def run_job(self, job: Job, cancel: CancelToken | None = None) -> bool:
+        chapter = self._chapter(job.chapter_id)
+        try:
+            self._render(job, chapter, cancel)
+        except _Stop as stop:
+            self._emit(JobStateChanged(job.id, chapter.id or 0, chapter.title, stop.state))
+            return False
+        except Exception as exc:  # any failure fails this job only; the queue goes on
+            message = str(exc) or type(exc).__name__
+            self.queue.transition(job.id, JobState.FAILED, error=message)
+            self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
+            return False
+        return True
+
+    def _chapter(self, chapter_id: int) -> Chapter:
+        for number, c in enumerate(self.project.chapters(with_blocks=False), start=1):
+            if c.id == chapter_id:
+                return self.project.chapter(number)
+        raise LookupError(f"chapter {chapter_id} no longer exists")
+
+    def plan(
+        self,
+        chapter: Chapter,
+        voice: VoiceRef,
+        settings: dict[str, Any],
+        *,
+        read_title: bool = True,
+    ) -> list[PlannedChunk]:
+        """The chapter's utterances with their cache keys; what is cached is marked."""
+        engine = get_engine(voice.engine)
+        book_lang = self.project.load_book(with_blocks=False).language
+        lexicon = project_lexicon(self.project)
+        options = ScriptOptions(
+            max_chars=min(engine.limits.max_chars, int(settings.get("max_chars", 10**6))),
+            lang=book_lang,
+            lexicon=lexicon,
+            pauses=self.pauses,
+            read_title=read_title,
+        )
+        identity = engine.identity(voice.voice_id)
+        planned = []
+        for utt in build_script(chapter, options):
+            utt.voice = voice
+            key = chunk_key(
+                utt.text, voice.engine, identity, voice.voice_id, settings, lexicon.version
+            )
+            path = self.cache.path(key)
+            planned.append(PlannedChunk(utt, key, path, path.is_file()))
+        return planned
+
+    @property
+    def pauses(self) -> PauseModel:
+        return PauseModel.from_dict(self.project.get_setting("pauses"))
+
+    def _check_stop(self, job: Job, cancel: CancelToken | None) -> None:
+        if cancel is not None and cancel.cancelled:
+            self.queue.transition(job.id, JobState.QUEUED)
+            raise _Stop(JobState.QUEUED)
+        state = self.queue.state(job.id)
+        if state in (JobState.PAUSED, JobState.CANCELLED):
+            raise _Stop(state)
+
+    def _render(self, job: Job, chapter: Chapter, cancel: CancelToken | None) -> None:
+        cid = chapter.id or 0
+        plan = self.plan(chapter, job.voice, job.settings)
+        todo = [p for p in plan if not p.cached]
+        chars_total = sum(len(p.utterance.text) for p in plan)
+        self.queue.record_progress(
+            job, chunks_total=len(plan), chunks_done=len(plan) - len(todo), chars_total=chars_total
+        )
+        self._emit(JobStarted(job.id, cid, chapter.title, len(plan), len(plan) - len(todo)))
+        self._synthesize(job, chapter, plan, todo, cancel)
+        self._check_stop(job, cancel)
+        self._emit(
+            JobProgress(job.id, cid, chapter.title, "mastering", len(plan), len(plan), 0.97, None)
+        )
+        duration, passed = self._finish_chapter(job, chapter, plan)
+        self.queue.record_progress(job, progress=1.0, eta_s=0.0)
+        self.queue.transition(job.id, JobState.DONE)
+        self._emit(JobFinished(job.id, cid, chapter.title, duration, passed))
+
+    def _synthesize(
+        self,
+        job: Job,
+        chapter: Chapter,
+        plan: list[PlannedChunk],
+        todo: list[PlannedChunk],
+        cancel: CancelToken | None,
+    ) -> None:
+        cid = chapter.id or 0
+        chars_total = sum(len(p.utterance.text) for p in plan)
+        chars_done = chars_total - sum(len(p.utterance.text) for p in todo)
+        done_chunks = len(plan) - len(todo)
+        synth_chars = 0
+        started = time.monotonic()
+
+        def on_chunk(item: PlannedChunk) -> None:
+            nonlocal chars_done, done_chunks, synth_chars
+            done_chunks += 1
+            chars_done += len(item.utterance.text)
+            synth_chars += len(item.utterance.text)
+            elapsed = time.monotonic() - started
+            speed = synth_chars / elapsed if elapsed > 0 else 0.0
+            eta = (chars_total - chars_done) / speed if speed > 0 else None
+            fraction = 0.95 * chars_done / chars_total if chars_total else 0.95
+            self.queue.record_progress(
+                job,
+                chunks_done=done_chunks,
+                chars_done=chars_done,
+                chars_synthesized=synth_chars,
+                progress=fraction,
+                eta_s=eta,
+            )
+            self._emit(
+                JobProgress(
+                    job.id, cid, chapter.title, "synthesis", done_chunks, len(plan), fraction, eta
+                )
+            )
+            self._check_stop(job, cancel)
+
+        self.synthesize_missing(job.voice, job.settings, todo, on_chunk)
+
+    def synthesize_missing(
+        self,
+        voice: VoiceRef,
+        settings: dict[str, Any],
+        todo: list[PlannedChunk],
+        on_chunk: Callable[[PlannedChunk], None] | None = None,
+    ) -> None:
+        """Synthesize the planned chunks into the cache, a few in flight per worker."""
+        pool = self._pool(voice.engine)
+        window = max(2, 2 * max(1, pool.workers))
+        pending: dict[Future[SynthResult], PlannedChunk] = {}
+        queue = list(reversed(todo))
+        try:
+            while queue or pending:
+                while queue and len(pending) < window:
+                    item = queue.pop()
+                    self.cache.prepare(item.key)
+                    task = SynthTask(
+                        text=item.utterance.text,
+                        voice_id=voice.voice_id,
+                        settings=dict(settings),
+                        out_path=item.path,
+                        role=item.utterance.role.value,
+                    )
+                    pending[pool.submit(task)] = item
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = pending.pop(future)
+                    future.result()  # re-raises a synthesis error: fails the job
+                    if on_chunk is not None:
+                        on_chunk(item)
+        finally:
+            # Chunks not yet started are dropped; those in flight finish into the cache.
+            for future in pending:
+                future.cancel()
+
+    def render_clip(
+        self, name: str, paragraphs: list[str], voice: VoiceRef, settings: dict[str, Any]
+    ) -> Path:
+        """Render a short standalone text (opening or closing credits) to a mastered WAV."""
+        from pipelines.model import Block, BlockKind
+
+        clip = Chapter(title=name, blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs])
+        plan = self.plan(clip, voice, settings, read_title=False)
+        self.synthesize_missing(voice, settings, [p for p in plan if not p.cached])
+        final, _, _ = self._assemble_and_master(name, plan)
+        return final
+
+    def _assemble_and_master(self, name: str, plan: list[PlannedChunk]) -> tuple[Path, Any, Any]:
+        from pipelines.audio.acx import check
+        from pipelines.audio.assemble import Segment, assemble_chapter
+        from pipelines.audio.master import master_chapter
+
+        pauses = self.pauses
+        segments = [
+            Segment(
+                path=p.path,
+                pause_after_s=0.0
+                if i == len(plan) - 1
+                else pauses.seconds(p.utterance.pause_after),
+                text=p.utterance.text,
+                voice=str(p.utterance.voice or ""),
+            )
+            for i, p in enumerate(plan)
+        ]
+        out_dir = self.project.root / "renders"
+        out_dir.mkdir(exist_ok=True)
+        raw = out_dir / f".{name}.raw.wav"
+        final = out_dir / f"{name}.wav"
+        assembly = assemble_chapter(segments, raw, self.profile)
+        master_chapter(raw, final, self.profile)
+        raw.unlink(missing_ok=True)
+        return final, assembly, check(final, self.profile)
+
+    def _finish_chapter(
+        self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
+    ) -> tuple[float, bool]:
+        final, assembly, report = self._assemble_and_master(f"chapter-{chapter.id}", plan)
+        spans = [
+            {"start": s.start_s, "end": s.end_s, "text": s.text, "voice": s.voice}
+            for s in assembly.spans
+        ]
+        with self.project.transaction() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO renders (chapter_id, job_id, script_hash, wav, spans,"
+                " duration_s, acx, acx_passed, rendered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chapter.id,
+                    job.id,
+                    script_hash(plan, self.pauses),
+                    str(final.relative_to(self.project.root)),
+                    json.dumps(spans),
+                    report.duration_s,
+                    json.dumps(report.as_dict()),
+                    int(report.passed),
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                ),
+            )
+        return report.duration_s, report.passed
+
+
+def script_hash(plan: list[PlannedChunk], pauses: PauseModel) -> str:
+    digest = hashlib.sha256(json.dumps(pauses.to_dict(), sort_keys=True).encode())
+    for p in plan:
+        digest.update(p.key.encode())
+        digest.update(p.utterance.pause_after.value.encode())
+    return digest.hexdigest()
