@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
 from pipelines.audio.profiles import get_profile
 from pipelines.cast import narrator_voice
@@ -62,7 +63,10 @@ def export_project(
         ChapterAudio(
             title=c.title,
             wav=project.root / rows[c.id]["wav"],
-            spans=json.loads(rows[c.id]["spans"]),
+            spans=[
+                Span(s["start"], s["end"], s["text"], s.get("voice", ""))
+                for s in json.loads(rows[c.id]["spans"])
+            ],
         )
         for c in included
     ]

@@ -160,16 +160,15 @@ class JobQueue:
                     f"job {job_id} is {current.value} and cannot become {to.value}",
                     "",
                 )
-            extra = ""
+            extra = ", error = COALESCE(:error, error)"
             if to is JobState.RUNNING:
                 extra = ", started_at = :now, attempts = attempts + 1, error = NULL"
             elif to in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
-                extra = ", finished_at = :now, eta_s = NULL"
+                extra += ", finished_at = :now, eta_s = NULL"
             elif to is JobState.QUEUED:
                 extra = ", error = NULL, finished_at = NULL"
             cur.execute(
-                f"UPDATE jobs SET state = :state, updated_at = :now{extra},"
-                " error = COALESCE(:error, error) WHERE id = :id",
+                f"UPDATE jobs SET state = :state, updated_at = :now{extra} WHERE id = :id",
                 {"state": to.value, "now": _now(), "error": error, "id": job_id},
             )
             return current

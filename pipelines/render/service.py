@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +74,8 @@ class RenderService:
         self.workers = workers
         self.profile = profile or get_profile(project.get_setting("delivery_profile"))
         self._pools: dict[str, SynthPool] = {}
+        # Wall seconds per stage, for benchmarks and the status bar.
+        self.stage_seconds: dict[str, float] = defaultdict(float)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -94,6 +98,14 @@ class RenderService:
             pool = SynthPool(engine_name, workers=workers)
             self._pools[engine_name] = pool
         return pool
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] += time.perf_counter() - start
 
     def _emit(self, event: JobEvent) -> None:
         if self.listener is not None:
@@ -215,14 +227,16 @@ class RenderService:
 
     def _render(self, job: Job, chapter: Chapter, cancel: CancelToken | None) -> None:
         cid = chapter.id or 0
-        plan = self.plan(chapter, job.voice, job.settings)
+        with self._stage("script"):
+            plan = self.plan(chapter, job.voice, job.settings)
         todo = [p for p in plan if not p.cached]
         chars_total = sum(len(p.utterance.text) for p in plan)
         self.queue.record_progress(
             job, chunks_total=len(plan), chunks_done=len(plan) - len(todo), chars_total=chars_total
         )
         self._emit(JobStarted(job.id, cid, chapter.title, len(plan), len(plan) - len(todo)))
-        self._synthesize(job, chapter, plan, todo, cancel)
+        with self._stage("synthesis"):
+            self._synthesize(job, chapter, plan, todo, cancel)
         self._check_stop(job, cancel)
         self._emit(
             JobProgress(job.id, cid, chapter.title, "mastering", len(plan), len(plan), 0.97, None)
@@ -342,10 +356,14 @@ class RenderService:
         out_dir.mkdir(exist_ok=True)
         raw = out_dir / f".{name}.raw.wav"
         final = out_dir / f"{name}.wav"
-        assembly = assemble_chapter(segments, raw, self.profile)
-        master_chapter(raw, final, self.profile)
+        with self._stage("assembly"):
+            assembly = assemble_chapter(segments, raw, self.profile)
+        with self._stage("mastering"):
+            master_chapter(raw, final, self.profile)
         raw.unlink(missing_ok=True)
-        return final, assembly, check(final, self.profile)
+        with self._stage("acx check"):
+            report = check(final, self.profile)
+        return final, assembly, report
 
     def _finish_chapter(
         self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
