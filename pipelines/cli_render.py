@@ -110,6 +110,10 @@ def render_project(
     from pipelines.render.service import RenderService
 
     voice = narrator_voice(project, voice_spec)
+    if settings is None:
+        settings = project.get_setting("narrator_settings", {}) or {}
+    else:
+        project.set_setting("narrator_settings", settings)
     all_chapters = project.chapters(with_blocks=False)
     if chapters:
         chosen = [all_chapters[n - 1] for n in parse_chapter_list(chapters, len(all_chapters))]
@@ -122,16 +126,34 @@ def render_project(
     with _progress() as progress:
         view = ProgressView(progress)
         with RenderService(project, view, workers=workers) as service:
-            service.enqueue([c.id for c in chosen if c.id is not None], voice, settings or {})
+            service.enqueue([c.id for c in chosen if c.id is not None], voice, settings)
             service.run()
     for line in view.failed:
         console.print(f"[red]failed: {line}")
     return 1 if view.failed else 0
 
 
+def parse_settings(pairs: list[str] | None) -> dict[str, Any] | None:
+    """`--set speed=1.1 --set noise_scale=0` -> {"speed": 1.1, "noise_scale": 0.0}."""
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise StudioError(None, f"bad setting '{pair}'", "Use KEY=VALUE, e.g. speed=1.1.")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     with Project.open(Path(args.project)) as project:
-        return render_project(project, args.chapters, args.voice, workers=args.workers)
+        return render_project(
+            project, args.chapters, args.voice, parse_settings(args.set), workers=args.workers
+        )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -160,7 +182,8 @@ def cmd_make(args: argparse.Namespace) -> int:
         book = project.load_book(with_blocks=False)
         chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
         console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
-        if render_project(project, None, args.voice, workers=args.workers):
+        settings = parse_settings(args.set)
+        if render_project(project, None, args.voice, settings, workers=args.workers):
             raise StudioError(
                 project.root,
                 "some chapters failed to render",
@@ -209,6 +232,7 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--chapters", help="which chapters, e.g. 1-3,7 (default: all included)")
     p.add_argument("--voice", help="ENGINE:VOICE, e.g. piper:joe-us (default: the project's)")
     p.add_argument("--workers", type=int, help="synthesis processes (default: the engine's)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("export", help="write the finished audiobook (M4B and/or MP3s)")
@@ -225,6 +249,7 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--voice", help="ENGINE:VOICE (default: piper:joe-us, the embedded voice)")
     p.add_argument("--project", help="project folder (default: one in the user data folder)")
     p.add_argument("--workers", type=int, help="synthesis processes")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.set_defaults(handler=cmd_make)
 
     p = sub.add_parser("voices", help="list the voices of every available engine")

@@ -16,6 +16,10 @@ class StudioError(Exception):
         self.fix = fix
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[type[StudioError], tuple[str | None, str, str]]:
+        # Rebuilt with its three arguments when it crosses a process boundary.
+        return (type(self), (self.path, self.problem, self.fix))
+
     @property
     def message(self) -> str:
         head = f"{self.path}: {self.problem}" if self.path else self.problem
