@@ -175,7 +175,9 @@ class VoiceRef:
     def parse(cls, spec: str) -> VoiceRef:
         engine, sep, voice_id = spec.partition(":")
         if not sep or not engine or not voice_id:
-            raise ValueError(f"voice must look like ENGINE:VOICE (for example piper:joe-us): {spec!r}")
+            raise ValueError(
+                f"voice must look like ENGINE:VOICE (for example piper:joe-us): {spec!r}"
+            )
         return cls(engine.strip().lower(), voice_id.strip())
 
     def __str__(self) -> str:

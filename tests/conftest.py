@@ -26,7 +26,9 @@ def ground_truth(corpus_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep every test's projects, caches and settings out of the real user directories."""
     home = tmp_path_factory.mktemp("studio-home")
     monkeypatch.setenv("AUDIOBOOK_STUDIO_HOME", str(home))
