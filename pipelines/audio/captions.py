@@ -1,0 +1,80 @@
+"""Captions (SRT and WebVTT) from a chapter's utterance spans.
+
+A long utterance becomes several cues of at most two short lines; its time is shared between
+them by their share of the text, which tracks speech closely enough for reading along.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.audio.assemble import Span
+
+LINE_WIDTH = 42  # characters per caption line, the common broadcast guideline
+MAX_LINES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    start_s: float
+    end_s: float
+    lines: list[str]
+
+
+def cues(spans: Iterable[Span], width: int = LINE_WIDTH, max_lines: int = MAX_LINES) -> list[Cue]:
+    out: list[Cue] = []
+    for span in spans:
+        text = " ".join(span.text.split())
+        if not text or span.end_s <= span.start_s:
+            continue
+        lines = textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=False)
+        groups = [lines[i : i + max_lines] for i in range(0, len(lines), max_lines)]
+        weights = [sum(len(line) for line in g) for g in groups]
+        total = sum(weights)
+        t = span.start_s
+        for group, weight in zip(groups, weights, strict=True):
+            end = t + (span.end_s - span.start_s) * weight / total
+            out.append(Cue(t, end, group))
+            t = end
+    return out
+
+
+def _stamp(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_srt(spans: Iterable[Span]) -> str:
+    blocks = [
+        f"{i}\n{_stamp(c.start_s, ',')} --> {_stamp(c.end_s, ',')}\n" + "\n".join(c.lines)
+        for i, c in enumerate(cues(spans), start=1)
+    ]
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def _vtt_text(line: str) -> str:
+    # WebVTT cue text treats & and < as markup.
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_webvtt(spans: Iterable[Span]) -> str:
+    blocks = [
+        f"{_stamp(c.start_s, '.')} --> {_stamp(c.end_s, '.')}\n"
+        + "\n".join(_vtt_text(line) for line in c.lines)
+        for c in cues(spans)
+    ]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

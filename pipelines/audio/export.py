@@ -1,0 +1,306 @@
+"""Export a mastered book: per-chapter MP3s, the M4B, captions, the retail sample, a manifest.
+
+Every file is written under a hidden partial name and renamed when complete, so a killed export
+leaves no half file under a final name; leftovers of an earlier killed run are swept first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import soundfile as sf
+
+from pipelines.audio import acx
+from pipelines.audio.assemble import Span
+from pipelines.audio.captions import to_srt, to_webvtt, write_text_atomic
+from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3
+from pipelines.audio.profiles import ACX, DeliveryProfile
+from pipelines.audio.sample import SampleSource, make_sample
+from pipelines.audio.split import PartRange, plan_mp3_parts
+from pipelines.errors import ManuscriptError
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}
+
+
+def safe_filename(name: str, max_len: int = 120) -> str:
+    """A file name every common OS accepts: no reserved characters or names, no trailing dots."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip().rstrip(". ")
+    if len(text) > max_len:
+        text = text[:max_len].rstrip(". ")
+    if not text:
+        text = "Untitled"
+    if text.split(".")[0].upper() in _RESERVED:
+        text = f"{text}_"
+    return text
+
+
+@dataclass(slots=True)
+class ChapterAudio:
+    title: str
+    wav: Path  # mastered, at the profile's sample rate
+    spans: list[Span] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BookExport:
+    title: str
+    author: str = ""
+    narrator: str = ""
+    year: str = ""
+    genre: str = "Audiobook"
+    description: str = ""
+    cover: Path | None = None
+    chapters: list[ChapterAudio] = field(default_factory=list)
+    opening_credits: Path | None = None
+    closing_credits: Path | None = None
+
+
+@dataclass(slots=True)
+class ExportResult:
+    files: list[Path]
+    manifest: Path
+    mp3: list[Path] = field(default_factory=list)
+    m4b: list[Path] = field(default_factory=list)
+    captions: list[Path] = field(default_factory=list)
+    sample: Path | None = None
+    checks: list[acx.AcxReport] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.checks)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mp3Job:
+    name: str
+    wav: Path
+    title: str
+    part: PartRange | None
+    seconds: float
+
+
+def _seconds(wav: Path, profile: DeliveryProfile) -> tuple[int, float]:
+    try:
+        info = sf.info(str(wav))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise ManuscriptError(
+            wav, f"chapter audio cannot be read ({exc})", "master it again"
+        ) from exc
+    if info.samplerate != profile.sample_rate:
+        raise ManuscriptError(
+            wav,
+            f"chapter audio is {info.samplerate} Hz, not {profile.sample_rate} Hz",
+            "master the chapter before exporting",
+        )
+    return int(info.frames), info.frames / info.samplerate
+
+
+def _sequence(book: BookExport) -> list[tuple[str, Path, list[Span]]]:
+    """Everything in listening order: credits, chapters, credits."""
+    items: list[tuple[str, Path, list[Span]]] = []
+    if book.opening_credits:
+        items.append(("Opening Credits", Path(book.opening_credits), []))
+    for i, ch in enumerate(book.chapters, start=1):
+        items.append((ch.title.strip() or f"Chapter {i}", Path(ch.wav), list(ch.spans)))
+    if book.closing_credits:
+        items.append(("Closing Credits", Path(book.closing_credits), []))
+    return items
+
+
+def _plan_mp3(
+    items: list[tuple[str, Path, list[Span]]],
+    profile: DeliveryProfile,
+    max_minutes: float | None,
+    numbered_from: int,
+) -> list[_Mp3Job]:
+    width = max(2, len(str(len(items) + numbered_from)))
+    jobs: list[_Mp3Job] = []
+    for n, (title, wav, _) in enumerate(items, start=numbered_from):
+        frames, seconds = _seconds(wav, profile)
+        stem = f"{n:0{width}d} - {safe_filename(title)}"
+        parts = plan_mp3_parts(wav, profile.sample_rate, frames, profile, max_minutes)
+        if len(parts) == 1:
+            jobs.append(_Mp3Job(f"{stem}.mp3", wav, title, None, seconds))
+            continue
+        for k, part in enumerate(parts, start=1):
+            jobs.append(
+                _Mp3Job(
+                    f"{stem} (Part {k}).mp3",
+                    wav,
+                    f"{title}, Part {k}",
+                    part,
+                    (part.stop - part.start) / profile.sample_rate,
+                )
+            )
+    return jobs
+
+
+def _sweep_partials(out_dir: Path) -> None:
+    for stale in out_dir.glob(".*.partial.*"):
+        stale.unlink(missing_ok=True)
+
+
+def export_book(
+    book: BookExport,
+    out_dir: Path,
+    *,
+    m4b: bool = True,
+    mp3: bool = True,
+    sample: bool = True,
+    captions: bool = True,
+    check: bool = True,
+    profile: DeliveryProfile = ACX,
+    max_file_minutes: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> ExportResult:
+    """Write the finished audiobook for `profile` into `out_dir`; see the module docstring."""
+    if not book.chapters:
+        raise ManuscriptError(out_dir, "the book has no mastered chapters", "render the book first")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_partials(out_dir)
+    items = _sequence(book)
+    first_number = 0 if book.opening_credits else 1
+    jobs = _plan_mp3(items, profile, max_file_minutes, first_number) if mp3 else []
+    book_s = sum(_seconds(wav, profile)[1] for _, wav, _ in items)
+    # Progress weights: encoding is proportional to audio length; checks decode it again.
+    work = (
+        (book_s * 1.3 if mp3 else 0)
+        + (book_s if m4b else 0)
+        + (profile.sample_target_s if sample else 0)
+    )
+    done = 0.0
+
+    def advance(seconds: float) -> Callable[[float], None]:
+        base = done
+
+        def report(f: float) -> None:
+            if progress and work:
+                progress(min(1.0, (base + f * seconds) / work))
+
+        return report
+
+    result = ExportResult(files=[], manifest=out_dir / "export.json")
+    cover = Path(book.cover) if book.cover else None
+    manifest_files: list[dict[str, object]] = []
+    for track, job in enumerate(jobs, start=1):
+        path = out_dir / job.name
+        tags = Tags(
+            title=job.title,
+            album=book.title,
+            author=book.author,
+            narrator=book.narrator,
+            year=book.year,
+            genre=book.genre,
+            description=book.description,
+            track=track,
+            track_total=len(jobs),
+        )
+        encode_mp3(
+            job.wav, path, tags, cover, profile, part=job.part, progress=advance(job.seconds)
+        )
+        done += job.seconds
+        entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
+        if check:
+            report = acx.check(path, profile)
+            result.checks.append(report)
+            entry["acx"] = report.as_dict() | {"path": path.name}
+        done += job.seconds * 0.3
+        result.mp3.append(path)
+        manifest_files.append(entry)
+
+    if captions:
+        width = max(2, len(str(len(items) - 1 + first_number)))
+        for n, (title, _, spans) in enumerate(items, start=first_number):
+            if not spans:
+                continue
+            stem = f"{n:0{width}d} - {safe_filename(title)}"
+            for suffix, text in ((".srt", to_srt(spans)), (".vtt", to_webvtt(spans))):
+                path = write_text_atomic(out_dir / f"{stem}{suffix}", text)
+                result.captions.append(path)
+                manifest_files.append({"file": path.name, "kind": suffix[1:], "title": title})
+
+    m4b_chapters: list[dict[str, object]] = []
+    if m4b:
+        tags = Tags(
+            title=book.title,
+            album=book.title,
+            author=book.author,
+            narrator=book.narrator,
+            year=book.year,
+            genre=book.genre,
+            description=book.description,
+        )
+        parts = encode_m4b(
+            [ChapterInput(title, wav) for title, wav, _ in items],
+            out_dir / f"{safe_filename(book.title)}.m4b",
+            tags,
+            cover,
+            profile,
+            progress=advance(book_s),
+        )
+        done += book_s
+        for part in parts:
+            result.m4b.append(part.path)
+            manifest_files.append(
+                {"file": part.path.name, "kind": "m4b", "duration_s": round(part.duration_s, 3)}
+            )
+            m4b_chapters += [
+                {
+                    "file": part.path.name,
+                    "title": m.title,
+                    "start_s": round(m.start_s, 3),
+                    "end_s": round(m.end_s, 3),
+                }
+                for m in part.chapters
+            ]
+
+    sample_info: dict[str, object] | None = None
+    if sample:
+        made = make_sample(
+            [SampleSource(Path(ch.wav), ch.spans) for ch in book.chapters],
+            out_dir / "sample.mp3",
+            Tags(
+                title=f"{book.title} (Sample)",
+                album=book.title,
+                author=book.author,
+                narrator=book.narrator,
+                year=book.year,
+                genre=book.genre,
+            ),
+            cover,
+            profile,
+            progress=advance(profile.sample_target_s),
+        )
+        result.sample = made.path
+        sample_info = {
+            "file": made.path.name,
+            "start_s": round(made.start_s, 3),
+            "duration_s": round(made.duration_s, 3),
+        }
+        manifest_files.append({"file": made.path.name, "kind": "sample"})
+
+    result.files = [out_dir / str(f["file"]) for f in manifest_files]
+    manifest = {
+        "title": book.title,
+        "author": book.author,
+        "narrator": book.narrator,
+        "profile": profile.name,
+        "files": manifest_files,
+        "m4b_chapters": m4b_chapters,
+        "sample": sample_info,
+        "passed": result.passed,
+    }
+    write_text_atomic(result.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    result.files.append(result.manifest)
+    if progress:
+        progress(1.0)
+    return result

@@ -1,0 +1,200 @@
+"""Mastering: one chapter WAV -> retail loudness, peaks under the ceiling, 44.1 kHz mono.
+
+Two streaming passes: measure the (high-passed) RMS, then high-pass, gain to the target and
+limit true peaks with look-ahead. The output is measured as it is written; if the limiter pulled
+RMS out of the profile's window, the render runs once more with the gain corrected.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from numpy.typing import NDArray
+from scipy import ndimage, signal
+
+from pipelines.audio.dsp import Audio, db, gain, power_db, resampled_blocks
+from pipelines.audio.profiles import ACX, DeliveryProfile
+from pipelines.errors import ManuscriptError
+
+HIGHPASS_HZ = 80.0
+MAX_GAIN_DB = 40.0  # digital silence must not be pushed to +inf
+MIN_GAIN_DB = -40.0
+OVERSAMPLE = 4
+TAPS_PER_PHASE = 16
+
+
+class TruePeakLimiter:
+    """Look-ahead limiter on the 4x-oversampled peak, over a stream of blocks.
+
+    The gain needed at each sample is min(1, ceiling / true peak). Holding the minimum over
+    [i - hold, i + lookahead] and then averaging over [i - lookahead, i + lookahead] gives a smooth
+    gain that never exceeds the need at any sample (hold >= lookahead), so no sample lands above
+    the ceiling. Output lags input by the context, and `flush` returns the rest.
+    """
+
+    def __init__(
+        self, rate: int, ceiling_db: float, lookahead_s: float = 0.005, hold_s: float = 0.025
+    ) -> None:
+        self.ceiling = gain(ceiling_db)
+        self.look = max(1, round(lookahead_s * rate))
+        hold = max(self.look, round(hold_s * rate))
+        self.hold = hold + (hold - self.look) % 2  # keep (hold - look) even: an integer shift
+        taps = OVERSAMPLE * TAPS_PER_PHASE + 1
+        self._fir = signal.firwin(taps, 0.9 / OVERSAMPLE) * OVERSAMPLE
+        self._half = TAPS_PER_PHASE // 2  # filter half-length in input samples
+        self.past = self.hold + self.look + self._half + 2
+        self.future = 2 * self.look + self._half + 2
+        self._buf = np.zeros(self.past, dtype=np.float32)  # silence before the start
+        self._emitted_from = self.past  # index in _buf of the first sample not yet emitted
+        self.limited = 0  # samples whose gain went under 1
+
+    def _gains(self, buf: Audio) -> NDArray[np.float64]:
+        up = signal.upfirdn(self._fir, buf.astype(np.float64), up=OVERSAMPLE)
+        delay = (len(self._fir) - 1) // 2
+        inter = np.abs(up[delay : delay + OVERSAMPLE * len(buf)]).reshape(-1, OVERSAMPLE)
+        peak = np.maximum(inter.max(axis=1), np.abs(buf))
+        need = np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12))
+        # Centred minimum over hold + look + 1 samples, shifted so it covers [k - hold, k + look].
+        cmin = ndimage.minimum_filter1d(need, size=self.hold + self.look + 1, mode="nearest")
+        shift = (self.hold - self.look) // 2
+        held = np.empty_like(cmin)
+        held[shift:] = cmin[: len(cmin) - shift]
+        held[:shift] = cmin[0]
+        return np.asarray(
+            ndimage.uniform_filter1d(held, size=2 * self.look + 1, mode="nearest"), np.float64
+        )
+
+    def _emit(self, end: int) -> Audio:
+        start = self._emitted_from
+        if end <= start:
+            return np.zeros(0, dtype=np.float32)
+        g = np.minimum(self._gains(self._buf), 1.0)
+        self.limited += int(np.count_nonzero(g[start:end] < 0.9999))
+        out = (self._buf[start:end] * g[start:end]).astype(np.float32)
+        # Keep `past` samples of history before the next unemitted sample.
+        self._buf = self._buf[end - self.past :]
+        self._emitted_from = self.past
+        return np.clip(out, -self.ceiling, self.ceiling)
+
+    def push(self, x: Audio) -> Audio:
+        self._buf = np.concatenate([self._buf, x.astype(np.float32)])
+        return self._emit(len(self._buf) - self.future)
+
+    def flush(self) -> Audio:
+        end = len(self._buf)
+        self._buf = np.concatenate([self._buf, np.zeros(self.future, dtype=np.float32)])
+        return self._emit(end)
+
+
+@dataclass(frozen=True, slots=True)
+class MasterReport:
+    path: Path
+    input_rms_db: float
+    gain_db: float
+    rms_db: float
+    peak_db: float
+    duration_s: float
+    limited_fraction: float  # share of samples the limiter turned down
+    passes: int  # renders needed (2 when the limiter pulled RMS out of the window)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "input_rms_db": round(self.input_rms_db, 2),
+            "gain_db": round(self.gain_db, 2),
+            "rms_db": round(self.rms_db, 2),
+            "peak_db": round(self.peak_db, 2),
+            "duration_s": round(self.duration_s, 3),
+            "limited_fraction": round(self.limited_fraction, 5),
+            "passes": self.passes,
+        }
+
+
+def _highpass(rate: int) -> NDArray[np.float64]:
+    return np.asarray(signal.butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos"))
+
+
+def _measure(in_wav: Path, rate_out: int) -> float:
+    """RMS (dB) of the input as it will sound after resampling and the high-pass."""
+    sos = _highpass(rate_out)
+    zi = np.zeros((sos.shape[0], 2))
+    total, count = 0.0, 0
+    for block in resampled_blocks(in_wav, rate_out):
+        y, zi = signal.sosfilt(sos, block, zi=zi)
+        total += float(np.dot(y, y))
+        count += len(y)
+    return power_db(total / count) if count else db(0.0)
+
+
+def _render(
+    in_wav: Path, tmp: Path, gain_db: float, profile: DeliveryProfile
+) -> tuple[float, float, int, float]:
+    """High-pass, gain, limit, write; returns (rms_db, peak_db, frames, limited_fraction)."""
+    rate = profile.sample_rate
+    sos = _highpass(rate)
+    zi = np.zeros((sos.shape[0], 2))
+    limiter = TruePeakLimiter(rate, profile.limiter_ceiling_db)
+    g = np.float32(gain(gain_db))
+    total, frames, peak = 0.0, 0, 0.0
+    with sf.SoundFile(
+        str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="PCM_24"
+    ) as out:
+
+        def put(y: Audio) -> None:
+            nonlocal total, frames, peak
+            if len(y):
+                out.write(y)
+                total += float(np.dot(y.astype(np.float64), y))
+                frames += len(y)
+                peak = max(peak, float(np.max(np.abs(y))))
+
+        for block in resampled_blocks(in_wav, rate):
+            filtered, zi = signal.sosfilt(sos, block, zi=zi)
+            put(limiter.push(np.asarray(filtered, dtype=np.float32) * g))
+        put(limiter.flush())
+    rms = power_db(total / frames) if frames else db(0.0)
+    return rms, db(peak), frames, (limiter.limited / frames if frames else 0.0)
+
+
+def master_chapter(in_wav: Path, out_wav: Path, profile: DeliveryProfile = ACX) -> MasterReport:
+    """Master `in_wav` into `out_wav` (24-bit WAV at the profile's rate) for `profile`."""
+    in_wav, out_wav = Path(in_wav), Path(out_wav)
+    try:
+        input_rms = _measure(in_wav, profile.sample_rate)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise ManuscriptError(
+            in_wav, f"chapter audio cannot be read ({exc})", "assemble the chapter again"
+        ) from exc
+    gain_db = float(np.clip(profile.target_rms_db - input_rms, MIN_GAIN_DB, MAX_GAIN_DB))
+    out_wav.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_wav.with_name(f".{out_wav.stem}.partial{out_wav.suffix}")
+    try:
+        rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
+        passes = 1
+        margin = 0.5
+        in_window = profile.rms_min_db + margin <= rms <= profile.rms_max_db - margin
+        if not in_window and input_rms > db(0.0) and math.isfinite(rms):
+            # The limiter ate some loudness (or the estimate was off): correct once.
+            gain_db = float(
+                np.clip(gain_db + profile.target_rms_db - rms, MIN_GAIN_DB, MAX_GAIN_DB)
+            )
+            rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
+            passes = 2
+        os.replace(tmp, out_wav)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return MasterReport(
+        path=out_wav,
+        input_rms_db=input_rms,
+        gain_db=gain_db,
+        rms_db=rms,
+        peak_db=peak,
+        duration_s=frames / profile.sample_rate,
+        limited_fraction=limited,
+        passes=passes,
+    )
