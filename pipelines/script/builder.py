@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipelines.manuscript.lexicon import Lexicon
 from pipelines.manuscript.normalize import normalize, prepare_chapter
-from pipelines.model import BlockKind, Chapter, PauseKind, Role, Utterance
+from pipelines.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance
+from pipelines.script.attribution import Quotation, attribute
+from pipelines.script.characters import CharacterList
+from pipelines.script.dialogue import QuoteStyle, detect_style, split_quotes
 from pipelines.script.pauses import PauseModel
 from pipelines.script.sentences import fit_to_limit, split_sentences
 
@@ -18,6 +23,11 @@ class ScriptOptions:
     lexicon: Lexicon | None = None
     pauses: PauseModel = field(default_factory=PauseModel)
     read_title: bool = True  # False for credits and other clips without a heading
+    # Quotations become utterances of their own (role dialogue, with a speaker); off, a
+    # paragraph is read in sentences as one voice would read it.
+    dialogue: bool = True
+    characters: CharacterList | None = None  # the book's, for names and genders across chapters
+    corrections: Mapping[str, str] | None = None  # quotation key -> speaker, from the author
 
 
 def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
@@ -38,6 +48,13 @@ def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
             _add(out, prepared[index][1], Role.TITLE, index, PauseKind.LINE, options.max_chars)
         _set_last_pause(out, PauseKind.HEADING)
 
+    style = detect_style(b.text for b in chapter.blocks)
+    quotes: dict[int, dict[int, Quotation]] | None = None
+    if options.dialogue:
+        quotes = {}
+        for q in attribute(chapter, options.characters, options.corrections, style):
+            quotes.setdefault(q.block_index, {})[q.segment_index] = q
+
     for index in range(start, len(prepared)):
         block, spoken = prepared[index]
         if block.kind is BlockKind.SCENE_BREAK:
@@ -48,6 +65,10 @@ def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
             continue
         if block.kind is BlockKind.VERSE:
             _add(out, spoken, Role.NARRATION, index, PauseKind.LINE, options.max_chars)
+            continue
+        quoted = quotes.get(index) if quotes is not None else None
+        if quoted:
+            _add_with_dialogue(out, block, index, quoted, style, options)
             continue
         sentences = split_sentences(spoken, options.lang)
         for sentence in sentences:
@@ -64,8 +85,67 @@ def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
             and next_block.kind is not BlockKind.VERSE
         ):
             utt.pause_after = PauseKind.PARAGRAPH
+    mark_turns(out)
     _set_last_pause(out, PauseKind.CHAPTER)
     return out
+
+
+_ENDS_SENTENCE = re.compile(r"[.!?]['\")\]]*$")
+
+
+def _add_with_dialogue(
+    out: list[Utterance],
+    block: Block,
+    index: int,
+    quoted: dict[int, Quotation],
+    style: QuoteStyle,
+    options: ScriptOptions,
+) -> None:
+    """A paragraph with speech in it: narration and quotations as utterances of their own, so
+    that the tag ("said Holmes") stays with the narrator."""
+    text = block.text
+    added = len(out)
+    for si, segment in enumerate(split_quotes(text, style)):
+        spoken = normalize(segment.text, lang=options.lang, lexicon=options.lexicon)
+        if not spoken:
+            continue
+        q = quoted.get(si) if segment.dialogue else None
+        role = Role.DIALOGUE if segment.dialogue else Role.NARRATION
+        before = len(out)
+        for sentence in split_sentences(spoken, options.lang):
+            _add(out, sentence, role, index, PauseKind.SENTENCE, options.max_chars)
+        for utt in out[before:]:
+            if q is not None:
+                utt.speaker, utt.confidence = q.speaker, q.confidence
+            elif role is Role.DIALOGUE:
+                utt.confidence = 0.0
+        if len(out) > before and not _ENDS_SENTENCE.search(spoken):
+            # "“Try the settee,” said Holmes": the sentence goes on in the next voice.
+            out[-1].pause_after = PauseKind.CLAUSE
+    if len(out) > added:
+        _set_last_pause(out, PauseKind.PARAGRAPH)
+
+
+def mark_turns(out: list[Utterance]) -> None:
+    """A paragraph break where one speaker hands over to another is a turn (and no other is)."""
+    for utt in out:
+        if utt.pause_after is PauseKind.TURN:
+            utt.pause_after = PauseKind.PARAGRAPH
+    last_speaker: str | None = None  # the latest speaker of the current paragraph
+    for i, utt in enumerate(out):
+        if i and out[i - 1].block_index != utt.block_index:
+            last_speaker = None
+        if utt.role is Role.DIALOGUE:
+            last_speaker = utt.speaker or ""
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if (
+            utt.pause_after is PauseKind.PARAGRAPH
+            and nxt is not None
+            and nxt.role is Role.DIALOGUE
+            and last_speaker is not None
+            and last_speaker != (nxt.speaker or "")
+        ):
+            utt.pause_after = PauseKind.TURN
 
 
 def _add(

@@ -1,0 +1,58 @@
+"""The cast beyond the narrator: the dialogue voice, per-chapter voices and voice settings.
+
+Stored in the project's settings table under fixed keys, so the studio window, the command
+line and the exporter read the same cast. The narrator itself is `pipelines.cast`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.cast import narrator_voice
+from pipelines.model import VoiceRef
+from pipelines.store import Project
+
+NARRATOR_KEY = "narrator"
+DIALOGUE_KEY = "dialogue_voice"
+OVERRIDES_KEY = "chapter_voices"
+SETTINGS_KEY = "narrator_settings"  # the exporter reads the credits' settings from here
+
+
+def set_narrator(project: Project, voice: VoiceRef) -> None:
+    project.set_setting(NARRATOR_KEY, str(voice))
+
+
+def dialogue_voice(project: Project) -> VoiceRef | None:
+    stored = project.get_setting(DIALOGUE_KEY)
+    return VoiceRef.parse(stored) if stored else None
+
+
+def set_dialogue_voice(project: Project, voice: VoiceRef | None) -> None:
+    project.set_setting(DIALOGUE_KEY, str(voice) if voice else None)
+
+
+def chapter_overrides(project: Project) -> dict[int, VoiceRef]:
+    stored = project.get_setting(OVERRIDES_KEY, {}) or {}
+    return {int(cid): VoiceRef.parse(spec) for cid, spec in stored.items()}
+
+
+def set_chapter_override(project: Project, chapter_id: int, voice: VoiceRef | None) -> None:
+    stored = dict(project.get_setting(OVERRIDES_KEY, {}) or {})
+    if voice is None:
+        stored.pop(str(chapter_id), None)
+    else:
+        stored[str(chapter_id)] = str(voice)
+    project.set_setting(OVERRIDES_KEY, stored)
+
+
+def voice_settings(project: Project) -> dict[str, Any]:
+    return dict(project.get_setting(SETTINGS_KEY, {}) or {})
+
+
+def set_voice_settings(project: Project, settings: dict[str, Any]) -> None:
+    project.set_setting(SETTINGS_KEY, dict(settings))
+
+
+def voice_for_chapter(project: Project, chapter_id: int) -> VoiceRef:
+    """The chapter's own voice if the author gave it one, else the narrator's."""
+    return chapter_overrides(project).get(chapter_id) or narrator_voice(project)

@@ -1,0 +1,273 @@
+"""Who reads what: the casting mode, the characters' voices, and the author's speaker corrections.
+
+Modes: single (the narrator reads everything), dual (the narrator, plus one voice for all
+dialogue) and full cast (each character a voice, a default for speakers nobody cast). The mode is
+a book setting that a chapter may override. Everything lives in the project: settings under fixed
+keys, corrections in their own table keyed by quotation, so a re-import of the same text keeps
+them. The narrator and the dialogue voice are `pipelines.cast_settings`' (shared with the cast
+panel); this module adds what full cast needs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pipelines.cast_settings import dialogue_voice, voice_for_chapter
+from pipelines.errors import ProjectError
+from pipelines.model import Chapter, Role, Utterance, VoiceRef
+from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
+from pipelines.script.builder import mark_turns
+from pipelines.script.characters import CharacterList, find_characters
+from pipelines.store import Project
+
+if TYPE_CHECKING:
+    from pipelines.engines.base import Voice
+
+MODE_KEY = "cast_mode"
+CHAPTER_MODES_KEY = "chapter_cast_modes"
+CHARACTER_VOICES_KEY = "character_voices"
+UNKNOWN_VOICE_KEY = "unknown_speaker_voice"
+
+
+class CastMode(StrEnum):
+    SINGLE = "single"
+    DUAL = "dual"
+    FULL = "full"
+
+    @classmethod
+    def parse(cls, value: str) -> CastMode:
+        try:
+            return cls(value.strip().lower().replace("-", "_").replace("full_cast", "full"))
+        except ValueError:
+            raise ProjectError(
+                None, f"unknown casting mode '{value}'", "Use single, dual or full."
+            ) from None
+
+
+# -- modes ----------------------------------------------------------------------------------------
+
+
+def book_mode(project: Project) -> CastMode:
+    return CastMode(project.get_setting(MODE_KEY) or CastMode.SINGLE)
+
+
+def set_book_mode(project: Project, mode: CastMode) -> None:
+    project.set_setting(MODE_KEY, mode.value)
+
+
+def chapter_modes(project: Project) -> dict[int, CastMode]:
+    stored = project.get_setting(CHAPTER_MODES_KEY, {}) or {}
+    return {int(cid): CastMode(m) for cid, m in stored.items()}
+
+
+def set_chapter_mode(project: Project, chapter_id: int, mode: CastMode | None) -> None:
+    """Override the book's mode for one chapter; None goes back to the book's."""
+    stored = dict(project.get_setting(CHAPTER_MODES_KEY, {}) or {})
+    if mode is None:
+        stored.pop(str(chapter_id), None)
+    else:
+        stored[str(chapter_id)] = mode.value
+    project.set_setting(CHAPTER_MODES_KEY, stored)
+
+
+def chapter_mode(project: Project, chapter_id: int) -> CastMode:
+    return chapter_modes(project).get(chapter_id) or book_mode(project)
+
+
+# -- voices ---------------------------------------------------------------------------------------
+
+
+def character_voices(project: Project) -> dict[str, VoiceRef]:
+    stored = project.get_setting(CHARACTER_VOICES_KEY, {}) or {}
+    return {name: VoiceRef.parse(spec) for name, spec in stored.items()}
+
+
+def set_character_voice(project: Project, character: str, voice: VoiceRef | None) -> None:
+    """Give a character (by any of its names) a voice; None takes it away."""
+    name = book_characters(project).canonical(character.strip())
+    stored = dict(project.get_setting(CHARACTER_VOICES_KEY, {}) or {})
+    if voice is None:
+        stored.pop(name, None)
+    else:
+        stored[name] = str(voice)
+    project.set_setting(CHARACTER_VOICES_KEY, stored)
+
+
+def unknown_speaker_voice(project: Project) -> VoiceRef | None:
+    stored = project.get_setting(UNKNOWN_VOICE_KEY)
+    return VoiceRef.parse(stored) if stored else None
+
+
+def set_unknown_speaker_voice(project: Project, voice: VoiceRef | None) -> None:
+    project.set_setting(UNKNOWN_VOICE_KEY, str(voice) if voice else None)
+
+
+def suggest_voices(
+    characters: CharacterList,
+    voices: Sequence[Voice],
+    narrator: VoiceRef | None = None,
+    limit: int = 12,
+) -> dict[str, VoiceRef]:
+    """A voice for each of the main characters, matched by gender where it can be told, each
+    voice used as rarely as possible and the narrator's kept for the narrator."""
+    pool = [v for v in voices if narrator is None or VoiceRef(v.engine, v.id) != narrator]
+    if not pool:
+        return {}
+    used: dict[str, int] = {f"{v.engine}:{v.id}": 0 for v in pool}
+    out: dict[str, VoiceRef] = {}
+    speaking = [c for c in characters.characters if c.tagged] or characters.characters
+    for c in speaking[:limit]:
+        if c.name == characters.narrator and narrator is not None:
+            out[c.name] = narrator
+            continue
+        fitting = [v for v in pool if c.gender and v.gender == c.gender] or pool
+        best = min(fitting, key=lambda v: used[f"{v.engine}:{v.id}"])
+        used[f"{best.engine}:{best.id}"] += 1
+        out[c.name] = VoiceRef(best.engine, best.id)
+    return out
+
+
+# -- characters and corrections ----------------------------------------------------------------
+
+_CHARACTERS: dict[tuple[str, str], CharacterList] = {}
+_LOCK = threading.Lock()
+
+
+def cast_voices(project: Project) -> set[VoiceRef]:
+    """Every voice the cast may use besides the narrator."""
+    voices = set(character_voices(project).values())
+    for extra in (dialogue_voice(project), unknown_speaker_voice(project)):
+        if extra is not None:
+            voices.add(extra)
+    return voices
+
+
+def book_characters(project: Project) -> CharacterList:
+    """The book's characters, found once per imported text and kept while the process runs."""
+    rows = project.query("SELECT source_sha256, imported_at FROM book WHERE id = 1")
+    stamp = f"{rows[0]['source_sha256']}:{rows[0]['imported_at']}" if rows else ""
+    key = (str(project.root), stamp)
+    with _LOCK:
+        found = _CHARACTERS.get(key)
+    if found is None:
+        texts = (b.text for c in project.chapters() if c.included for b in c.blocks)
+        found = find_characters(texts)
+        with _LOCK:
+            _CHARACTERS[key] = found
+    return found
+
+
+def corrections(project: Project) -> dict[str, str]:
+    rows = project.query("SELECT quote_key, speaker FROM speaker_corrections")
+    return {r["quote_key"]: r["speaker"] for r in rows}
+
+
+def correct_speakers(project: Project, quotes: Iterable[Quotation], speaker: str) -> int:
+    """Set the speaker of these quotations (one, or many at once); returns how many."""
+    speaker = " ".join(speaker.split())
+    if not speaker:
+        raise ProjectError(project.root, "a speaker correction needs a name", "Give a name.")
+    speaker = book_characters(project).canonical(speaker)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = [(q.key, speaker, q.text[:200], now) for q in quotes]
+    with project.transaction() as cur:
+        cur.executemany(
+            "INSERT INTO speaker_corrections (quote_key, speaker, quote_text, corrected_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT(quote_key) DO UPDATE SET"
+            " speaker = excluded.speaker, corrected_at = excluded.corrected_at",
+            rows,
+        )
+    return len(rows)
+
+
+def forget_corrections(project: Project, keys: Iterable[str]) -> int:
+    keys = list(keys)
+    with project.transaction() as cur:
+        cur.executemany("DELETE FROM speaker_corrections WHERE quote_key = ?", [(k,) for k in keys])
+    return len(keys)
+
+
+def chapter_quotes(project: Project, chapter: Chapter) -> list[Quotation]:
+    """The chapter's quotations attributed with the book's characters and the author's fixes."""
+    return attribute(chapter, book_characters(project), corrections(project))
+
+
+def low_confidence(quotes: Iterable[Quotation], below: float = LOW_CONFIDENCE) -> list[Quotation]:
+    return [q for q in quotes if q.confidence < below]
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def assign_voices(utterances: list[Utterance], chapter_id: int, project: Project) -> None:
+    """Set each utterance's voice by the chapter's casting mode; in dual and full cast, speakers
+    are first brought in line with the book's characters and the author's corrections, and the
+    turn pauses with them."""
+    narrator = voice_for_chapter(project, chapter_id)
+    mode = chapter_mode(project, chapter_id)
+    if mode is not CastMode.SINGLE:
+        _apply_attribution(utterances, chapter_id, project)
+        mark_turns(utterances)
+    dialogue = dialogue_voice(project) or narrator
+    cast = character_voices(project) if mode is CastMode.FULL else {}
+    unknown = unknown_speaker_voice(project) or dialogue
+    characters = book_characters(project) if mode is CastMode.FULL else None
+    for utt in utterances:
+        if mode is CastMode.SINGLE or utt.role is not Role.DIALOGUE:
+            utt.voice = narrator
+        elif mode is CastMode.DUAL or characters is None:
+            utt.voice = dialogue
+        elif utt.speaker and utt.speaker in cast:
+            utt.voice = cast[utt.speaker]
+        elif utt.speaker and utt.speaker == characters.narrator:
+            utt.voice = narrator  # a first-person narrator speaks in the narrator's voice
+        else:
+            utt.voice = unknown
+
+
+def _apply_attribution(utterances: list[Utterance], chapter_id: int, project: Project) -> None:
+    """Match the dialogue utterances to the chapter's quotations, in order, and take their
+    speakers. A quotation may be several utterances (long speech is cut into sentences); the
+    match goes by the letters each one holds, which cutting does not change."""
+    chapter = next((c for c in project.chapters() if c.id == chapter_id), None)
+    if chapter is None:
+        return
+    from pipelines.manuscript.normalize import normalize
+    from pipelines.speech import project_lexicon
+
+    lang = project.load_book(with_blocks=False).language
+    lexicon = project_lexicon(project)
+    by_block: dict[int, list[Quotation]] = {}
+    for q in chapter_quotes(project, chapter):
+        by_block.setdefault(q.block_index, []).append(q)
+    i = 0
+    while i < len(utterances):
+        utt = utterances[i]
+        if utt.role is not Role.DIALOGUE:
+            i += 1
+            continue
+        block = utt.block_index
+        run = []
+        while i < len(utterances) and utterances[i].block_index == block:
+            if utterances[i].role is Role.DIALOGUE:
+                run.append(utterances[i])
+            i += 1
+        quotes = by_block.get(block, [])
+        sizes = [_letters(normalize(q.text, lang=lang, lexicon=lexicon)) for q in quotes]
+        if sum(sizes) != sum(_letters(u.text) for u in run):
+            continue  # the text changed since: keep the speakers the script was built with
+        k = 0
+        for q, size in zip(quotes, sizes, strict=True):
+            got = 0
+            while k < len(run) and got < size:
+                run[k].speaker, run[k].confidence = q.speaker, q.confidence
+                got += _letters(run[k].text)
+                k += 1
+
+
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())

@@ -1,0 +1,249 @@
+"""Quoted speech in written text: where each quotation starts and ends, and the narration around it.
+
+Detection runs on the text as the importers give it (curly quotes kept), one block at a time. A
+book uses one convention for its speech: double quotes (curly or straight), British single quotes
+(with doubles nested inside), or em-dash dialogue. The convention is guessed from the text itself;
+marks of the other kind are nested quotations or apostrophes and never split the text.
+
+The hard case is the single quote, which is also the apostrophe: don't, o'clock, 'tis and the
+Joneses' house must neither open nor close a quotation. A mark opens only at the start of a word
+that is not a known elision, and closes only at the end of a word where an apostrophe would be
+unlikely (after punctuation, or before punctuation or a capital, or before a speech tag).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one string (long word lists stay readable)."""
+    return frozenset(text.split())
+
+
+class QuoteStyle(StrEnum):
+    DOUBLE = "double"  # “…” or "…", with ‘…’ nested
+    SINGLE = "single"  # ‘…’ or '…', with “…” nested (British)
+    DASH = "dash"  # — a paragraph of speech opened by a dash
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of one block's written text: narration, or one quotation with its marks."""
+
+    text: str
+    start: int
+    end: int
+    dialogue: bool
+    closed: bool = True  # False: the quotation runs on past the end of its paragraph
+
+
+_DOUBLE_OPEN = "\u201c\u201e"
+_DOUBLE_CLOSE = "\u201d"
+_SINGLE_OPEN = "\u2018\u201a"
+_SINGLE_CLOSE = "\u2019"
+_DASHES = "\u2014\u2015"
+# Characters after which a straight or curly quote mark opens a quotation.
+_OPEN_AFTER = set("([{\u2014\u2013-/\u201c\u2018\"'")
+# Words that begin with an apostrophe (a dropped letter), not with an opening quote.
+_ELISIONS = wordset(
+    "tis twas twere twill twould tisn em im er ee n cause cos til till bout round ave ere "
+    "appen alf ow ome e un uns neath mongst gainst scuse spose"
+)
+SPEECH_VERBS = wordset(
+    "said says say saying asked asks cried cries replied replies answered answers remarked "
+    "remarks observed observes exclaimed exclaims shouted shouts whispered whispers muttered "
+    "mutters murmured murmurs continued continues added adds returned returns repeated "
+    "repeats began begins interrupted interposed suggested suggests explained explains "
+    "protested insisted declared declares called calls groaned sobbed laughed chuckled "
+    "growled snapped ejaculated inquired enquired responded retorted thought yelled screamed "
+    "sighed gasped pleaded urged demanded queried roared shrieked stammered stuttered panted "
+    "grumbled grunted hissed bawled moaned wailed cautioned warned agreed admitted confessed "
+    "assented persisted resumed pursued concluded commented announced snarled sneered chimed "
+    "went broke put rejoined rejoins ventured urged volunteered reflected mused conceded "
+    "corrected objected counselled implored begged entreated whimpered"
+)
+_TAG_PRONOUNS = wordset("he she i they we it you")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _is_space(ch: str) -> bool:
+    return not ch or ch.isspace()
+
+
+def _opens_here(text: str, i: int) -> bool:
+    """Could the mark at `i` open a quotation: a word's start, not an elision?"""
+    before = text[i - 1] if i else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if _is_space(after):
+        return False
+    return _is_space(before) or before in _OPEN_AFTER
+
+
+def _elided(text: str, i: int) -> bool:
+    after = text[i + 1 : i + 2]
+    if after.isdigit():
+        return True  # 'forty-six, '46
+    m = _WORD.match(text, i + 1)
+    return bool(m and m.group().lower() in _ELISIONS)
+
+
+def _next_is_tag(text: str, j: int) -> bool:
+    """Does a speech tag ("said Alice", "she said", "Alice replied") start at `j`?"""
+    words = [w.lower() for w in _WORD.findall(text[j : j + 60])[:3]]
+    if not words:
+        return False
+    if words[0] in SPEECH_VERBS:
+        return True
+    return len(words) > 1 and words[0] in _TAG_PRONOUNS and words[1] in SPEECH_VERBS
+
+
+def _single_closes_here(text: str, i: int) -> bool:
+    """Could the single quote at `i` close a quotation rather than be an apostrophe?"""
+    before = text[i - 1] if i else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if _is_space(before):
+        return False
+    if before.isalnum() and after.isalnum():
+        return False  # don't, o'clock
+    if not before.isalpha():
+        return True  # after punctuation: ,' .' !' ?' —'
+    if not after or (not after.isspace() and not after.isalnum()):
+        return True  # before punctuation or at the end
+    # A letter, then a space: "Joneses' house" or "goin' home" unless a capital or a tag follows.
+    rest = text[i + 1 :].lstrip()
+    return not rest or rest[0].isupper() or _next_is_tag(rest, 0)
+
+
+def _straight_double_opens(text: str, i: int) -> bool:
+    return _opens_here(text, i)
+
+
+def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segment]:
+    """The block's text cut into narration and quotations, in order, covering all of it."""
+    if style is QuoteStyle.DASH:
+        return _split_dash(text)
+    spans = _double_spans(text) if style is QuoteStyle.DOUBLE else _single_spans(text)
+    out: list[Segment] = []
+    pos = 0
+    for start, end, closed in spans:
+        if start > pos:
+            out.append(Segment(text[pos:start], pos, start, False))
+        out.append(Segment(text[start:end], start, end, True, closed))
+        pos = end
+    if pos < len(text):
+        out.append(Segment(text[pos:], pos, len(text), False))
+    return out
+
+
+def _double_spans(text: str) -> list[tuple[int, int, bool]]:
+    spans: list[tuple[int, int, bool]] = []
+    start: int | None = None
+    for i, ch in enumerate(text):
+        if ch in _DOUBLE_OPEN or (ch == '"' and start is None and _straight_double_opens(text, i)):
+            if start is not None:  # a quotation never closed: end it where the next one opens
+                spans.append((start, _trim_end(text, i), False))
+            start = i
+        elif ch in _DOUBLE_CLOSE or ch == '"':
+            if start is not None:
+                spans.append((start, i + 1, True))
+                start = None
+            elif not spans and ch in _DOUBLE_CLOSE and not text[:i].count('"'):
+                # A closing mark with no opening one: the block carries on a quotation from
+                # the paragraph before (or a mark is missing); what precedes it is speech.
+                spans.append((0, i + 1, True))
+    if start is not None:
+        spans.append((start, _trim_end(text, len(text)), False))
+    return spans
+
+
+def _single_spans(text: str) -> list[tuple[int, int, bool]]:
+    spans: list[tuple[int, int, bool]] = []
+    start: int | None = None
+    for i, ch in enumerate(text):
+        if ch not in _SINGLE_OPEN and ch not in _SINGLE_CLOSE and ch != "'":
+            continue
+        if start is None:
+            if (ch in _SINGLE_OPEN or ch == "'") and _opens_here(text, i) and not _elided(text, i):
+                start = i
+        elif ch in _SINGLE_OPEN and _opens_here(text, i) and not _elided(text, i):
+            spans.append((start, _trim_end(text, i), False))
+            start = i
+        elif ch != "\u2018" and _single_closes_here(text, i):
+            spans.append((start, i + 1, True))
+            start = None
+    if start is not None:
+        spans.append((start, _trim_end(text, len(text)), False))
+    return spans
+
+
+def _trim_end(text: str, end: int) -> int:
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+_DASH_MARK = re.compile(r"[\u2014\u2015]")
+_TAG_HANDOVER = re.compile(r"(?:,|[\u2014\u2015])\s*")
+
+
+def _split_dash(text: str) -> list[Segment]:
+    """Em-dash dialogue: '—Come in, he said. —Sit down.' The paragraph's opening dash starts
+    speech; a speech tag after a comma or a dash hands over to the narrator, and the next dash
+    gives the floor back to the speaker."""
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in _DASHES:
+        return [Segment(text, 0, len(text), False)] if text else []
+    out: list[Segment] = []
+    pos = len(text) - len(stripped)
+    if pos:
+        out.append(Segment(text[:pos], 0, pos, False))
+    speaking, i = True, pos + 1
+    while i < len(text):
+        if speaking:
+            m = next(
+                (m for m in _TAG_HANDOVER.finditer(text, i) if _next_is_tag(text, m.end())), None
+            )
+            if m is None:
+                break
+            cut = m.start() + 1 if text[m.start()] == "," else m.start()
+            out.append(Segment(text[pos:cut], pos, cut, True))
+            pos, speaking = cut, False
+            i = m.end()
+        else:
+            d = _DASH_MARK.search(text, i)
+            if d is None:
+                break
+            out.append(Segment(text[pos : d.start()], pos, d.start(), False))
+            pos, speaking = d.start(), True
+            i = d.end()
+    out.append(Segment(text[pos:], pos, len(text), speaking))
+    return [s for s in out if s.text]
+
+
+def detect_style(texts: Iterable[str]) -> QuoteStyle:
+    """The convention the text's speech is written in, by counting likely opening marks."""
+    doubles = singles = dashes = 0
+    for text in texts:
+        stripped = text.lstrip()
+        if stripped[:1] in _DASHES:
+            dashes += 1
+        for i, ch in enumerate(text):
+            if ch in _DOUBLE_OPEN or (ch == '"' and _opens_here(text, i)):
+                doubles += 1
+            elif (
+                (ch in _SINGLE_OPEN or ch == "'") and _opens_here(text, i) and not _elided(text, i)
+            ):
+                singles += 1
+    if dashes > doubles and dashes > singles:
+        return QuoteStyle.DASH
+    # Nested quotations and stray elisions put some single marks in any book: singles must
+    # clearly outnumber doubles to be the book's own convention.
+    return QuoteStyle.SINGLE if singles > 1.5 * doubles else QuoteStyle.DOUBLE
+
+
+def is_speech_verb(word: str) -> bool:
+    return word.lower() in SPEECH_VERBS

@@ -1,0 +1,163 @@
+"""Quotations found in written text and split from the narration around them."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipelines.manuscript import load_book
+from pipelines.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance, count_words
+from pipelines.script.builder import ScriptOptions, build_script
+from pipelines.script.characters import find_characters
+from pipelines.script.dialogue import QuoteStyle, detect_style, split_quotes
+
+SHERLOCK = "doyle_the-adventures-of-sherlock-holmes.epub"
+
+
+def quoted(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[str]:
+    return [s.text for s in split_quotes(text, style) if s.dialogue]
+
+
+def narration(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[str]:
+    return [s.text.strip() for s in split_quotes(text, style) if not s.dialogue]
+
+
+def test_segments_cover_the_text_exactly() -> None:
+    text = "“Try the settee,” said Holmes, relapsing. “I know, my dear Watson.” He smiled."
+    segments = split_quotes(text)
+    assert "".join(s.text for s in segments) == text
+    assert [s.dialogue for s in segments] == [True, False, True, False]
+
+
+def test_the_speech_tag_stays_with_the_narrator() -> None:
+    text = "“I begin to think, Watson,” said Holmes, “that I make a mistake in explaining.”"
+    assert quoted(text) == ["“I begin to think, Watson,”", "“that I make a mistake in explaining.”"]
+    assert narration(text) == ["said Holmes,"]
+
+
+def test_straight_double_quotes() -> None:
+    text = '"Why, it isn\'t possible," said Scrooge, "that I can have slept."'
+    assert quoted(text) == ['"Why, it isn\'t possible,"', '"that I can have slept."']
+
+
+def test_nested_quotes_stay_inside_the_outer_quotation() -> None:
+    text = "“Well,” said he, “the card read ‘The League is dissolved,’ and that was all.”"
+    assert quoted(text)[1] == "“the card read ‘The League is dissolved,’ and that was all.”"
+    british = "'He said \"hello\" to me,' said Alice."
+    assert quoted(british, QuoteStyle.SINGLE) == ["'He said \"hello\" to me,'"]
+
+
+def test_apostrophes_neither_open_nor_close_british_quotes() -> None:
+    text = (
+        "'The Joneses' house is shut, and I don't know why,' said Tom. 'Tis a pity. "
+        "At five o'clock he was goin' home."
+    )
+    assert quoted(text, QuoteStyle.SINGLE) == [
+        "'The Joneses' house is shut, and I don't know why,'"
+    ]
+    assert narration(text, QuoteStyle.SINGLE)[0].startswith("said Tom. 'Tis a pity.")
+
+
+def test_british_single_quotes_with_a_tag_between() -> None:
+    text = "'I'm sure I'm not Ada,' she said, 'for her hair goes in such long ringlets.'"
+    assert quoted(text, QuoteStyle.SINGLE) == [
+        "'I'm sure I'm not Ada,'",
+        "'for her hair goes in such long ringlets.'",
+    ]
+
+
+def test_a_quotation_running_over_paragraphs_is_open_at_the_end() -> None:
+    segments = split_quotes("“We live very quietly, sir, the three of us.")
+    assert len(segments) == 1 and segments[0].dialogue and not segments[0].closed
+
+
+def test_em_dash_dialogue() -> None:
+    text = "—Come in, said Mary, looking up. —Sit down, won't you?"
+    assert quoted(text, QuoteStyle.DASH) == ["—Come in,", "—Sit down, won't you?"]
+    assert narration(text, QuoteStyle.DASH) == ["said Mary, looking up."]
+    assert quoted("Plain narration — with a dash.", QuoteStyle.DASH) == []
+
+
+def test_the_convention_is_told_from_the_text() -> None:
+    assert detect_style(["“Yes,” he said.", "“No.”"]) is QuoteStyle.DOUBLE
+    assert detect_style(["'Yes,' he said. 'I can't.'", "'No,' said she."]) is QuoteStyle.SINGLE
+    assert detect_style(["—Yes, he said.", "—No.", "—Why not?"]) is QuoteStyle.DASH
+
+
+def test_script_splits_paragraphs_into_narration_and_dialogue() -> None:
+    chapter = Chapter(
+        title="One",
+        blocks=[
+            Block(BlockKind.HEADING, "One", level=2),
+            Block(BlockKind.PARAGRAPH, "“Try the settee,” said Holmes. “You are welcome.”"),
+            Block(BlockKind.PARAGRAPH, "“Thank you,” said Wilson."),
+            Block(BlockKind.PARAGRAPH, "Holmes nodded."),
+        ],
+    )
+    script = build_script(chapter, ScriptOptions())
+    rows = [(u.role, u.speaker, u.text) for u in script[1:]]
+    assert rows[0] == (Role.DIALOGUE, "Holmes", '"Try the settee,"')
+    assert rows[1] == (Role.NARRATION, None, "said Holmes.")
+    assert rows[2][:2] == (Role.DIALOGUE, "Holmes")
+    assert rows[3][:2] == (Role.DIALOGUE, "Wilson")
+    # The tag continues the sentence the quotation began; the next paragraph is a new speaker.
+    assert script[1].pause_after is PauseKind.CLAUSE
+    assert script[3].pause_after is PauseKind.TURN
+    assert script[-2].pause_after is PauseKind.PARAGRAPH  # "said Wilson." then narration
+
+
+def _reference_quoted_words(epub: Path) -> int:
+    """Words inside curly double quotes in the stories' XHTML, counted straight from the file:
+    paragraph by paragraph, a quotation left open runs to the end of its paragraph."""
+    total = 0
+    with zipfile.ZipFile(epub) as z:
+        for name in z.namelist():
+            if not name.startswith("epub/text/") or any(
+                skip in name for skip in ("titlepage", "imprint", "colophon", "uncopyright")
+            ):
+                continue
+            html = z.read(name).decode("utf-8")
+            for para in re.findall(r"<p[^>]*>(.*?)</p>", html, flags=re.S):
+                text = re.sub(r"<[^>]+>", "", para)
+                for m in re.finditer(r"“([^“”]*)(?:”|$)", text):
+                    total += count_words(m.group(1))
+    return total
+
+
+@pytest.fixture(scope="module")
+def sherlock_script(corpus_dir: Path) -> list[Utterance]:
+    book = load_book(corpus_dir / SHERLOCK)
+    characters = find_characters(b.text for c in book.body for b in c.blocks)
+    return [u for c in book.body for u in build_script(c, ScriptOptions(characters=characters))]
+
+
+def test_sherlock_dialogue_words_match_the_quoted_words(
+    corpus_dir: Path, sherlock_script: list[Utterance]
+) -> None:
+    reference = _reference_quoted_words(corpus_dir / SHERLOCK)
+    dialogue = sum(count_words(u.text) for u in sherlock_script if u.role is Role.DIALOGUE)
+    spoken = sum(count_words(u.text) for u in sherlock_script if u.role is not Role.TITLE)
+    assert reference > 0.7 * spoken  # the book is mostly dialogue
+    assert abs(dialogue - reference) <= 0.01 * reference
+
+
+_TAG = re.compile(
+    r"""[,!?]["']?\s+(?:said|asked|cried|remarked|answered|observed|replied|returned)\s+"""
+    r"""(?:he|she|I|Holmes|Sherlock Holmes)\b"""
+)
+
+
+def test_no_speech_tag_inside_sherlock_dialogue(sherlock_script: list[Utterance]) -> None:
+    dialogue = [u.text for u in sherlock_script if u.role is Role.DIALOGUE]
+    # A tag after the outer quotation's closing mark would mean the tag was read in the
+    # speaker's voice; tags inside nested quotations (Wilson retelling a talk) are his words.
+    leaked = [t for t in dialogue if re.search(r'[,!?]"\s+(?:said|asked|cried)\s', t)]
+    assert leaked == []
+    starts = [t for t in dialogue if re.match(r"(?:said|asked|cried|remarked) ", t)]
+    assert starts == []
+    narrated = [u.text for u in sherlock_script if u.role is Role.NARRATION]
+    assert sum(1 for t in narrated if re.match(r"(?:said|asked|remarked) (?:he|Holmes)\b", t))
+    assert not [t for t in dialogue if _TAG.search(t) and not re.search(r"'", t)]
