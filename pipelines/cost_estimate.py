@@ -1,0 +1,134 @@
+"""What rendering a book through a cloud voice will cost, before it is queued, and the cap.
+
+Characters are counted from the same script the render service will speak, and chunks already
+in the cache are left out (a re-run costs nothing). Price: characters × the provider's price per
+million for the model (Settings may override it). The cap is a per-book project setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pipelines.engines.cloud import CostCapExceeded
+from pipelines.model import VoiceRef
+from pipelines.store import Project
+
+CAP_SETTING = "cost_cap_usd"
+CLOUD_ENGINES = ("openai", "elevenlabs")
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    voice: str
+    model: str
+    chars_total: int  # every character the book's script speaks
+    chars_cached: int  # already rendered: not billed again
+    chars_billed: int  # what the provider will bill (ElevenLabs: credits)
+    price_per_million: float  # USD per million billed characters
+    usd: float
+    cap_usd: float | None
+    notice: str = ""  # a model deprecation warning to show before queueing
+
+    @property
+    def within_cap(self) -> bool:
+        return self.cap_usd is None or self.usd <= self.cap_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "within_cap": self.within_cap}
+
+
+def billed_characters(engine: str, text: str, settings: dict[str, Any] | None = None) -> int:
+    """Characters (ElevenLabs: credits) one synthesized chunk is billed; 0 for local engines."""
+    if engine == "openai":
+        return len(text.strip())
+    if engine == "elevenlabs":
+        from pipelines.engines.cloud_settings import provider_settings
+        from pipelines.engines.registry import get_engine
+
+        el: Any = get_engine("elevenlabs")
+        model = str((settings or {}).get("model") or provider_settings("elevenlabs").model)
+        return round(len(text.strip()) * el.cost_factor(model))
+    return 0
+
+
+def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, float, str]:
+    """(model, USD per million billed characters, billed per character, notice)."""
+    from pipelines.engines.cloud_settings import provider_settings
+
+    if voice.engine not in CLOUD_ENGINES:
+        return "", 0.0, 0.0, ""
+    cfg = provider_settings(voice.engine)
+    model = str(settings.get("model") or cfg.model)
+    if voice.engine == "openai":
+        from pipelines.engines.openai_tts import model_info, model_notice
+
+        price = cfg.price_per_million_chars or model_info(model, cfg).price_per_million
+        return model, price, 1.0, model_notice(model) or ""
+    from pipelines.engines.registry import get_engine
+
+    el: Any = get_engine("elevenlabs")
+    return model, el.price_per_million(), el.cost_factor(model), ""
+
+
+def get_cost_cap(project: Project) -> float | None:
+    value = project.get_setting(CAP_SETTING)
+    return float(value) if value is not None else None
+
+
+def set_cost_cap(project: Project, usd: float | None) -> None:
+    """The most this book may cost to render; None removes the cap."""
+    if usd is not None and usd < 0:
+        raise ValueError("a cost cap cannot be negative")
+    project.set_setting(CAP_SETTING, usd)
+
+
+def estimate_cost(
+    project: Project,
+    voice: VoiceRef,
+    chapter_ids: list[int] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> CostEstimate:
+    """The cost of rendering the chosen (default: all included) chapters with `voice`."""
+    from pipelines.render.service import RenderService
+
+    settings = settings or {}
+    model, price, per_char, notice = _pricing(voice, settings)
+    total = cached = 0
+    service = RenderService(project)
+    try:
+        for number, c in enumerate(project.chapters(with_blocks=False), start=1):
+            if not c.included or (chapter_ids is not None and c.id not in chapter_ids):
+                continue
+            for chunk in service.plan(project.chapter(number), voice, settings):
+                n = len(chunk.utterance.text.strip())
+                total += n
+                cached += n if chunk.cached else 0
+    finally:
+        service.close()
+    billed = round((total - cached) * per_char)
+    return CostEstimate(
+        voice=str(voice),
+        model=model,
+        chars_total=total,
+        chars_cached=cached,
+        chars_billed=billed,
+        price_per_million=price,
+        usd=round(billed * price / 1_000_000, 4),
+        cap_usd=get_cost_cap(project),
+        notice=notice,
+    )
+
+
+def check_cost_cap(estimate: CostEstimate) -> None:
+    """Refuse to queue a book whose estimate is over the author's cap."""
+    if estimate.within_cap:
+        return
+    raise CostCapExceeded(
+        None,
+        f"rendering with {estimate.voice} would cost about ${estimate.usd:.2f} "
+        f"({estimate.chars_billed:,} characters), over this book's cap of "
+        f"${estimate.cap_usd:.2f}",
+        "raise the cap with `audiobook-studio cost PROJECT --cap USD`, render fewer chapters, "
+        "or choose a cheaper model or voice",
+    )
