@@ -234,9 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover", help="a JPEG or PNG image")
     p.set_defaults(handler=cmd_metadata)
 
+    from pipelines.cli_keys import add_key_commands
+    from pipelines.cli_models import add_model_commands
     from pipelines.cli_render import add_render_commands
+    from pipelines.cli_script import add_script_commands
 
     add_render_commands(sub)
+    add_script_commands(sub)
+    add_key_commands(sub)
+    add_model_commands(sub)
     return parser
 
 

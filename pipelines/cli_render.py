@@ -30,6 +30,7 @@ from pipelines.render.events import (
 from pipelines.store import Project
 
 console = Console(stderr=True)
+CLOUD_ENGINES = frozenset({"openai", "elevenlabs"})
 
 
 def parse_chapter_list(spec: str, count: int) -> list[int]:
@@ -106,6 +107,7 @@ def render_project(
     voice_spec: str | None,
     settings: dict[str, Any] | None = None,
     workers: int | None = None,
+    force: bool = False,
 ) -> int:
     from pipelines.render.service import RenderService
 
@@ -126,7 +128,22 @@ def render_project(
     with _progress() as progress:
         view = ProgressView(progress)
         with RenderService(project, view, workers=workers) as service:
-            service.enqueue([c.id for c in chosen if c.id is not None], voice, settings)
+            todo = [c for c in chosen if c.id is not None]
+            if not force:
+                current = [c for c in todo if service.is_current(c.id or 0, voice, settings)]
+                if current:
+                    console.print(f"{len(current)} chapter(s) already rendered and up to date")
+                todo = [c for c in todo if c not in current]
+            ids = [c.id for c in todo if c.id is not None]
+            if ids and voice.engine in CLOUD_ENGINES:
+                from pipelines.cost_estimate import check_cost_cap, estimate_cost
+
+                estimate = estimate_cost(project, voice, ids, settings)
+                check_cost_cap(estimate)
+                console.print(
+                    f"estimated cost: ${estimate.usd:.2f} for {estimate.chars_billed:,} characters"
+                )
+            service.enqueue(ids, voice, settings)
             service.run()
     for line in view.failed:
         console.print(f"[red]failed: {line}")
@@ -152,7 +169,12 @@ def parse_settings(pairs: list[str] | None) -> dict[str, Any] | None:
 def cmd_render(args: argparse.Namespace) -> int:
     with Project.open(Path(args.project)) as project:
         return render_project(
-            project, args.chapters, args.voice, parse_settings(args.set), workers=args.workers
+            project,
+            args.chapters,
+            args.voice,
+            parse_settings(args.set),
+            workers=args.workers,
+            force=args.force,
         )
 
 
@@ -204,8 +226,12 @@ def cmd_voices(args: argparse.Namespace) -> int:
     for name in engine_names():
         if args.engine and name != args.engine:
             continue
-        engine = get_engine(name)
-        for v in engine.voices():
+        try:
+            voices = get_engine(name).voices()
+        except StudioError as exc:  # a cloud engine without a key still lets the rest list
+            console.print(f"[yellow]{name}: {exc.message}")
+            continue
+        for v in voices:
             rows.append(
                 {
                     "voice": f"{v.engine}:{v.id}",
@@ -233,6 +259,7 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--voice", help="ENGINE:VOICE, e.g. piper:joe-us (default: the project's)")
     p.add_argument("--workers", type=int, help="synthesis processes (default: the engine's)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
+    p.add_argument("--force", action="store_true", help="render even chapters that are current")
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("export", help="write the finished audiobook (M4B and/or MP3s)")

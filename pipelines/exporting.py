@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.audio.assemble import Span
@@ -31,6 +32,7 @@ def export_project(
     m4b: bool = True,
     mp3: bool = True,
     voice_spec: str | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[Path]:
     book = project.load_book(with_blocks=False)
     rows = {
@@ -84,5 +86,5 @@ def export_project(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = get_profile(project.get_setting("delivery_profile"))
-    result = export_book(export, out_dir, m4b=m4b, mp3=mp3, profile=profile)
+    result = export_book(export, out_dir, m4b=m4b, mp3=mp3, profile=profile, progress=progress)
     return list(result.files)

@@ -99,4 +99,52 @@ CREATE TABLE renders (
 )
 """
 
-MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER]
+# The author's corrections of who speaks a quotation, keyed by the quotation's text and its
+# neighbourhood (see pipelines.script.attribution.quotation_key), so that they outlive the
+# chapters and blocks a re-import replaces.
+V3_SPEAKERS = """
+CREATE TABLE speaker_corrections (
+    quote_key TEXT PRIMARY KEY,
+    speaker TEXT NOT NULL,
+    quote_text TEXT NOT NULL DEFAULT '',
+    corrected_at TEXT NOT NULL
+)
+"""
+
+# Characters the provider bills for (cloud engines); zero for local voices.
+V4_BILLING = """
+ALTER TABLE jobs ADD COLUMN chars_billed INTEGER NOT NULL DEFAULT 0
+"""
+
+# Sync with a Supabase project: what was pushed (by content hash, so a push is repeated only for
+# what changed) and the mirror of jobs run by render workers elsewhere.
+V5_SYNC = """
+CREATE TABLE sync_pushed (
+    kind TEXT NOT NULL,
+    local_key TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    pushed_hash TEXT NOT NULL,
+    PRIMARY KEY (kind, local_key)
+);
+CREATE TABLE remote_jobs (
+    id TEXT PRIMARY KEY,
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    engine TEXT NOT NULL,
+    voice TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    priority INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'queued',
+    progress REAL NOT NULL DEFAULT 0,
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    audio_path TEXT,
+    duration_s REAL,
+    origin TEXT NOT NULL DEFAULT 'desktop',
+    pushed INTEGER NOT NULL DEFAULT 0,
+    downloaded INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER, V3_SPEAKERS, V4_BILLING, V5_SYNC]

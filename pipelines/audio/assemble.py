@@ -177,8 +177,10 @@ def assemble_chapter(
                 count += 1
                 plan = _plan_chunk(seg, keep_s, level_db)
                 if plan is None:
-                    # A silent chunk: keep its pause so the rhythm survives, speak nothing.
-                    pending_pause += max(0.0, seg.pause_after_s)
+                    # A silent chunk (the diagnostic silence engine, a voice that said nothing)
+                    # keeps its length as room tone, so timing stays true to the text.
+                    room(pending_pause + sf.info(str(seg.path)).duration)
+                    pending_pause = max(0.0, seg.pause_after_s)
                     continue
                 room(pending_pause)
                 start = frames

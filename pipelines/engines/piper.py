@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -165,6 +166,17 @@ def _open_session(model: Path, threads: int) -> Any:
     return session
 
 
+_ELLIPSIS_INSIDE = re.compile(r"\s*(?:\.\s*){3}(?=\s*\w)")
+_ELLIPSIS_END = re.compile(r"\s*(?:\.\s*){3}$")
+
+
+def speakable(text: str) -> str:
+    """Piper's phonemizer drops "..." and runs the words around it together: read an inner
+    ellipsis as a comma's pause and a final one as a full stop."""
+    text = _ELLIPSIS_INSIDE.sub(", ", text)
+    return _ELLIPSIS_END.sub(".", text)
+
+
 class PiperEngine:
     """Piper VITS voices on the CPU, one sentence per chunk."""
 
@@ -274,7 +286,7 @@ class PiperEngine:
                 f"voice {voice_id!r} has {speakers} speaker(s): no speaker_id "
                 f"{syn_config.speaker_id}"
             )
-        return self._stream(text, voice, syn_config, cancel)
+        return self._stream(speakable(text), voice, syn_config, cancel)
 
     def _stream(
         self, text: str, voice: Any, syn_config: Any, cancel: CancelToken | None

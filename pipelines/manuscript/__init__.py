@@ -1,4 +1,4 @@
-"""Manuscript import: any supported file -> `Book` with chapters, front and back matter set aside."""
+"""Manuscript import: any supported file -> `Book` with chapters; front and back matter aside."""
 
 from __future__ import annotations
 

@@ -206,6 +206,7 @@ class JobQueue:
             "chars_total",
             "chars_done",
             "chars_synthesized",
+            "chars_billed",
             "progress",
             "eta_s",
         }

@@ -15,16 +15,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
+from pipelines.cost_estimate import billed_characters
 from pipelines.engines.base import CancelToken
+from pipelines.engines.cloud import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
 from pipelines.engines.registry import get_engine
-from pipelines.model import Chapter, Utterance, VoiceRef
+from pipelines.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.render.cache import ChunkCache, chunk_key
 from pipelines.render.events import (
     JobEvent,
@@ -38,9 +40,13 @@ from pipelines.render.events import (
 )
 from pipelines.render.jobs import Job, JobQueue, JobState
 from pipelines.script.builder import ScriptOptions, build_script
+from pipelines.script.casting import CastMode, assign_voices, cast_voices, chapter_mode
 from pipelines.script.pauses import PauseModel
 from pipelines.speech import project_lexicon
 from pipelines.store import Project
+
+# Engines that take the neighbouring text as context for prosody across requests.
+STITCHING_ENGINES = frozenset({"elevenlabs"})
 
 
 class _Stop(Exception):
@@ -56,6 +62,12 @@ class PlannedChunk:
     key: str
     path: Path
     cached: bool
+    settings: dict[str, Any] = field(default_factory=dict)  # what the engine is asked with
+
+    @property
+    def voice(self) -> VoiceRef:
+        assert self.utterance.voice is not None
+        return self.utterance.voice
 
 
 class RenderService:
@@ -128,6 +140,18 @@ class RenderService:
             self._emit(JobQueued(job_id, cid, titles.get(cid, "")))
         return job_ids
 
+    def is_current(self, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]) -> bool:
+        """True when the chapter's mastered audio already matches its text, voice and settings."""
+        rows = self.project.query(
+            "SELECT script_hash, wav FROM renders WHERE chapter_id = ?", (chapter_id,)
+        )
+        if not rows or not (self.project.root / rows[0]["wav"]).is_file():
+            return False
+        plan = self.plan(self._chapter(chapter_id), voice, settings)
+        return all(p.cached for p in plan) and rows[0]["script_hash"] == script_hash(
+            plan, self.pauses
+        )
+
     def pause(self, job_id: int) -> None:
         self._change(job_id, JobState.PAUSED)
 
@@ -170,12 +194,28 @@ class RenderService:
         except _Stop as stop:
             self._emit(JobStateChanged(job.id, chapter.id or 0, chapter.title, stop.state))
             return False
+        except AccountProblem as exc:
+            # No key, a revoked key, no quota: every job on this engine would fail the same way,
+            # so they wait, paused with the reason, until the author fixes it and resumes.
+            self._pause_engine(job, exc.message)
+            self._emit(
+                JobStateChanged(
+                    job.id, chapter.id or 0, chapter.title, JobState.PAUSED, exc.message
+                )
+            )
+            return False
         except Exception as exc:  # any failure fails this job only; the queue goes on
             message = str(exc) or type(exc).__name__
             self.queue.transition(job.id, JobState.FAILED, error=message)
             self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
             return False
         return True
+
+    def _pause_engine(self, job: Job, message: str) -> None:
+        self.queue.transition(job.id, JobState.PAUSED, error=message)
+        for other in self.queue.all():
+            if other.state is JobState.QUEUED and other.voice.engine == job.voice.engine:
+                self.queue.transition(other.id, JobState.PAUSED, error=message)
 
     def _chapter(self, chapter_id: int) -> Chapter:
         for number, c in enumerate(self.project.chapters(with_blocks=False), start=1):
@@ -191,26 +231,45 @@ class RenderService:
         *,
         read_title: bool = True,
     ) -> list[PlannedChunk]:
-        """The chapter's utterances with their cache keys; what is cached is marked."""
-        engine = get_engine(voice.engine)
+        """The chapter's utterances with their voices and cache keys; cached ones are marked.
+
+        `voice` reads the narration; in dual-voice and full-cast chapters the dialogue goes to
+        the cast's voices. `settings` apply to voices of the narrator's engine.
+        """
+        mode = chapter_mode(self.project, chapter.id) if chapter.id else CastMode.SINGLE
+        voices = {voice, *(cast_voices(self.project) if mode is not CastMode.SINGLE else ())}
+        engines = {v.engine: get_engine(v.engine) for v in voices}
         book_lang = self.project.load_book(with_blocks=False).language
         lexicon = project_lexicon(self.project)
         options = ScriptOptions(
-            max_chars=min(engine.limits.max_chars, int(settings.get("max_chars", 10**6))),
+            max_chars=min(
+                min(e.limits.max_chars for e in engines.values()),
+                int(settings.get("max_chars", 10**6)),
+            ),
             lang=book_lang,
             lexicon=lexicon,
             pauses=self.pauses,
             read_title=read_title,
+            dialogue=mode is not CastMode.SINGLE,
         )
-        identity = engine.identity(voice.voice_id)
+        script = build_script(chapter, options)
+        if mode is not CastMode.SINGLE and chapter.id:
+            assign_voices(script, chapter.id, self.project)
+        identities: dict[VoiceRef, str] = {}
         planned = []
-        for utt in build_script(chapter, options):
-            utt.voice = voice
+        for utt in script:
+            if mode is CastMode.SINGLE or utt.role is not Role.DIALOGUE or utt.voice is None:
+                utt.voice = voice
+            v = utt.voice
+            if v not in identities:
+                engines.setdefault(v.engine, get_engine(v.engine))
+                identities[v] = engines[v.engine].identity(v.voice_id)
+            chunk_settings = dict(settings) if v.engine == voice.engine else {}
             key = chunk_key(
-                utt.text, voice.engine, identity, voice.voice_id, settings, lexicon.version
+                utt.text, v.engine, identities[v], v.voice_id, chunk_settings, lexicon.version
             )
             path = self.cache.path(key)
-            planned.append(PlannedChunk(utt, key, path, path.is_file()))
+            planned.append(PlannedChunk(utt, key, path, path.is_file(), chunk_settings))
         return planned
 
     @property
@@ -261,8 +320,11 @@ class RenderService:
         synth_chars = 0
         started = time.monotonic()
 
+        billed = 0
+
         def on_chunk(item: PlannedChunk) -> None:
-            nonlocal chars_done, done_chunks, synth_chars
+            nonlocal chars_done, done_chunks, synth_chars, billed
+            billed += billed_characters(item.voice.engine, item.utterance.text, item.settings)
             done_chunks += 1
             chars_done += len(item.utterance.text)
             synth_chars += len(item.utterance.text)
@@ -275,6 +337,7 @@ class RenderService:
                 chunks_done=done_chunks,
                 chars_done=chars_done,
                 chars_synthesized=synth_chars,
+                chars_billed=billed,
                 progress=fraction,
                 eta_s=eta,
             )
@@ -285,37 +348,44 @@ class RenderService:
             )
             self._check_stop(job, cancel)
 
-        self.synthesize_missing(job.voice, job.settings, todo, on_chunk)
+        self.synthesize_missing(todo, on_chunk, plan)
 
     def synthesize_missing(
         self,
-        voice: VoiceRef,
-        settings: dict[str, Any],
         todo: list[PlannedChunk],
         on_chunk: Callable[[PlannedChunk], None] | None = None,
+        plan: list[PlannedChunk] | None = None,
     ) -> None:
-        """Synthesize the planned chunks into the cache, a few in flight per worker."""
-        pool = self._pool(voice.engine)
-        window = max(2, 2 * max(1, pool.workers))
+        """Synthesize the planned chunks into the cache, each on its voice's engine pool, a few
+        in flight per worker."""
+        context = _neighbours(plan or todo)
         pending: dict[Future[SynthResult], PlannedChunk] = {}
         queue = list(reversed(todo))
         try:
             while queue or pending:
-                while queue and len(pending) < window:
-                    item = queue.pop()
+                while queue:
+                    item = queue[-1]
+                    pool = self._pool(item.voice.engine)
+                    busy = sum(1 for p in pending.values() if p.voice.engine == item.voice.engine)
+                    if busy >= max(2, 2 * max(1, pool.workers)):
+                        break
+                    queue.pop()
                     self.cache.prepare(item.key)
                     task = SynthTask(
                         text=item.utterance.text,
-                        voice_id=voice.voice_id,
-                        settings=dict(settings),
+                        voice_id=item.voice.voice_id,
+                        # Neighbouring text lets a cloud voice carry prosody across chunks; it is
+                        # context, not content, so it stays out of the cache key.
+                        settings={**item.settings, **context.get(item.key, {})},
                         out_path=item.path,
                         role=item.utterance.role.value,
+                        speaker=item.utterance.speaker,
                     )
                     pending[pool.submit(task)] = item
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
                     item = pending.pop(future)
-                    future.result()  # re-raises a synthesis error: fails the job
+                    future.result()  # re-raises a synthesis error: fails (or pauses) the job
                     if on_chunk is not None:
                         on_chunk(item)
         finally:
@@ -331,7 +401,7 @@ class RenderService:
 
         clip = Chapter(title=name, blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs])
         plan = self.plan(clip, voice, settings, read_title=False)
-        self.synthesize_missing(voice, settings, [p for p in plan if not p.cached])
+        self.synthesize_missing([p for p in plan if not p.cached], plan=plan)
         final, _, _ = self._assemble_and_master(name, plan)
         return final
 
@@ -398,3 +468,21 @@ def script_hash(plan: list[PlannedChunk], pauses: PauseModel) -> str:
         digest.update(p.key.encode())
         digest.update(p.utterance.pause_after.value.encode())
     return digest.hexdigest()
+
+
+def _neighbours(plan: list[PlannedChunk]) -> dict[str, dict[str, str]]:
+    """The text before and after each chunk in the same voice, for engines that stitch."""
+    by_voice: dict[VoiceRef, list[PlannedChunk]] = defaultdict(list)
+    for item in plan:
+        if item.voice.engine in STITCHING_ENGINES:
+            by_voice[item.voice].append(item)
+    out: dict[str, dict[str, str]] = {}
+    for items in by_voice.values():
+        for j, item in enumerate(items):
+            ctx = {}
+            if j > 0:
+                ctx["previous_text"] = items[j - 1].utterance.text
+            if j + 1 < len(items):
+                ctx["next_text"] = items[j + 1].utterance.text
+            out[item.key] = ctx
+    return out

@@ -147,3 +147,12 @@ def test_bad_voice_files_are_refused_and_nothing_is_copied(
         engine.add_voice(taken)
 
     assert list(paths.voices_dir("piper").iterdir()) == []
+
+
+def test_ellipses_become_pauses_piper_can_read() -> None:
+    from pipelines.engines.piper import speakable
+
+    assert speakable("He waited... then left.") == "He waited, then left."
+    assert speakable("Well . . . no.") == "Well, no."
+    assert speakable("He waited...") == "He waited."
+    assert speakable("It cost 3.50 in total.") == "It cost 3.50 in total."

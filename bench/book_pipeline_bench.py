@@ -1,0 +1,84 @@
+"""A whole book through every stage but synthesis: the `silence` engine speaks instantly.
+
+Prints wall time per stage (import, script, synthesis, assembly, mastering, ACX check, encoding)
+and peak memory (this process, and the largest child such as ffmpeg). The goal: peak under
+500 MB for Moby-Dick, with encoding the largest stage.
+
+    .venv/bin/python bench/book_pipeline_bench.py [--book ../shared/corpus/melville_moby-dick.epub]
+        [--chapters N] [--no-mp3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipelines.exporting import export_project  # noqa: E402
+from pipelines.importing import import_manuscript  # noqa: E402
+from pipelines.model import VoiceRef  # noqa: E402
+from pipelines.render.service import RenderService  # noqa: E402
+
+
+def peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--book", type=Path, default=REPO.parent / "shared/corpus/melville_moby-dick.epub"
+    )
+    parser.add_argument("--chapters", type=int, help="only the first N chapters")
+    parser.add_argument("--no-mp3", action="store_true", help="export the M4B only")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
+        os.environ["AUDIOBOOK_STUDIO_HOME"] = str(Path(tmp) / "home")
+        stages: dict[str, float] = {}
+        started = time.perf_counter()
+        project = import_manuscript(args.book, Path(tmp) / "project")
+        stages["import"] = time.perf_counter() - started
+        chapters = [c for c in project.chapters(with_blocks=False) if c.included]
+        if args.chapters:
+            for c in chapters[args.chapters :]:
+                project.set_included(
+                    [x.id for x in project.chapters(with_blocks=False)].index(c.id) + 1, False
+                )
+            chapters = chapters[: args.chapters]
+        project.set_setting("narrator", "silence:default")
+        with RenderService(project, workers=0) as service:
+            service.enqueue([c.id for c in chapters if c.id], VoiceRef("silence", "default"))
+            service.run()
+            stages.update(service.stage_seconds)
+        started = time.perf_counter()
+        files = export_project(project, Path(tmp) / "out", m4b=True, mp3=not args.no_mp3)
+        stages["encoding"] = time.perf_counter() - started
+        audio_h = (
+            sum(r["duration_s"] for r in project.query("SELECT duration_s FROM renders")) / 3600
+        )
+        project.close()
+
+    total = sum(stages.values())
+    print(
+        f"book: {args.book.name}, {len(chapters)} chapters, {audio_h:.1f} h of audio, "
+        f"{len(files)} files written"
+    )
+    for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<12} {seconds:8.1f} s  {100 * seconds / total:5.1f}%")
+    print(f"  {'total':<12} {total:8.1f} s")
+    print(
+        f"peak memory: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, "
+        f"largest child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

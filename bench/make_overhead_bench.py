@@ -1,0 +1,103 @@
+"""How much `make` costs on top of synthesis: one chapter with the embedded Piper voice.
+
+Side by side in one run, alternating: (1) Piper alone speaking the chapter's utterances on both
+cores (worker pool start-up included), and (2) `audiobook-studio make` of the same chapter from
+its manuscript, in a fresh process with an empty cache (import, script, synthesis, assembly,
+mastering, ACX check, credits, MP3, M4B, sample). Prints each time and the median ratio; the
+goal is a ratio of at most 1.10.
+
+    .venv/bin/python bench/make_overhead_bench.py [--runs 3] [--chapter 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipelines.engines.pool import SynthPool, SynthTask  # noqa: E402
+from pipelines.engines.registry import get_engine  # noqa: E402
+from pipelines.manuscript import load_book  # noqa: E402
+from pipelines.script.builder import ScriptOptions, build_script  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def write_manuscript(chapter_number: int, out: Path) -> tuple[Path, list[str]]:
+    book = load_book(CORPUS / "wells_the-time-machine.txt")
+    chapter = book.body[chapter_number - 1]
+    lines = [f"# {book.title}", "", f"## {chapter.title}", ""]
+    lines += [b.text + "\n" for b in chapter.blocks if b.kind.value != "heading"]
+    path = out / "chapter.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    imported = load_book(path).body[0]
+    limit = get_engine("piper").limits.max_chars
+    texts = [u.text for u in build_script(imported, ScriptOptions(max_chars=limit))]
+    return path, texts
+
+
+def piper_alone(texts: list[str], out: Path) -> float:
+    out.mkdir(parents=True)
+    started = time.perf_counter()
+    with SynthPool("piper", os.cpu_count() or 2) as pool:
+        futures = [
+            pool.submit(SynthTask(t, "joe-us", {}, out / f"{i:04d}.flac"))
+            for i, t in enumerate(texts)
+        ]
+        for f in futures:
+            f.result()
+    return time.perf_counter() - started
+
+
+def make(manuscript: Path, work: Path) -> float:
+    env = dict(os.environ, AUDIOBOOK_STUDIO_HOME=str(work / "home"))
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "make",
+            str(manuscript),
+            "--out",
+            str(work / "out"),
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--chapter", type=int, default=4, help="Time Machine chapter number")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-make-") as tmp:
+        root = Path(tmp)
+        manuscript, texts = write_manuscript(args.chapter, root)
+        chars = sum(len(t) for t in texts)
+        print(f"chapter {args.chapter}: {len(texts)} utterances, {chars:,} characters")
+        ratios = []
+        for run in range(args.runs):
+            alone = piper_alone(texts, root / f"alone{run}")
+            full = make(manuscript, root / f"make{run}")
+            ratios.append(full / alone)
+            print(
+                f"  run {run + 1}: piper alone {alone:6.1f} s   make {full:6.1f} s   "
+                f"ratio {full / alone:.3f}"
+            )
+        print(f"median ratio make / piper alone: {statistics.median(ratios):.3f} (goal <= 1.10)")
+
+
+if __name__ == "__main__":
+    main()
