@@ -31,6 +31,7 @@ from pipelines.cast import narrator_voice
 from pipelines.engines.base import Voice
 from pipelines.engines.registry import engine_names, get_engine
 from pipelines.model import ChapterKind, VoiceRef
+from pipelines.script.casting import CastMode, book_mode, set_book_mode
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.preview import SAMPLE_TEXT, PreviewController
@@ -54,6 +55,13 @@ ENGINE_SETTINGS: dict[str, tuple[EngineSetting, ...]] = {
         EngineSetting("noise_w_scale", "Rhythm variation", 0.0, 2.0, 0.8),
     ),
     "silence": (EngineSetting("rtf", "Simulated slowness", 0.0, 2.0, 0.0),),
+}
+
+
+MODE_LABELS = {
+    CastMode.SINGLE: "Single voice: the narrator reads everything",
+    CastMode.DUAL: "Dual voice: a second voice reads the dialogue",
+    CastMode.FULL: "Full cast: a voice per character",
 }
 
 
@@ -108,6 +116,13 @@ class CastPanel(QWidget):
         row.addWidget(use_dialogue)
         cat_lay.addLayout(row)
 
+        self.mode = QComboBox()
+        for mode, label in MODE_LABELS.items():
+            self.mode.addItem(label, mode.value)
+        self.mode.setToolTip(
+            "Who reads the dialogue: the narrator, one second voice, or a voice per character"
+        )
+        self.mode.currentIndexChanged.connect(self._mode_edited)
         self.narrator = QComboBox()
         self.dialogue = QComboBox()
         self.narrator.currentIndexChanged.connect(self._cast_edited)
@@ -121,6 +136,7 @@ class CastPanel(QWidget):
         self.engine_form = QFormLayout()
         cast_box = QGroupBox("Cast")
         form = QFormLayout(cast_box)
+        form.addRow("Reading", self.mode)
         form.addRow("Narrator", self.narrator)
         form.addRow("Dialogue", self.dialogue)
         form.addRow("Speed", self.speed)
@@ -172,7 +188,9 @@ class CastPanel(QWidget):
     # -- loading ---------------------------------------------------------------------------------
 
     async def reload(self) -> None:
-        def read() -> tuple[list[Voice], VoiceRef, VoiceRef | None, dict[str, Any], Any, Any]:
+        def read() -> tuple[
+            list[Voice], VoiceRef, VoiceRef | None, dict[str, Any], Any, Any, CastMode
+        ]:
             chapters = [
                 c
                 for c in self.project.chapters(with_blocks=False)
@@ -185,12 +203,16 @@ class CastPanel(QWidget):
                 cast_settings.voice_settings(self.project),
                 chapters,
                 cast_settings.chapter_overrides(self.project),
+                book_mode(self.project),
             )
 
-        voices, narrator, dialogue, settings, chapters, overrides = await asyncio.to_thread(read)
+        voices, narrator, dialogue, settings, chapters, overrides, mode = await asyncio.to_thread(
+            read
+        )
         self._loading = True
         try:
             self.voices = voices
+            self.mode.setCurrentIndex(max(self.mode.findData(mode.value), 0))
             self._fill_table()
             self._fill_combo(self.narrator, narrator, none_label=None)
             self._fill_combo(self.dialogue, dialogue, none_label="Same as narrator")
@@ -315,6 +337,15 @@ class CastPanel(QWidget):
             cast_settings.set_voice_settings(self.project, settings)
 
         self.ctx.tasks.spawn(self._save(save, f"Narrator: {narrator}"), slot="cast-save")
+
+    def _mode_edited(self) -> None:
+        if self._loading:
+            return
+        mode = CastMode(self.mode.currentData())
+        self.ctx.tasks.spawn(
+            self._save(lambda: set_book_mode(self.project, mode), f"Reading: {MODE_LABELS[mode]}"),
+            slot="mode-save",
+        )
 
     def _settings_edited(self) -> None:
         if self._loading:

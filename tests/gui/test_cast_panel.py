@@ -10,6 +10,7 @@ import soundfile as sf
 
 from pipelines import cast_settings
 from pipelines.model import VoiceRef
+from pipelines.script.casting import CastMode, book_mode
 from studio.main_window import MainWindow
 from studio.player import RecordingPlayer
 from tests.gui.conftest import finish, open_in
@@ -47,6 +48,8 @@ def test_cast_choices_and_settings_are_stored(
         lambda: cast_settings.dialogue_voice(view.project) == VoiceRef("silence", "default"),
         timeout=10_000,
     )
+    cast.mode.setCurrentIndex(cast.mode.findData(CastMode.DUAL.value))
+    qtbot.waitUntil(lambda: book_mode(view.project) is CastMode.DUAL, timeout=10_000)
     cast.speed.setValue(1.2)
     cast._setting_boxes["noise_scale"].setValue(0.5)
     qtbot.waitUntil(
