@@ -238,11 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli_models import add_model_commands
     from pipelines.cli_render import add_render_commands
     from pipelines.cli_script import add_script_commands
+    from pipelines.cli_sync import add_sync_commands
 
     add_render_commands(sub)
     add_script_commands(sub)
     add_key_commands(sub)
     add_model_commands(sub)
+    add_sync_commands(sub)
     return parser
 
 

@@ -1,0 +1,345 @@
+"""Offline-first sync of a project with Supabase.
+
+The local project stays the source of truth for the author's work. A sync pass, whenever the
+network is there:
+1. pushes the book (title, language, lexicon, pauses, profile) and every chapter's blocks, so a
+   worker elsewhere builds the same script; only what changed since the last push (by hash);
+2. pushes the local render jobs (target 'local', mirrored for a dashboard) and the jobs queued
+   for render workers while offline;
+3. pulls the worker jobs of this project, including ones created elsewhere, and downloads the
+   audio of finished chapters into the project's renders, ready for export.
+
+Conflicts are settled per field:
+- book metadata, chapter titles, order and text: the desktop wins (pushed, never pulled);
+- local render jobs: the desktop wins every field (it is the one rendering them);
+- worker jobs: the server wins the fields workers write (state, progress, worker, attempts,
+  error, audio); a job queued on the desktop and not yet pushed keeps its local row until pushed.
+Every row has an id fixed on the desktop (uuid5 of the project's id and the local id) and every
+write is an upsert, so a retried push never makes a second copy. Offline, nothing fails: the
+pass reports offline and the next pass catches up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from pipelines.model import VoiceRef
+from pipelines.store import Project
+from pipelines.sync.client import Remote
+
+BUCKET = "chapters"
+OFFLINE_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadTimeout,
+    httpx.RemoteProtocolError,
+)
+
+
+@dataclass(slots=True)
+class SyncStatus:
+    """What the GUI shows: online or not, when last synced, what is waiting to go up."""
+
+    online: bool
+    last_synced: str | None
+    pending: int  # rows waiting to be pushed
+    remote_running: int
+    remote_done: int
+    message: str = ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _hash(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def project_uuid(project: Project) -> str:
+    value = project.get_setting("sync_project_id")
+    if not value:
+        value = str(uuid.uuid4())
+        project.set_setting("sync_project_id", value)
+    return str(value)
+
+
+def chapter_uuid(project: Project, chapter_id: int) -> str:
+    return str(uuid.uuid5(uuid.UUID(project_uuid(project)), f"chapter:{chapter_id}"))
+
+
+def _local_job_uuid(project: Project, job_id: int) -> str:
+    return str(uuid.uuid5(uuid.UUID(project_uuid(project)), f"job:{job_id}"))
+
+
+def _pushed(project: Project, kind: str, key: str) -> str | None:
+    rows = project.query(
+        "SELECT pushed_hash FROM sync_pushed WHERE kind = ? AND local_key = ?", (kind, key)
+    )
+    return rows[0]["pushed_hash"] if rows else None
+
+
+def _mark(project: Project, kind: str, key: str, remote_id: str, digest: str) -> None:
+    with project.transaction() as cur:
+        cur.execute(
+            "INSERT OR REPLACE INTO sync_pushed (kind, local_key, remote_id, pushed_hash)"
+            " VALUES (?, ?, ?, ?)",
+            (kind, key, remote_id, digest),
+        )
+
+
+# -- what goes up --------------------------------------------------------------------------------
+
+
+def _project_row(project: Project) -> dict[str, Any]:
+    book = project.load_book(with_blocks=False)
+    return {
+        "id": project_uuid(project),
+        "title": book.title,
+        "author": book.author,
+        "language": book.language,
+        "settings": {
+            "lexicon": project.lexicon_entries(),
+            "pauses": project.get_setting("pauses"),
+            "delivery_profile": project.get_setting("delivery_profile"),
+        },
+    }
+
+
+def _chapter_rows(project: Project) -> list[dict[str, Any]]:
+    rows = []
+    for position, chapter in enumerate(project.chapters(with_blocks=True), start=1):
+        assert chapter.id is not None
+        blocks = [{"kind": b.kind.value, "level": b.level, "text": b.text} for b in chapter.blocks]
+        rows.append(
+            {
+                "id": chapter_uuid(project, chapter.id),
+                "project_id": project_uuid(project),
+                "position": position,
+                "title": chapter.title,
+                "kind": chapter.kind.value,
+                "blocks": blocks,
+                "content_hash": _hash([chapter.title, blocks]),
+                "_local": chapter.id,
+            }
+        )
+    return rows
+
+
+def _local_job_rows(project: Project) -> list[dict[str, Any]]:
+    rows = []
+    for r in project.query("SELECT * FROM jobs"):
+        rows.append(
+            {
+                "id": _local_job_uuid(project, r["id"]),
+                "project_id": project_uuid(project),
+                "chapter_id": chapter_uuid(project, r["chapter_id"]),
+                "target": "local",
+                "origin": "desktop",
+                "state": r["state"],
+                "priority": r["priority"],
+                "engine": r["engine"],
+                "voice": r["voice"],
+                "settings": json.loads(r["settings"]),
+                "progress": max(0.0, min(1.0, float(r["progress"]))),
+                "chunks_done": r["chunks_done"],
+                "chunks_total": r["chunks_total"],
+                "attempts": r["attempts"],
+                "error": r["error"],
+                "worker": "desktop",
+                "_local": r["id"],
+            }
+        )
+    return rows
+
+
+def pending_count(project: Project) -> int:
+    """Rows that a push would send now (computed, so it is right after any edit)."""
+    n = int(_pushed(project, "project", "book") != _hash(_project_row(project)))
+    for row in _chapter_rows(project) + _local_job_rows(project):
+        kind = "job" if "target" in row else "chapter"
+        body = {k: v for k, v in row.items() if k != "_local"}
+        n += int(_pushed(project, kind, str(row["_local"])) != _hash(body))
+    n += project.query("SELECT count(*) AS n FROM remote_jobs WHERE pushed = 0")[0]["n"]
+    return int(n)
+
+
+def push(project: Project, remote: Remote) -> int:
+    """Send what changed. Returns the number of rows written."""
+    table = remote.client.table
+    written = 0
+    row = _project_row(project)
+    digest = _hash(row)
+    if _pushed(project, "project", "book") != digest:
+        table("projects").upsert(row, on_conflict="id").execute()
+        _mark(project, "project", "book", row["id"], digest)
+        written += 1
+    for kind, rows, name in (
+        ("chapter", _chapter_rows(project), "chapters"),
+        ("job", _local_job_rows(project), "jobs"),
+    ):
+        for r in rows:
+            body = {k: v for k, v in r.items() if k != "_local"}
+            digest = _hash(body)
+            key = str(r["_local"])
+            if _pushed(project, kind, key) == digest:
+                continue
+            table(name).upsert(body, on_conflict="id").execute()
+            _mark(project, kind, key, body["id"], digest)
+            written += 1
+    for q in project.query("SELECT * FROM remote_jobs WHERE pushed = 0"):
+        r = dict(q)
+        body = {
+            "id": r["id"],
+            "project_id": project_uuid(project),
+            "chapter_id": chapter_uuid(project, r["chapter_id"]),
+            "target": "workers",
+            "origin": r["origin"],
+            "engine": r["engine"],
+            "voice": r["voice"],
+            "settings": json.loads(r["settings"]),
+            "priority": r["priority"],
+        }
+        # ignore-duplicates: if an earlier try got through, the server's row (perhaps already
+        # claimed by a worker) is left as it is
+        table("jobs").upsert(body, on_conflict="id", ignore_duplicates=True).execute()
+        with project.transaction() as cur:
+            cur.execute("UPDATE remote_jobs SET pushed = 1 WHERE id = ?", (r["id"],))
+        written += 1
+    return written
+
+
+def queue_for_workers(
+    project: Project,
+    chapter_ids: list[int],
+    voice: VoiceRef,
+    settings: dict[str, Any] | None = None,
+) -> list[str]:
+    """Queue chapters for render workers. Works offline: the jobs go up with the next sync."""
+    ids = []
+    with project.transaction() as cur:
+        for cid in chapter_ids:
+            job_id = str(uuid.uuid4())
+            cur.execute(
+                "INSERT INTO remote_jobs (id, chapter_id, engine, voice, settings, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, cid, voice.engine, voice.voice_id, json.dumps(settings or {}), _now()),
+            )
+            ids.append(job_id)
+    return ids
+
+
+# -- what comes down -----------------------------------------------------------------------------
+
+WORKER_FIELDS = ("state", "progress", "worker", "attempts", "error", "audio_path", "duration_s")
+
+
+def pull(project: Project, remote: Remote) -> int:
+    """Mirror this project's worker jobs (wherever they were created); fetch finished audio."""
+    by_uuid = {chapter_uuid(project, c.id or 0): c.id for c in project.chapters(with_blocks=False)}
+    rows: list[dict[str, Any]] = (
+        remote.client.table("jobs")
+        .select("*")
+        .eq("project_id", project_uuid(project))
+        .eq("target", "workers")
+        .execute()
+        .data  # type: ignore[assignment]
+    )
+    for r in rows:
+        chapter_id = by_uuid.get(r["chapter_id"])
+        if chapter_id is None:  # a chapter deleted here since: nothing to land it in
+            continue
+        with project.transaction() as cur:
+            cur.execute(
+                "INSERT INTO remote_jobs (id, chapter_id, engine, voice, settings, priority,"
+                " origin, pushed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT(id) DO UPDATE SET pushed = 1",
+                (
+                    r["id"],
+                    chapter_id,
+                    r["engine"],
+                    r["voice"],
+                    json.dumps(r["settings"]),
+                    r["priority"],
+                    r["origin"],
+                    _now(),
+                ),
+            )
+            assignments = ", ".join(f"{f} = ?" for f in WORKER_FIELDS)
+            cur.execute(
+                f"UPDATE remote_jobs SET {assignments}, updated_at = ? WHERE id = ?",
+                (*(r[f] for f in WORKER_FIELDS), _now(), r["id"]),
+            )
+    return len(rows) + _download_finished(project, remote)
+
+
+def _download_finished(project: Project, remote: Remote) -> int:
+    done = project.query(
+        "SELECT * FROM remote_jobs WHERE state = 'done' AND downloaded = 0"
+        " AND audio_path IS NOT NULL"
+    )
+    out = project.root / "renders" / "remote"
+    for r in done:
+        data = remote.client.storage.from_(BUCKET).download(r["audio_path"])
+        out.mkdir(parents=True, exist_ok=True)
+        wav = out / f"chapter-{r['chapter_id']}.wav"
+        tmp = wav.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(wav)
+        with project.transaction() as cur:
+            # renders is keyed by chapter: a chapter has one render, however many jobs ran
+            cur.execute(
+                "INSERT OR REPLACE INTO renders (chapter_id, job_id, script_hash, wav, spans,"
+                " duration_s, acx, acx_passed, rendered_at) VALUES (?, NULL, ?, ?, '[]', ?, '{}',"
+                " 0, ?)",
+                (
+                    r["chapter_id"],
+                    f"remote:{r['id']}",
+                    str(wav.relative_to(project.root)),
+                    r["duration_s"] or 0.0,
+                    _now(),
+                ),
+            )
+            cur.execute("UPDATE remote_jobs SET downloaded = 1 WHERE id = ?", (r["id"],))
+    return len(done)
+
+
+def sync(project: Project, remote: Remote | None) -> SyncStatus:
+    """One pass: push, then pull. Offline (or signed out) it changes nothing and says so."""
+    message = ""
+    online = False
+    if remote is not None:
+        try:
+            push(project, remote)
+            pull(project, remote)
+            online = True
+            project.set_setting("sync_last", _now())
+        except OFFLINE_ERRORS as exc:
+            message = f"offline ({type(exc).__name__})"
+        except Exception as exc:  # a server error: keep working locally, retry next pass
+            message = f"sync failed: {exc}"
+    else:
+        message = "not signed in"
+    return status(project, online=online, message=message)
+
+
+def status(project: Project, *, online: bool = False, message: str = "") -> SyncStatus:
+    counts = {
+        r["state"]: r["n"]
+        for r in project.query("SELECT state, count(*) AS n FROM remote_jobs GROUP BY state")
+    }
+    return SyncStatus(
+        online=online,
+        last_synced=project.get_setting("sync_last"),
+        pending=pending_count(project),
+        remote_running=counts.get("running", 0),
+        remote_done=counts.get("done", 0),
+        message=message,
+    )

@@ -1,0 +1,179 @@
+"""A headless render worker: claims chapter jobs from Supabase, renders them with its own
+engines, uploads the audio and reports progress.
+
+The chapter comes as pushed by the desktop (its blocks, and the book's language, lexicon, pauses
+and delivery profile), so the worker builds the same script. A heartbeat thread keeps the job's
+lease alive while it renders; if the worker dies, the lease runs out and `claim_job` gives the
+job to another worker. A worker that lost its lease is told so (report_progress returns false),
+stops, and `complete_job` refuses it, so a chapter never lands twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from pipelines.engines.base import CancelToken
+from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, VoiceRef
+from pipelines.render.events import JobEvent, JobProgress
+from pipelines.render.service import RenderService
+from pipelines.store import Project
+from pipelines.sync.client import Remote
+from pipelines.sync.engine import BUCKET
+from pipelines.sync.tus import upload_resumable
+
+
+class RemoteWorker:
+    def __init__(
+        self,
+        remote: Remote,
+        workdir: Path,
+        name: str,
+        *,
+        lease_s: int = 60,
+        synth_workers: int | None = None,
+    ) -> None:
+        self.synth_workers = synth_workers  # None: the engine's own concurrency
+        self.remote = remote
+        self.workdir = workdir
+        self.name = name
+        self.lease_s = lease_s
+        self.done: list[str] = []
+
+    def run(self, *, stop: threading.Event | None = None, idle_exit: bool = True) -> int:
+        """Render claimed jobs until none is left (idle_exit) or `stop` is set."""
+        while stop is None or not stop.is_set():
+            if not self.run_one():
+                if idle_exit:
+                    break
+                time.sleep(2.0)
+        return len(self.done)
+
+    def run_one(self) -> bool:
+        claimed = self.remote.rpc(
+            "claim_job", {"p_worker": self.name, "p_lease_seconds": self.lease_s}
+        )
+        if not claimed:
+            return False
+        job = claimed[0]
+        self._render(job)
+        return True
+
+    def _project(self, job: dict[str, Any]) -> tuple[Project, int]:
+        table = self.remote.client.table
+        projects = table("projects").select("*").eq("id", job["project_id"]).execute()
+        chapters = table("chapters").select("*").eq("id", job["chapter_id"]).execute()
+        prow = cast(dict[str, Any], projects.data[0])
+        crow = cast(dict[str, Any], chapters.data[0])
+        chapter = Chapter(
+            title=crow["title"],
+            kind=ChapterKind(crow["kind"]),
+            blocks=[
+                Block(BlockKind(b["kind"]), b["text"], level=b["level"]) for b in crow["blocks"]
+            ],
+        )
+        project = Project.open(self.workdir / job["project_id"], create=True)
+        project.save_book(
+            Book(
+                title=prow["title"],
+                author=prow["author"],
+                language=prow["language"],
+                chapters=[chapter],
+            )
+        )
+        settings = prow["settings"] or {}
+        for word, spoken, case in settings.get("lexicon") or []:
+            project.set_lexicon_entry(word, spoken, case)
+        for key in ("pauses", "delivery_profile"):
+            if settings.get(key) is not None:
+                project.set_setting(key, settings[key])
+        cid = project.chapters(with_blocks=False)[0].id
+        assert cid is not None
+        return project, cid
+
+    def _render(self, job: dict[str, Any]) -> None:
+        project, cid = self._project(job)
+        cancel = CancelToken()
+        progress = {"fraction": 0.0, "done": 0, "total": 0}
+        beat = threading.Event()
+
+        def report() -> None:
+            kept = self.remote.rpc(
+                "report_progress",
+                {
+                    "p_job": job["id"],
+                    "p_worker": self.name,
+                    "p_progress": round(progress["fraction"], 4),
+                    "p_chunks_done": progress["done"],
+                    "p_chunks_total": progress["total"],
+                    "p_lease_seconds": self.lease_s,
+                },
+            )
+            if kept is False:
+                cancel.cancel()  # the job was taken from us: stop rendering
+
+        def heartbeat() -> None:
+            while not beat.wait(max(self.lease_s / 3, 0.5)):
+                with contextlib.suppress(Exception):  # a missed beat is retried; the lease is long
+                    report()
+
+        def on_event(event: JobEvent) -> None:
+            if isinstance(event, JobProgress):
+                progress.update(fraction=event.fraction, done=event.done, total=event.total)
+
+        thread = threading.Thread(target=heartbeat, daemon=True)
+        thread.start()
+        try:
+            with RenderService(project, on_event, workers=self.synth_workers) as service:
+                (local_id,) = service.enqueue(
+                    [cid], VoiceRef(job["engine"], job["voice"]), job["settings"] or {}
+                )
+                local = service.queue.claim_next()
+                assert local is not None and local.id == local_id
+                ok = service.run_job(local, cancel)
+            beat.set()
+            thread.join()
+            if cancel.cancelled:
+                return
+            if not ok:
+                error = project.query("SELECT error FROM jobs WHERE id = ?", (local_id,))[0][0]
+                self.remote.rpc(
+                    "complete_job",
+                    {
+                        "p_job": job["id"],
+                        "p_worker": self.name,
+                        "p_audio_path": None,
+                        "p_duration_s": None,
+                        "p_error": error or "render failed",
+                    },
+                )
+                return
+            render = project.query(
+                "SELECT wav, duration_s FROM renders WHERE chapter_id = ?", (cid,)
+            )[0]
+            name = f"{self.remote.user_id}/{job['project_id']}/{job['chapter_id']}/{job['id']}.wav"
+            config = self.remote.config
+            upload_resumable(
+                config.url,
+                self.remote.access_token,
+                config.anon_key,
+                BUCKET,
+                name,
+                project.root / render["wav"],
+            )
+            if self.remote.rpc(
+                "complete_job",
+                {
+                    "p_job": job["id"],
+                    "p_worker": self.name,
+                    "p_audio_path": name,
+                    "p_duration_s": render["duration_s"],
+                },
+            ):
+                self.done.append(job["id"])
+        finally:
+            beat.set()
+            project.close()

@@ -1,0 +1,243 @@
+"""The real supabase client over HTTP against the local stand-in (backed by PostgreSQL):
+sign-in, offline-first sync, retried pushes, racing workers and a worker killed mid-job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
+from pipelines.store import Project
+from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
+from pipelines.sync.engine import project_uuid, queue_for_workers, sync
+from pipelines.sync.worker import RemoteWorker
+from tests.sync.pg import Database, new_id
+from tests.sync.standin import StandIn
+
+REPO = Path(__file__).resolve().parents[2]
+TEXT = "The lamp was lit at dusk. The street was quiet and the rain had stopped at last."
+
+
+@pytest.fixture(scope="module")
+def standin(pg_database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
+    server = StandIn(pg_database, tmp_path_factory.mktemp("storage")).start()
+    yield server
+    server.stop()
+
+
+def _remote(standin: StandIn, email: str, password: str = "pw-123456") -> Remote:
+    remote = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
+    remote.sign_in_password(email, password)
+    return remote
+
+
+def _user(standin: StandIn, password: str = "pw-123456") -> str:
+    email = f"u-{new_id()}@example.com"
+    standin.create_user(email, password)
+    return email
+
+
+def _project(root: Path, chapters: int = 3) -> Project:
+    project = Project.open(root, create=True)
+    book = Book(
+        title="The Lamplighter",
+        author="A. Writer",
+        chapters=[
+            Chapter(f"Chapter {n}", [Block(BlockKind.PARAGRAPH, f"{TEXT} Part {n}.")])
+            for n in range(1, chapters + 1)
+        ],
+    )
+    project.save_book(book)
+    return project
+
+
+def _count(db: Database, sql: str, *params: object) -> int:
+    with db.connect() as conn:
+        row = conn.execute(sql, params).fetchone()  # type: ignore[call-overload]
+    assert row is not None
+    return int(row[0])
+
+
+def test_password_and_magic_link_sign_in_and_session_refresh(standin: StandIn) -> None:
+    email = _user(standin)
+    store = MemorySessionStore()
+    remote = Remote(SyncConfig(standin.url, standin.anon_key), store)
+    user_id = remote.sign_in_password(email, "pw-123456")
+    assert store.session is not None and store.session["user_id"] == user_id
+    first_refresh = store.session["refresh_token"]
+    remote.client.auth.refresh_session()
+    assert store.session["refresh_token"] != first_refresh
+    # a new start of the app resumes from the stored session, without the password
+    again = Remote(SyncConfig(standin.url, standin.anon_key), store)
+    assert again.resume() and again.user_id == user_id
+    # magic link: the code the stand-in "mailed" signs in the same account
+    link = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
+    link.send_magic_link(email)
+    assert link.verify_magic_link(email, standin.mailbox[email]) == user_id
+    with pytest.raises(Exception, match="sign-in failed"):
+        Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore()).sign_in_password(
+            email, "wrong"
+        )
+
+
+def test_offline_then_online_catch_up(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    email = _user(standin)
+    project = _project(tmp_path / "book")
+    queued = queue_for_workers(
+        project, [c.id or 0 for c in project.chapters()], VoiceRef("silence", "default")
+    )
+    # the network is down: a port where nothing listens
+    offline = Remote(SyncConfig("http://127.0.0.1:9", standin.anon_key), MemorySessionStore())
+    status = sync(project, offline)
+    assert not status.online and status.pending == 1 + 3 + 3
+    status = sync(project, _remote(standin, email))
+    assert status.online and status.pending == 0 and status.last_synced
+    pid = project_uuid(project)
+    assert _count(pg_database, "select count(*) from chapters where project_id = %s", pid) == 3
+    ids = _count(pg_database, "select count(*) from jobs where id = any(%s::uuid[])", queued)
+    assert ids == 3
+    # an edit made offline later goes up on the next pass, and only it
+    project.rename_chapter(2, "The Second Night")
+    assert sync(project, offline).pending == 1
+    sync(project, _remote(standin, email))
+    with pg_database.connect() as conn:
+        titles = [
+            r[0]
+            for r in conn.execute(
+                "select title from chapters where project_id = %s order by position", (pid,)
+            )
+        ]
+    assert titles == ["Chapter 1", "The Second Night", "Chapter 3"]
+
+
+def test_retried_push_never_duplicates(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    email = _user(standin)
+    project = _project(tmp_path / "book", chapters=2)
+    queue_for_workers(
+        project, [c.id or 0 for c in project.chapters()], VoiceRef("silence", "default")
+    )
+    remote = _remote(standin, email)
+    standin.lose_responses = 3  # the writes commit but their answers are lost
+    first = sync(project, remote)
+    assert not first.online and first.pending > 0
+    for _ in range(3):
+        sync(project, remote)
+    assert sync(project, remote).pending == 0
+    pid = project_uuid(project)
+    assert _count(pg_database, "select count(*) from projects where id = %s", pid) == 1
+    assert _count(pg_database, "select count(*) from chapters where project_id = %s", pid) == 2
+    assert _count(pg_database, "select count(*) from jobs where project_id = %s", pid) == 2
+
+
+def test_two_workers_race_and_each_job_is_rendered_once(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    email = _user(standin)
+    project = _project(tmp_path / "book", chapters=4)
+    queue_for_workers(
+        project, [c.id or 0 for c in project.chapters()], VoiceRef("silence", "default")
+    )
+    assert sync(project, _remote(standin, email)).online
+    workers = [
+        RemoteWorker(_remote(standin, email), tmp_path / f"w{i}", f"worker-{i}", lease_s=30)
+        for i in range(2)
+    ]
+    threads = [threading.Thread(target=w.run) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    done = [j for w in workers for j in w.done]
+    assert len(done) == len(set(done)) == 4
+    pid = project_uuid(project)
+    events = _count(
+        pg_database,
+        "select count(*) from job_events e join jobs j on j.id = e.job_id"
+        " where j.project_id = %s and e.kind = 'done'",
+        pid,
+    )
+    assert events == 4
+    status = sync(project, _remote(standin, email))
+    assert status.remote_done == 4
+    renders = project.query("SELECT chapter_id, wav FROM renders ORDER BY chapter_id")
+    assert [r["chapter_id"] for r in renders] == [c.id for c in project.chapters()]
+    assert all((project.root / r["wav"]).stat().st_size > 1000 for r in renders)
+
+
+def test_killed_worker_lease_expires_and_another_finishes(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    password = "pw-123456"
+    email = _user(standin, password)
+    project = _project(tmp_path / "book", chapters=1)
+    (job_id,) = queue_for_workers(
+        project, [project.chapters()[0].id or 0], VoiceRef("silence", "default"), {"rtf": 0.6}
+    )
+    assert sync(project, _remote(standin, email)).online
+    env = os.environ | {
+        "SUPABASE_URL": standin.url,
+        "SUPABASE_ANON_KEY": standin.anon_key,
+        "SUPABASE_EMAIL": email,
+        "SUPABASE_PASSWORD": password,
+    }
+    code = "import sys; from pipelines.cli_sync import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "worker",
+            "--name",
+            "doomed",
+            "--lease",
+            "2",
+            "--workdir",
+            str(tmp_path / "doomed"),
+            "--once",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if _count(
+                pg_database,
+                "select count(*) from jobs where id = %s and worker = 'doomed'"
+                " and state = 'running'",
+                job_id,
+            ):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the worker never claimed the job")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    rescuer = RemoteWorker(_remote(standin, email), tmp_path / "rescuer", "rescuer", lease_s=2)
+    deadline = time.monotonic() + 30
+    while not rescuer.done and time.monotonic() < deadline:
+        if not rescuer.run_one():
+            time.sleep(0.3)  # the dead worker's lease has not run out yet
+    assert rescuer.done == [job_id]
+    with pg_database.connect() as conn:
+        row = conn.execute(
+            "select state, worker, attempts from jobs where id = %s", (job_id,)
+        ).fetchone()
+    assert row == ("done", "rescuer", 2)
+    sync(project, _remote(standin, email))
+    assert len(project.query("SELECT * FROM renders")) == 1
