@@ -75,7 +75,8 @@ class MaskedInstanceNorm1d(nn.Module):
 class SeededSource(nn.Module):
     """The hn-NSF harmonic source of the vocoder, with per-item seeded randomness."""
 
-    def __init__(self, original: nn.Module, context: LengthContext) -> None:
+    def __init__(self, original: Any, context: LengthContext) -> None:
+        # `original` is the package's SourceModuleHnNSF; its attributes are read dynamically.
         super().__init__()
         self.l_linear = original.l_linear  # the trained weights stay where the checkpoint put them
         self.l_tanh = original.l_tanh

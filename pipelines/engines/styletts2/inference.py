@@ -50,7 +50,7 @@ def _autocast(model: LoadedModel) -> Any:
     return nullcontext()
 
 
-def _pack_run(lstm: nn.Module, x: torch.Tensor, lengths: torch.Tensor, total: int) -> torch.Tensor:
+def _pack_run(lstm: Any, x: torch.Tensor, lengths: torch.Tensor, total: int) -> torch.Tensor:
     """A bidirectional LSTM over padded (B, T, C) input, blind to the padding."""
     packed = nn.utils.rnn.pack_padded_sequence(
         x, lengths.cpu(), batch_first=True, enforce_sorted=False
