@@ -23,7 +23,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     args = parser.parse_args()
     files = sorted(
-        p for p in args.corpus.iterdir() if p.suffix in {".epub", ".docx", ".pdf", ".txt", ".md"}
+        p
+        for p in args.corpus.iterdir()
+        if p.name != "MANIFEST.md" and p.suffix in {".epub", ".docx", ".pdf", ".txt", ".md"}
     )
     print(f"{'file':<48} {'MB':>6} {'chapters':>8} {'median s':>9} {'min s':>7}")
     for path in files:
