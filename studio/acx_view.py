@@ -58,6 +58,7 @@ class AcxView(QGroupBox):
     def __init__(self) -> None:
         super().__init__("ACX check")
         self.verdict = QLabel("Select a finished chapter to see its check.")
+        self.verdict.setWordWrap(True)  # long titles wrap instead of widening the panel
         set_role(self.verdict, "muted")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(18)

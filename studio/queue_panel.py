@@ -160,8 +160,10 @@ class QueuePanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.acx)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 2)
+        # The job table needs room for titles; the ACX panel reads well narrow.
+        splitter.setSizes([5000, 2000])
         splitter.setSizes([840, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 8)
