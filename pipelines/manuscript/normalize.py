@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-
-from num2words import CONVERTER_CLASSES, num2words
 
 from pipelines.manuscript.lexicon import Lexicon
+from pipelines.manuscript.numbers import (
+    HAS_NUMBER,
+    MONTHS,
+    expand_numbers,
+    num2words_lang,
+    number_words,
+    wordset,
+)
 from pipelines.model import Block, BlockKind, Chapter
 
 # -- typography -----------------------------------------------------------------------------------
@@ -165,20 +170,6 @@ _NAME_TITLES = {
     "Ft": "Fort",
 }
 _SUFFIXES = {"Jr": "Junior", "Sr": "Senior", "Esq": "Esquire"}
-_MONTHS = {
-    "Jan": "January",
-    "Feb": "February",
-    "Mar": "March",
-    "Apr": "April",
-    "Jun": "June",
-    "Jul": "July",
-    "Aug": "August",
-    "Sep": "September",
-    "Sept": "September",
-    "Oct": "October",
-    "Nov": "November",
-    "Dec": "December",
-}
 # Only before a number: "No." alone is the word no.
 _BEFORE_NUMBER = {
     "No": "number",
@@ -194,7 +185,7 @@ _BEFORE_NUMBER = {
     "Ch": "Chapter",
     "fig": "figure",
     "Fig": "Figure",
-    **_MONTHS,
+    **MONTHS,
 }
 _PHRASES = {
     "e.g.": "for example",
@@ -205,10 +196,6 @@ _PHRASES = {
     "approx.": "approximately",
 }
 _ENDING = {"etc.": "et cetera", "&c.": "et cetera"}
-
-
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 def _both_cases(words: dict[str, str]) -> dict[str, str]:
@@ -236,7 +223,7 @@ _RE_INITIAL = re.compile(r"(?<![\w.'])([A-HJ-Z])\.\s(?=[A-Z])")
 _RE_NEXT_WORD = re.compile(r"\s+[\"']?([A-Z][\w'-]*)")
 _RE_PREV_WORD = re.compile(r"([A-Za-z'-]+)\s+$")
 # Capitalised only because they open a sentence: "Then St. Paul", "To Dr. Watson".
-_STARTERS = _wordset(
+_STARTERS = wordset(
     "a an the then and but so or nor yet when while where after before since until as to from at "
     "in on of upon by with for near like only even dear said ask tell see meet poor old young good "
     "if though although because once now there here this that these those his her their our my "
@@ -342,188 +329,6 @@ def expand_abbreviations(text: str) -> str:
     return _RE_INITIAL.sub(r"\1 ", text)
 
 
-# -- numbers ---------------------------------------------------------------------------------------
-
-
-def num2words_lang(lang: str) -> str | None:
-    """The num2words language code for a book language ("en-GB" -> "en"), or None."""
-    code = lang.replace("-", "_")
-    if code in CONVERTER_CLASSES:
-        return code
-    base = code.split("_")[0].lower()
-    return base if base in CONVERTER_CLASSES else None
-
-
-@lru_cache(maxsize=8192)
-def _words(n: int, lang: str = "en", to: str = "cardinal") -> str:
-    try:
-        out = str(num2words(n, lang=lang, to=to))
-    except NotImplementedError:
-        out = str(num2words(n, lang=lang))
-    if lang == "en":
-        # American style, as a narrator reads: "one thousand two hundred thirty-four".
-        out = out.replace(",", "").replace(" and ", " ")
-    return out
-
-
-_DIGIT_EN = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-
-
-def _digits(s: str, lang: str) -> str:
-    return " ".join(_DIGIT_EN[int(d)] if lang == "en" else _words(int(d), lang) for d in s)
-
-
-def _cardinal(s: str, lang: str = "en") -> str:
-    s = s.replace(",", "")
-    if (len(s) > 1 and s[0] == "0") or len(s) > 15:
-        return _digits(s, lang)  # an identifier or a code, read digit by digit
-    return _words(int(s), lang)
-
-
-def _decimal(whole: str, frac: str | None) -> str:
-    return _cardinal(whole) + (f" point {_digits(frac, 'en')}" if frac else "")
-
-
-def _plural(words: str) -> str:
-    return words[:-1] + "ies" if words.endswith("y") else words + "s"
-
-
-_FRACTIONS = {
-    "½": ("a half", "one half"),
-    "¼": ("a quarter", "one quarter"),
-    "¾": ("three quarters", "three quarters"),
-    "⅓": ("a third", "one third"),
-    "⅔": ("two thirds", "two thirds"),
-    "⅛": ("an eighth", "one eighth"),
-    "⅜": ("three eighths", "three eighths"),
-    "⅝": ("five eighths", "five eighths"),
-    "⅞": ("seven eighths", "seven eighths"),
-}
-_FRAC = "".join(_FRACTIONS)
-_CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-    "¥": ("yen", "yen", "sen", "sen"),
-}
-# Counted things after a four-digit number: "1848 miles" is a quantity, not a year.
-_QUANTITY_NOUNS = _wordset(
-    "feet foot miles yards inches fathoms leagues rods acres tons pounds dollars men women people "
-    "souls soldiers times days weeks hours minutes seconds years words pages copies barrels "
-    "whales ships"
-)
-_NEXT_WORD = re.compile(r"\s+([a-z]+)")
-_INT = r"\d{1,3}(?:,\d{3})+|\d+"
-_MONTH_NAMES = "|".join(dict.fromkeys([*_MONTHS.values(), "May"]))
-_NUMBER_EN = re.compile(
-    rf"""
-    (?P<cur>[$£€¥])\s?(?P<camt>{_INT})(?:\.(?P<cdec>\d{{1,2}})(?!\d))?(?P<cfrac>[{_FRAC}])?
-        (?:\s(?P<scale>thousand|million|billion|trillion)\b)?
-    | (?<![\w:.])(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)(?![\d:])
-    | (?<![\w'])(?P<dec4>1\d|20)(?P<dec4b>\d0)'?s\b
-    | (?<![\w])'?(?P<dec2>[1-9]0)'?s\b
-    | \b(?P<month>{_MONTH_NAMES})\s(?P<day>[1-9]|[12]\d|3[01])(?!\w|[.:]\d)
-    | (?<![\w.])(?P<ord>{_INT})(?P<osuf>st|nd|rd|th|d|ST|ND|RD|TH)\b
-    | (?<!\w)(?<!\d[.-])\#?(?P<num>{_INT})(?:\.(?P<frac>\d+))?(?P<vul>[{_FRAC}])?(?!\w|\.\d|-\d)
-        (?P<pct>\s?%)?(?P<deg>°)?
-    | (?P<vulgar>[{_FRAC}])
-    """,
-    re.VERBOSE,
-)
-_HAS_NUMBER = re.compile(rf"[\d{_FRAC}]")
-_NUMBER_OTHER = re.compile(r"(?<![\w.,])(\d+)(?![.,]\d|\w)")
-
-
-def _money(m: re.Match[str]) -> str:
-    one, many, sub_one, sub_many = _CURRENCIES[m.group("cur")]
-    amount, cents, frac = m.group("camt").replace(",", ""), m.group("cdec"), m.group("cfrac")
-    if m.group("scale"):  # "$2.5 million" -> two point five million dollars
-        return f"{_decimal(amount, cents)} {m.group('scale')} {many}"
-    parts = []
-    whole = int(amount)
-    if whole or not (cents or frac):
-        parts.append(f"{_cardinal(amount)} {one if whole == 1 else many}")
-    if cents or frac:
-        n = int(cents.ljust(2, "0")) if cents else 0
-        spoken = _cardinal(str(n))
-        if frac:
-            spoken = f"{spoken} and {_FRACTIONS[frac][0]}" if n else _FRACTIONS[frac][1]
-        if n or frac:
-            parts.append(f"{spoken} {sub_one if n == 1 and not frac else sub_many}")
-    return " and ".join(parts)
-
-
-def _ordinal(m: re.Match[str]) -> str:
-    digits, suffix = m.group("ord").replace(",", ""), m.group("osuf").lower()
-    n = int(digits)
-    if suffix == "d" and not (n % 10 in (2, 3) and n % 100 not in (12, 13)):
-        return m.group()  # "12d" is twelve pence, not an ordinal
-    return _words(n, "en", "ordinal")
-
-
-def _plain_number(m: re.Match[str]) -> str:
-    digits, frac, vul = m.group("num"), m.group("frac"), m.group("vul")
-    prefix = "number " if m.group().startswith("#") else ""
-    if frac is not None:
-        spoken = _decimal(digits, frac)
-    elif len(digits) == 4 and 1000 <= int(digits) <= 2099 and not (m.group("pct") or vul):
-        after = _NEXT_WORD.match(m.string, m.end())
-        counted = after is not None and after.group(1) in _QUANTITY_NOUNS
-        n = int(digits)
-        spoken = _cardinal(digits) if counted and n % 100 else _words(n, "en", "year")
-    else:
-        spoken = _cardinal(digits)
-    if vul:
-        spoken = f"{spoken} and {_FRACTIONS[vul][0]}"
-    if m.group("pct"):
-        spoken += " percent"
-    if m.group("deg"):
-        spoken += " degrees"
-    return prefix + spoken
-
-
-def _number_en(m: re.Match[str]) -> str:
-    if m.group("cur"):
-        return _money(m)
-    if m.group("hh"):
-        hour, minute = _cardinal(m.group("hh")), int(m.group("mm"))
-        if minute == 0:
-            rest = m.string[m.end() : m.end() + 5].lstrip().lower()
-            return hour if rest.startswith(("a.m", "p.m", "am", "pm")) else f"{hour} o'clock"
-        return f"{hour} oh {_words(minute)}" if minute < 10 else f"{hour} {_words(minute)}"
-    if m.group("dec4"):
-        return _plural(_words(int(m.group("dec4") + m.group("dec4b")), "en", "year"))
-    if m.group("dec2"):
-        return _plural(_words(int(m.group("dec2"))))
-    if m.group("month"):
-        return f"{m.group('month')} {_words(int(m.group('day')), 'en', 'ordinal')}"
-    if m.group("ord"):
-        return _ordinal(m)
-    if m.group("num"):
-        return _plain_number(m)
-    if m.group("vulgar"):
-        return _FRACTIONS[m.group("vulgar")][1]
-    return m.group()
-
-
-def _number_other(m: re.Match[str], lang: str) -> str:
-    digits = m.group(1)
-    n = int(digits)
-    if len(digits) == 4 and 1000 <= n <= 2099:
-        return _words(n, lang, "year")
-    return _cardinal(digits, lang)
-
-
-def expand_numbers(text: str, lang: str = "en") -> str:
-    """Digits -> words: money, times, decades, ordinals, years, decimals, percentages."""
-    if lang == "en":
-        return _NUMBER_EN.sub(_number_en, text)
-    code = num2words_lang(lang)
-    if code is None:
-        return text  # leave digits to the voice, which reads its own language's numbers
-    return _NUMBER_OTHER.sub(lambda m: _number_other(m, code), text)
-
-
 # -- roman numerals --------------------------------------------------------------------------------
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
@@ -543,7 +348,7 @@ def roman_value(numeral: str) -> int | None:
 
 
 # Words after which a numeral is a cardinal: "Chapter IV", "World War II", "Type II".
-_COUNTED = _wordset(
+_COUNTED = wordset(
     "Chapter Book Part Stave Volume Vol. Act Scene Canto Section Letter Appendix Psalm Article "
     "Lecture Lesson Sonnet Epistle Episode Phase Stage Round Plate Figure Fig. Table Class Type "
     "Division Series War Mark Grade Level Apollo Vatican"
@@ -554,7 +359,7 @@ _RE_COUNTED = re.compile(
 )
 # Names that take an ordinal: "Henry VIII" -> Henry the eighth. Any other capitalised word before a
 # numeral of two or more letters (Amenhotep III, Pius XII) is read the same way.
-_REGNAL = _wordset(
+_REGNAL = wordset(
     "Henry Edward George William Richard Charles James John Louis Philip Philippe Elizabeth Mary "
     "Anne Victoria Stephen Harold Edmund David Robert Alexander Frederick Ferdinand Francis "
     "Napoleon Peter Ivan Nicholas Catherine Paul Pius Leo Gregory Benedict Innocent Clement "
@@ -586,7 +391,7 @@ def _counted_numeral(m: re.Match[str]) -> str:
     # "Part I think": the pronoun, unless a stop or "of" follows ("Part I.", "Book I of ...").
     if numeral == "I" and m.group("kw") != "War" and not _AFTER_REGNAL_I.match(m.string, m.end()):
         return m.group()
-    return f"{m.group('kw')}{m.group('sp')}{_words(value)}"
+    return f"{m.group('kw')}{m.group('sp')}{number_words(value)}"
 
 
 def _regnal_numeral(m: re.Match[str]) -> str:
@@ -601,7 +406,7 @@ def _regnal_numeral(m: re.Match[str]) -> str:
     elif len(numeral) < 2 or set(numeral) - set("IVX"):
         return m.group()
     # A stop before a comma ("Henry VIII., or") only marked the numeral: it goes with it.
-    return f"{name}{m.group('sp')}the {_words(value, 'en', 'ordinal')}"
+    return f"{name}{m.group('sp')}the {number_words(value, 'en', 'ordinal')}"
 
 
 def _title_numeral(text: str, lang: str) -> str:
@@ -612,7 +417,7 @@ def _title_numeral(text: str, lang: str) -> str:
     bare = text.rstrip(" .:")
     value = roman_value(bare) if bare.isupper() else None
     if value is not None and value <= 399:
-        return _words(value, code) + text[len(bare) :]
+        return number_words(value, code) + text[len(bare) :]
     m = _RE_TITLE_NUMERAL.match(text)
     if m is None:
         return text
@@ -622,7 +427,7 @@ def _title_numeral(text: str, lang: str) -> str:
     # it is a number only with a stop: "I. Introduction".
     if value is None or value > 399 or (len(numeral) == 1 and not after.strip()):
         return text
-    return _words(value, code) + text[m.end("rn") :]
+    return number_words(value, code) + text[m.end("rn") :]
 
 
 def expand_roman(text: str, *, is_title: bool = False, lang: str = "en") -> str:
@@ -632,7 +437,7 @@ def expand_roman(text: str, *, is_title: bool = False, lang: str = "en") -> str:
     if lang.split("-")[0].split("_")[0].lower() != "en":
         return text
     text = _RE_COUNTED.sub(_counted_numeral, text)
-    text = _RE_LIST_NUMERAL.sub(lambda m: _words(roman_value(m.group("rn")) or 0), text)
+    text = _RE_LIST_NUMERAL.sub(lambda m: number_words(roman_value(m.group("rn")) or 0), text)
     return _RE_REGNAL.sub(_regnal_numeral, text)
 
 
@@ -655,7 +460,7 @@ def normalize(
     text = expand_roman(text, is_title=is_title, lang=lang)
     if english:
         text = expand_abbreviations(text)
-    if _HAS_NUMBER.search(text):
+    if HAS_NUMBER.search(text):
         text = expand_numbers(text, "en" if english else lang)
     if lexicon:
         text = lexicon.apply(text)
