@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import soundfile as sf
 
@@ -148,6 +151,26 @@ def _sweep_partials(out_dir: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+class _Progress:
+    """Combines the progress of parts running on several threads into one fraction."""
+
+    def __init__(self, total: float, callback: Callable[[float], None] | None) -> None:
+        self.total = total
+        self.callback = callback
+        self.done: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def part(self, name: str, weight: float) -> Callable[[float], None]:
+        def report(fraction: float) -> None:
+            with self.lock:
+                self.done[name] = max(0.0, min(1.0, fraction)) * weight
+                overall = sum(self.done.values()) / self.total if self.total else 0.0
+            if self.callback:
+                self.callback(min(1.0, overall))
+
+        return report
+
+
 def export_book(
     book: BookExport,
     out_dir: Path,
@@ -177,45 +200,78 @@ def export_book(
         + (book_s if m4b else 0)
         + (profile.sample_target_s if sample else 0)
     )
-    done = 0.0
-
-    def advance(seconds: float) -> Callable[[float], None]:
-        base = done
-
-        def report(f: float) -> None:
-            if progress and work:
-                progress(min(1.0, (base + f * seconds) / work))
-
-        return report
+    tracker = _Progress(work, progress)
+    abort = threading.Event()
 
     result = ExportResult(files=[], manifest=out_dir / "export.json")
     cover = Path(book.cover) if book.cover else None
     manifest_files: list[dict[str, object]] = []
-    for track, job in enumerate(jobs, start=1):
-        path = out_dir / job.name
-        tags = Tags(
-            title=job.title,
-            album=book.title,
-            author=book.author,
-            narrator=book.narrator,
-            year=book.year,
-            genre=book.genre,
-            description=book.description,
-            track=track,
-            track_total=len(jobs),
-        )
-        encode_mp3(
-            job.wav, path, tags, cover, profile, part=job.part, progress=advance(job.seconds)
-        )
-        done += job.seconds
-        entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
-        if check:
-            report = acx.check(path, profile)
-            result.checks.append(report)
-            entry["acx"] = report.as_dict() | {"path": path.name}
-        done += job.seconds * 0.3
-        result.mp3.append(path)
-        manifest_files.append(entry)
+
+    m4b_progress = tracker.part("m4b", book_s)
+
+    def m4b_report(f: float) -> None:
+        if abort.is_set():  # the MP3s failed: stop ffmpeg and drop the partial M4B
+            raise ManuscriptError(out_dir, "export stopped", "fix the error above and export again")
+        m4b_progress(f)
+
+    # The M4B encodes on the second core while the MP3s encode on the first: each is one
+    # single-threaded ffmpeg, and synthesis has finished by now.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="m4b") as side:
+        m4b_future: Future[list[Any]] | None = None
+        if m4b:
+            tags = Tags(
+                title=book.title,
+                album=book.title,
+                author=book.author,
+                narrator=book.narrator,
+                year=book.year,
+                genre=book.genre,
+                description=book.description,
+            )
+            m4b_future = side.submit(
+                encode_m4b,
+                [ChapterInput(title, wav) for title, wav, _ in items],
+                out_dir / f"{safe_filename(book.title)}.m4b",
+                tags,
+                cover,
+                profile,
+                progress=m4b_report,
+            )
+        try:
+            for track, job in enumerate(jobs, start=1):
+                path = out_dir / job.name
+                tags = Tags(
+                    title=job.title,
+                    album=book.title,
+                    author=book.author,
+                    narrator=book.narrator,
+                    year=book.year,
+                    genre=book.genre,
+                    description=book.description,
+                    track=track,
+                    track_total=len(jobs),
+                )
+                encode_mp3(
+                    job.wav,
+                    path,
+                    tags,
+                    cover,
+                    profile,
+                    part=job.part,
+                    progress=tracker.part(f"mp3-{track}", job.seconds),
+                )
+                entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
+                if check:
+                    report = acx.check(path, profile)
+                    result.checks.append(report)
+                    entry["acx"] = report.as_dict() | {"path": path.name}
+                tracker.part(f"check-{track}", job.seconds * 0.3)(1.0)
+                result.mp3.append(path)
+                manifest_files.append(entry)
+        except BaseException:
+            abort.set()
+            raise
+        parts = m4b_future.result() if m4b_future is not None else []
 
     if captions:
         width = max(2, len(str(len(items) - 1 + first_number)))
@@ -229,39 +285,20 @@ def export_book(
                 manifest_files.append({"file": path.name, "kind": suffix[1:], "title": title})
 
     m4b_chapters: list[dict[str, object]] = []
-    if m4b:
-        tags = Tags(
-            title=book.title,
-            album=book.title,
-            author=book.author,
-            narrator=book.narrator,
-            year=book.year,
-            genre=book.genre,
-            description=book.description,
+    for part in parts:
+        result.m4b.append(part.path)
+        manifest_files.append(
+            {"file": part.path.name, "kind": "m4b", "duration_s": round(part.duration_s, 3)}
         )
-        parts = encode_m4b(
-            [ChapterInput(title, wav) for title, wav, _ in items],
-            out_dir / f"{safe_filename(book.title)}.m4b",
-            tags,
-            cover,
-            profile,
-            progress=advance(book_s),
-        )
-        done += book_s
-        for part in parts:
-            result.m4b.append(part.path)
-            manifest_files.append(
-                {"file": part.path.name, "kind": "m4b", "duration_s": round(part.duration_s, 3)}
-            )
-            m4b_chapters += [
-                {
-                    "file": part.path.name,
-                    "title": m.title,
-                    "start_s": round(m.start_s, 3),
-                    "end_s": round(m.end_s, 3),
-                }
-                for m in part.chapters
-            ]
+        m4b_chapters += [
+            {
+                "file": part.path.name,
+                "title": m.title,
+                "start_s": round(m.start_s, 3),
+                "end_s": round(m.end_s, 3),
+            }
+            for m in part.chapters
+        ]
 
     sample_info: dict[str, object] | None = None
     if sample:
@@ -278,7 +315,7 @@ def export_book(
             ),
             cover,
             profile,
-            progress=advance(profile.sample_target_s),
+            progress=tracker.part("sample", profile.sample_target_s),
         )
         result.sample = made.path
         sample_info = {
