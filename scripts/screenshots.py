@@ -2,8 +2,8 @@
 
 Imports the Sherlock Holmes EPUB from the corpus into a throwaway home, renders the openings of
 two stories with the embedded Piper voice (so the queue shows real ACX numbers), starts a third,
-and grabs the start page, book, details, pronunciation, cast, queue, export and settings views
-into docs/screenshots/.
+and grabs the start page, book, details, pronunciation, speakers, cast, queue, export and settings
+views into docs/screenshots/.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py
 """
@@ -110,6 +110,7 @@ def main() -> int:
                 (0, 0, "book"),
                 (0, 1, "details"),
                 (0, 2, "pronunciation"),
+                (0, 3, "speakers"),
                 (1, None, "cast"),
                 (2, None, "queue"),
             ):

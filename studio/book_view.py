@@ -1,4 +1,4 @@
-"""The book tab: chapter list on the left; text, details and lexicon on the right."""
+"""The book tab: chapter list on the left; text, details, lexicon and speakers on the right."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from studio.chapters_panel import ChaptersPanel
 from studio.context import StudioContext
 from studio.lexicon_panel import LexiconPanel
 from studio.metadata_panel import MetadataPanel
+from studio.speakers_panel import SpeakersPanel
 from studio.text_panel import TextPanel
 
 
@@ -24,11 +25,13 @@ class BookView(QWidget):
         self.text = TextPanel(project, ctx)
         self.metadata = MetadataPanel(project, ctx)
         self.lexicon = LexiconPanel(project, ctx)
+        self.speakers = SpeakersPanel(project, ctx)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.text, "Text")
         self.tabs.addTab(self.metadata, "Details && cover")
         self.tabs.addTab(self.lexicon, "Pronunciation")
+        self.tabs.addTab(self.speakers, "Speakers")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.chapters)
         splitter.addWidget(self.tabs)
@@ -40,6 +43,7 @@ class BookView(QWidget):
         layout.addWidget(splitter)
 
         self.chapters.current_changed.connect(self.text.show_chapter)
+        self.chapters.current_changed.connect(self.speakers.show_chapter)
         self.chapters.loaded.connect(self._after_reload)
         self.text.split_requested.connect(self._split)
         self.lexicon.changed.connect(self.text.reload)
@@ -47,6 +51,7 @@ class BookView(QWidget):
     def _after_reload(self) -> None:
         # A merge or an undo may change the current chapter's text without changing its id.
         self.text.show_chapter(self.chapters.current_id())
+        self.speakers.show_chapter(self.chapters.current_id())
 
     def _split(self, chapter_id: int, block: int) -> None:
         numbers = {r.id: n for n, r in enumerate(self.chapters.model.rows, start=1)}
