@@ -43,6 +43,7 @@ from studio.project_view import ProjectView
 from studio.queue_model import format_eta
 from studio.settings_dialog import SettingsDialog
 from studio.start_page import StartPage
+from studio.sync_status import SyncStatusLabel
 from studio.tasks import TaskKeeper, describe_error
 from studio.theme import set_role
 
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self.activity = QLabel("Idle")
         set_role(self.activity, "muted")
         self.statusBar().addPermanentWidget(self.activity)
+        self.sync_label = SyncStatusLabel()
+        self.statusBar().addPermanentWidget(self.sync_label)
         self._build_actions()
         self._update_actions()
         geometry = self.prefs.get(prefs.WINDOW_GEOMETRY)
@@ -255,6 +258,8 @@ class MainWindow(QMainWindow):
     def _on_running(self, running: bool) -> None:
         if not running:
             self.activity.setText("Idle")
+            if self.project_view is not None:
+                self.tasks.spawn(self.sync_label.refresh(self.project_view.project), slot="sync")
 
     # -- importing and opening -------------------------------------------------------------------
 
@@ -317,6 +322,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         await view.load()
         self._update_title()
+        await self.sync_label.refresh(project)
         self.prefs.set(prefs.LAST_PROJECT, str(root))
         await asyncio.to_thread(recent.remember, root)
         self.status(f"Opened {root}", 4000)
@@ -333,6 +339,7 @@ class MainWindow(QMainWindow):
         if view is None:
             return
         self.project_view = None
+        self.sync_label.clear_status()
         if self.export_dialog is not None:
             self.export_dialog.close()
             self.export_dialog = None

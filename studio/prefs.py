@@ -37,6 +37,8 @@ DEFAULT_VOICE = Pref("engines/default_voice", "piper:joe-us", str)
 STYLETTS2_DIR = Pref("engines/styletts2_dir", "", str)
 SUPABASE_URL = Pref("account/supabase_url", "", str)
 SUPABASE_EMAIL = Pref("account/supabase_email", "", str)
+# the anon key is public by design (row level security guards the data), so it is a pref
+SUPABASE_ANON_KEY = Pref("account/supabase_anon_key", "", str)
 
 
 class Prefs:
