@@ -127,6 +127,8 @@ class Remote:
     def sign_in_password(self, email: str, password: str) -> str:
         try:
             res = self.client.auth.sign_in_with_password({"email": email, "password": password})
+        except StudioError:
+            raise  # our own problem (no secure keyring for the session): its message is right
         except Exception as exc:
             raise StudioError(
                 None, f"sign-in failed: {exc}", "check the email and password"
