@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -28,6 +28,9 @@ from pipelines.render.events import (
     JobStateChanged,
 )
 from pipelines.store import Project
+
+if TYPE_CHECKING:
+    from pipelines.render.service import RenderService
 
 console = Console(stderr=True)
 CLOUD_ENGINES = frozenset({"openai", "elevenlabs"})
@@ -108,7 +111,12 @@ def render_project(
     settings: dict[str, Any] | None = None,
     workers: int | None = None,
     force: bool = False,
+    service: RenderService | None = None,
 ) -> int:
+    """Render the chosen chapters with a progress bar; `service` lets `make` keep one set of
+    synthesis workers for the chapters and the credits."""
+    from contextlib import nullcontext
+
     from pipelines.render.service import RenderService
 
     voice = narrator_voice(project, voice_spec)
@@ -127,7 +135,11 @@ def render_project(
         chosen = [c for c in all_chapters if c.included]
     with _progress() as progress:
         view = ProgressView(progress)
-        with RenderService(project, view, workers=workers) as service:
+        owned = service is None
+        if service is None:
+            service = RenderService(project, workers=workers)
+        service.listener = view
+        with service if owned else nullcontext(service):
             todo = [c for c in chosen if c.id is not None]
             if not force:
                 current = [c for c in todo if service.is_current(c.id or 0, voice, settings)]
@@ -198,6 +210,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_make(args: argparse.Namespace) -> int:
     from pipelines.exporting import export_project
     from pipelines.importing import import_manuscript
+    from pipelines.render.service import RenderService
 
     project = import_manuscript(Path(args.file), args.project)
     with project:
@@ -205,13 +218,21 @@ def cmd_make(args: argparse.Namespace) -> int:
         chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
         console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
         settings = parse_settings(args.set)
-        if render_project(project, None, args.voice, settings, workers=args.workers):
-            raise StudioError(
-                project.root,
-                "some chapters failed to render",
-                "Fix the cause shown above and run the same command again.",
+        with RenderService(project, workers=args.workers) as service:
+            if render_project(project, None, args.voice, settings, service=service):
+                raise StudioError(
+                    project.root,
+                    "some chapters failed to render",
+                    "Fix the cause shown above and run the same command again.",
+                )
+            files = export_project(
+                project,
+                Path(args.out),
+                m4b=True,
+                mp3=True,
+                voice_spec=args.voice,
+                service=service,
             )
-        files = export_project(project, Path(args.out), m4b=True, mp3=True, voice_spec=args.voice)
     m4b = [f for f in files if f.suffix == ".m4b"]
     console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else Path(args.out)}")
     for path in files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from pipelines.audio.assemble import Span
@@ -33,6 +34,7 @@ def export_project(
     mp3: bool = True,
     voice_spec: str | None = None,
     progress: Callable[[float], None] | None = None,
+    service: RenderService | None = None,
 ) -> list[Path]:
     book = project.load_book(with_blocks=False)
     rows = {
@@ -58,9 +60,10 @@ def export_project(
     narrator = book.narrator or f"{voice_info.name} (synthetic voice)"
     opening_text, closing_text = credits_text(book.title, book.author, narrator)
     settings = project.get_setting("narrator_settings", {}) or {}
-    with RenderService(project) as service:
-        opening = service.render_clip("opening-credits", opening_text, voice, settings)
-        closing = service.render_clip("closing-credits", closing_text, voice, settings)
+    # The credits reuse the caller's synthesis workers when it has some (`make`).
+    with nullcontext(service) if service else RenderService(project) as renderer:
+        opening = renderer.render_clip("opening-credits", opening_text, voice, settings)
+        closing = renderer.render_clip("closing-credits", closing_text, voice, settings)
     chapters = [
         ChapterAudio(
             title=c.title,
