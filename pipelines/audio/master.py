@@ -75,8 +75,9 @@ class TruePeakLimiter:
         # that touch one (exactly what a full upsampling gives there), not the whole signal.
         starts = np.unique(np.concatenate([loud - 1, loud]))
         starts = starts[(starts >= 0) & (starts < len(buf))]
-        padded = np.concatenate([np.zeros(self._reach), buf.astype(np.float64),
-                                 np.zeros(self._reach)])
+        padded = np.concatenate(
+            [np.zeros(self._reach), buf.astype(np.float64), np.zeros(self._reach)]
+        )
         window = padded[(starts + self._reach)[:, None] - self._offsets[None, :]]
         inter = np.abs(window @ self._phases.T).max(axis=1)
         peak = absx.copy()
