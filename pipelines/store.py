@@ -268,15 +268,7 @@ class Project:
     def chapters(self, *, with_blocks: bool = True) -> list[Chapter]:
         chapters: dict[int, Chapter] = {}
         for r in self.query("SELECT * FROM chapters ORDER BY position"):
-            chapters[r["id"]] = Chapter(
-                title=r["title"],
-                kind=ChapterKind(r["kind"]),
-                part=r["part"],
-                included=bool(r["included"]),
-                excluded_reason=r["excluded_reason"],
-                pos=_pos_from_row(r),
-                id=r["id"],
-            )
+            chapters[r["id"]] = _chapter_from_row(r)
         if with_blocks:
             for r in self.query("SELECT * FROM blocks ORDER BY chapter_id, position"):
                 chapters[r["chapter_id"]].blocks.append(_block_from_row(r))
@@ -284,15 +276,27 @@ class Project:
 
     def chapter(self, number: int) -> Chapter:
         """The chapter at 1-based `number` in reading order (excluded ones counted)."""
-        chapter_id = self._chapter_id(number)
-        chapter = next(c for c in self.chapters(with_blocks=False) if c.id == chapter_id)
+        return self.chapter_by_id(self._chapter_id(number))
+
+    def chapter_by_id(self, chapter_id: int) -> Chapter:
+        """One chapter with its blocks, by database id."""
+        rows = self.query("SELECT * FROM chapters WHERE id = ?", (chapter_id,))
+        if not rows:
+            raise LookupError(f"chapter {chapter_id} no longer exists")
+        chapter = _chapter_from_row(rows[0])
         chapter.blocks = [
-            _block_from_row(r)
-            for r in self.query(
+            _block_from_row(b)
+            for b in self.query(
                 "SELECT * FROM blocks WHERE chapter_id = ? ORDER BY position", (chapter_id,)
             )
         ]
         return chapter
+
+    @property
+    def language(self) -> str:
+        """The book's language, without loading the rest of the book (or its cover)."""
+        rows = self.query("SELECT language FROM book WHERE id = 1")
+        return str(rows[0]["language"]) if rows else "en"
 
     def block_ids(self, chapter_id: int) -> list[int]:
         rows = self.query(
@@ -529,6 +533,18 @@ def _pos_from_row(row: sqlite3.Row) -> SourcePos:
         line=row["source_line"],
         page=row["source_page"],
         index=row["source_index"],
+    )
+
+
+def _chapter_from_row(r: sqlite3.Row) -> Chapter:
+    return Chapter(
+        title=r["title"],
+        kind=ChapterKind(r["kind"]),
+        part=r["part"],
+        included=bool(r["included"]),
+        excluded_reason=r["excluded_reason"],
+        pos=_pos_from_row(r),
+        id=r["id"],
     )
 
 

@@ -147,7 +147,7 @@ class RenderService:
         )
         if not rows or not (self.project.root / rows[0]["wav"]).is_file():
             return False
-        plan = self.plan(self._chapter(chapter_id), voice, settings)
+        plan = self.plan(self.project.chapter_by_id(chapter_id), voice, settings)
         return all(p.cached for p in plan) and rows[0]["script_hash"] == script_hash(
             plan, self.pauses
         )
@@ -188,7 +188,7 @@ class RenderService:
         return done
 
     def run_job(self, job: Job, cancel: CancelToken | None = None) -> bool:
-        chapter = self._chapter(job.chapter_id)
+        chapter = self.project.chapter_by_id(job.chapter_id)
         try:
             self._render(job, chapter, cancel)
         except _Stop as stop:
@@ -217,12 +217,6 @@ class RenderService:
             if other.state is JobState.QUEUED and other.voice.engine == job.voice.engine:
                 self.queue.transition(other.id, JobState.PAUSED, error=message)
 
-    def _chapter(self, chapter_id: int) -> Chapter:
-        for number, c in enumerate(self.project.chapters(with_blocks=False), start=1):
-            if c.id == chapter_id:
-                return self.project.chapter(number)
-        raise LookupError(f"chapter {chapter_id} no longer exists")
-
     def plan(
         self,
         chapter: Chapter,
@@ -239,14 +233,13 @@ class RenderService:
         mode = chapter_mode(self.project, chapter.id) if chapter.id else CastMode.SINGLE
         voices = {voice, *(cast_voices(self.project) if mode is not CastMode.SINGLE else ())}
         engines = {v.engine: get_engine(v.engine) for v in voices}
-        book_lang = self.project.load_book(with_blocks=False).language
         lexicon = project_lexicon(self.project)
         options = ScriptOptions(
             max_chars=min(
                 min(e.limits.max_chars for e in engines.values()),
                 int(settings.get("max_chars", 10**6)),
             ),
-            lang=book_lang,
+            lang=self.project.language,
             lexicon=lexicon,
             pauses=self.pauses,
             read_title=read_title,
