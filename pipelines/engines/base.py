@@ -69,6 +69,14 @@ class CancelToken:
             raise Cancelled()
 
 
+def text_to_speak(utterance: Utterance) -> str:
+    """The utterance's text, stripped; every engine refuses an empty one the same way."""
+    text = utterance.text.strip()
+    if not text:
+        raise ValueError("nothing to say: the utterance text is empty")
+    return text
+
+
 @runtime_checkable
 class Engine(Protocol):
     name: str

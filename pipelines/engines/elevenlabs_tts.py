@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
+from pipelines.engines.base import (
+    AudioChunk,
+    CancelToken,
+    EngineLimits,
+    Settings,
+    Voice,
+    text_to_speak,
+)
 from pipelines.engines.cloud import (
     USAGE,
     CloudCaller,
@@ -365,9 +372,7 @@ class ElevenLabsEngine:
         settings: Settings,
         cancel: CancelToken | None = None,
     ) -> Iterator[AudioChunk]:
-        text = utterance.text.strip()
-        if not text:
-            raise ValueError("nothing to say: the utterance text is empty")
+        text = text_to_speak(utterance)
         check_cancel(cancel)
         key, cfg = self._key(), self.settings
         self._voice(voice_id)

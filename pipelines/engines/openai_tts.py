@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
+from pipelines.engines.base import (
+    AudioChunk,
+    CancelToken,
+    EngineLimits,
+    Settings,
+    Voice,
+    text_to_speak,
+)
 from pipelines.engines.cloud import (
     USAGE,
     AccountProblem,
@@ -214,9 +221,7 @@ class OpenAIEngine:
         settings: Settings,
         cancel: CancelToken | None = None,
     ) -> Iterator[AudioChunk]:
-        text = utterance.text.strip()
-        if not text:
-            raise ValueError("nothing to say: the utterance text is empty")
+        text = text_to_speak(utterance)
         self._check_voice(voice_id)
         cfg = self.settings
         model = str(settings.get("model") or cfg.model)

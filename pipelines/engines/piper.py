@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 
 from pipelines import paths
-from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
+from pipelines.engines.base import (
+    AudioChunk,
+    CancelToken,
+    EngineLimits,
+    Settings,
+    Voice,
+    text_to_speak,
+)
 from pipelines.errors import StudioError
 from pipelines.model import Utterance
 
@@ -273,9 +280,7 @@ class PiperEngine:
         settings: Settings,
         cancel: CancelToken | None = None,
     ) -> Iterator[AudioChunk]:
-        text = utterance.text.strip()
-        if not text:
-            raise ValueError("nothing to say: the utterance text is empty")
+        text = text_to_speak(utterance)
         syn_config = _synthesis_config(settings)
         if cancel:
             cancel.raise_if_cancelled()

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
+from pipelines.engines.base import (
+    AudioChunk,
+    CancelToken,
+    EngineLimits,
+    Settings,
+    Voice,
+    text_to_speak,
+)
 from pipelines.errors import StudioError
 from pipelines.model import Utterance
 
@@ -63,9 +70,7 @@ class SilenceEngine:
         settings: Settings,
         cancel: CancelToken | None = None,
     ) -> Iterator[AudioChunk]:
-        text = utterance.text.strip()
-        if not text:
-            raise ValueError("nothing to say: the utterance text is empty")
+        text = text_to_speak(utterance)
         self._check_voice(voice_id)
         speed = _positive(settings, "speed", 1.0)
         rtf = _positive(settings, "rtf", 0.0)
