@@ -1,7 +1,9 @@
 """Encoders: CBR MP3 per chapter (ID3 tags) and one AAC M4B per book (chapters, cover, tags).
 
-PCM is streamed into ffmpeg's stdin and encoded once: joining encoded pieces drifts (REFERENCE.md),
-and chapter marks are computed from sample counts. Tags are written with mutagen afterwards, and
+Each file is encoded once from PCM: joining encoded pieces drifts (REFERENCE.md), and chapter
+marks are computed from sample counts. Mastered WAVs at the profile's rate go to ffmpeg as files
+(the M4B's through the concat demuxer, sample-exact for PCM); anything to resample, cut or pad is
+streamed into its stdin. Tags are written with mutagen afterwards, and
 each file is renamed to its final name only once it is complete.
 """
 
@@ -138,7 +140,7 @@ def _id3_tags(path: Path, tags: Tags, cover: Path | None) -> None:
 
 
 def encode_mp3_stream(
-    feed: Iterable[Audio],
+    feed: Iterable[Audio] | Path,
     frames: int,
     out_mp3: Path,
     tags: Tags,
@@ -147,12 +149,14 @@ def encode_mp3_stream(
     *,
     progress: Progress | None = None,
 ) -> Path:
-    """Encode mono float PCM blocks at the profile's rate into a tagged CBR MP3."""
+    """Encode mono float PCM blocks at the profile's rate (or a WAV file at that rate) into a
+    tagged CBR MP3."""
     out_mp3 = Path(out_mp3)
     tmp = partial_name(out_mp3)
     out_mp3.parent.mkdir(parents=True, exist_ok=True)
+    source = ["-i", str(feed)] if isinstance(feed, Path) else pcm_input(profile.sample_rate)
     # CBR, no joint stereo: a mono CBR stream, as ACX asks; tags come from mutagen afterwards.
-    args = [*pcm_input(profile.sample_rate), "-map_metadata", "-1", "-c:a", "libmp3lame"]
+    args = [*source, "-map_metadata", "-1", "-c:a", "libmp3lame"]
     args += ["-b:a", f"{profile.mp3_bitrate_kbps}k", "-ar", str(profile.sample_rate)]
     args += ["-ac", str(profile.channels), "-id3v2_version", "0", "-write_id3v1", "0"]
     args += ["-f", "mp3", str(tmp)]
@@ -160,7 +164,7 @@ def encode_mp3_stream(
         run_ffmpeg(
             args,
             target=out_mp3,
-            feed=feed,
+            feed=None if isinstance(feed, Path) else feed,
             duration_s=frames / profile.sample_rate,
             progress=progress,
         )
@@ -183,7 +187,9 @@ def encode_mp3(
 ) -> Path:
     """One CBR MP3 at the profile's bit rate, 44.1 kHz mono, tagged; `part` cuts a range."""
     wav = Path(wav)
-    frames, _ = _frames_at(wav, profile.sample_rate)
+    frames, rate_in = _frames_at(wav, profile.sample_rate)
+    if part is None and rate_in == profile.sample_rate:
+        return encode_mp3_stream(wav, frames, out_mp3, tags, cover, profile, progress=progress)
     if part is not None:
         # Parts are planned on the mastered (profile-rate) file.
         frames = (
@@ -219,6 +225,15 @@ def _write_ffmetadata(path: Path, marks: list[ChapterMark]) -> None:
             f"END={round(m.end_s * 1000)}",
             f"title={_ffmeta_escape(m.title)}",
         ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _write_concat_list(path: Path, files: list[Path]) -> None:
+    """An ffconcat list; quotes in a path are closed, escaped and reopened."""
+    lines = ["ffconcat version 1.0"]
+    for f in files:
+        quoted = str(Path(f).resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -263,19 +278,29 @@ def _encode_one_m4b(
     rate = profile.sample_rate
     marks: list[ChapterMark] = []
     pos = 0
+    direct = True
     for ch in chapters:
-        frames, _ = _frames_at(ch.wav, rate)
+        frames, rate_in = _frames_at(ch.wav, rate)
+        direct = direct and rate_in == rate
         marks.append(ChapterMark(ch.title, pos / rate, (pos + frames) / rate))
         pos += frames
     tmp = partial_name(out_m4b)
     meta = out_m4b.with_name(f".{out_m4b.stem}.chapters.txt")
+    listing = out_m4b.with_name(f".{out_m4b.stem}.inputs.txt")
     _write_ffmetadata(meta, marks)
 
     def feed() -> Iterator[Audio]:
         for ch in chapters:
             yield from _pcm(ch.wav, rate)
 
-    args = [*pcm_input(rate), "-i", str(meta)]
+    if direct:
+        # Every chapter is mastered at the profile's rate: ffmpeg reads the WAVs itself, which
+        # spares the CPU of passing the PCM through this process.
+        _write_concat_list(listing, [ch.wav for ch in chapters])
+        source = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    else:
+        source = pcm_input(rate)
+    args = [*source, "-i", str(meta)]
     if cover:
         args += ["-i", str(cover)]
     args += ["-map", "0:a"]
@@ -283,15 +308,22 @@ def _encode_one_m4b(
         args += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
     # Chapter titles travel as metadata: "-map_metadata -1" would drop them too.
     args += ["-map_metadata", "1", "-map_chapters", "1"]
-    args += ["-c:a", "aac", "-b:a", f"{bitrate_kbps}k", "-ar", str(rate), "-ac", "1"]
-    args += ["-movflags", "+faststart", "-f", "ipod", str(tmp)]
+    args += ["-c:a", "aac", "-aac_coder", profile.aac_coder, "-b:a", f"{bitrate_kbps}k"]
+    args += ["-ar", str(rate), "-ac", "1", "-movflags", "+faststart", "-f", "ipod", str(tmp)]
     try:
-        run_ffmpeg(args, target=out_m4b, feed=feed(), duration_s=pos / rate, progress=progress)
+        run_ffmpeg(
+            args,
+            target=out_m4b,
+            feed=None if direct else feed(),
+            duration_s=pos / rate,
+            progress=progress,
+        )
         _mp4_tags(tmp, tags, cover)
         os.replace(tmp, out_m4b)
     finally:
         tmp.unlink(missing_ok=True)
         meta.unlink(missing_ok=True)
+        listing.unlink(missing_ok=True)
     return M4bPart(out_m4b, marks, pos / rate)
 
 

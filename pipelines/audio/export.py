@@ -7,6 +7,7 @@ leaves no half file under a final name; leftovers of an earlier killed run are s
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import unicodedata
@@ -23,7 +24,7 @@ from pipelines.audio.assemble import Span
 from pipelines.audio.captions import to_srt, to_webvtt, write_text_atomic
 from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3
 from pipelines.audio.profiles import ACX, DeliveryProfile
-from pipelines.audio.sample import SampleSource, make_sample
+from pipelines.audio.sample import SampleResult, SampleSource, make_sample
 from pipelines.audio.split import PartRange, plan_mp3_parts
 from pipelines.errors import ManuscriptError
 
@@ -207,16 +208,50 @@ def export_book(
     cover = Path(book.cover) if book.cover else None
     manifest_files: list[dict[str, object]] = []
 
-    m4b_progress = tracker.part("m4b", book_s)
+    def guarded(report: Callable[[float], None]) -> Callable[[float], None]:
+        def call(f: float) -> None:
+            if abort.is_set():  # another file failed: stop this ffmpeg and drop its partial file
+                raise ManuscriptError(
+                    out_dir, "export stopped", "fix the error above and export again"
+                )
+            report(f)
 
-    def m4b_report(f: float) -> None:
-        if abort.is_set():  # the MP3s failed: stop ffmpeg and drop the partial M4B
-            raise ManuscriptError(out_dir, "export stopped", "fix the error above and export again")
-        m4b_progress(f)
+        return call
 
-    # The M4B encodes on the second core while the MP3s encode on the first: each is one
-    # single-threaded ffmpeg, and synthesis has finished by now.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="m4b") as side:
+    def mp3_file(track: int, job: _Mp3Job) -> tuple[Path, dict[str, object], acx.AcxReport | None]:
+        path = out_dir / job.name
+        tags = Tags(
+            title=job.title,
+            album=book.title,
+            author=book.author,
+            narrator=book.narrator,
+            year=book.year,
+            genre=book.genre,
+            description=book.description,
+            track=track,
+            track_total=len(jobs),
+        )
+        encode_mp3(
+            job.wav,
+            path,
+            tags,
+            cover,
+            profile,
+            part=job.part,
+            progress=guarded(tracker.part(f"mp3-{track}", job.seconds)),
+        )
+        entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
+        report = None
+        if check:
+            report = acx.check(path, profile)
+            entry["acx"] = report.as_dict() | {"path": path.name}
+        tracker.part(f"check-{track}", job.seconds * 0.3)(1.0)
+        return path, entry, report
+
+    # Each file is one single-threaded ffmpeg: run as many side by side as there are cores, the
+    # M4B (the longest) first. Synthesis has finished by now.
+    workers = max(2, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
         m4b_future: Future[list[Any]] | None = None
         if m4b:
             tags = Tags(
@@ -228,50 +263,50 @@ def export_book(
                 genre=book.genre,
                 description=book.description,
             )
-            m4b_future = side.submit(
+            m4b_future = pool.submit(
                 encode_m4b,
                 [ChapterInput(title, wav) for title, wav, _ in items],
                 out_dir / f"{safe_filename(book.title)}.m4b",
                 tags,
                 cover,
                 profile,
-                progress=m4b_report,
+                progress=guarded(tracker.part("m4b", book_s)),
             )
-        try:
-            for track, job in enumerate(jobs, start=1):
-                path = out_dir / job.name
-                tags = Tags(
-                    title=job.title,
+        mp3_futures = [pool.submit(mp3_file, t, job) for t, job in enumerate(jobs, start=1)]
+        sample_future: Future[SampleResult] | None = None
+        if sample:
+            sample_future = pool.submit(
+                make_sample,
+                [SampleSource(Path(ch.wav), ch.spans) for ch in book.chapters],
+                out_dir / "sample.mp3",
+                Tags(
+                    title=f"{book.title} (Sample)",
                     album=book.title,
                     author=book.author,
                     narrator=book.narrator,
                     year=book.year,
                     genre=book.genre,
-                    description=book.description,
-                    track=track,
-                    track_total=len(jobs),
-                )
-                encode_mp3(
-                    job.wav,
-                    path,
-                    tags,
-                    cover,
-                    profile,
-                    part=job.part,
-                    progress=tracker.part(f"mp3-{track}", job.seconds),
-                )
-                entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
-                if check:
-                    report = acx.check(path, profile)
+                ),
+                cover,
+                profile,
+                progress=guarded(tracker.part("sample", profile.sample_target_s)),
+            )
+        try:
+            for future in mp3_futures:
+                path, entry, report = future.result()
+                if report is not None:
                     result.checks.append(report)
-                    entry["acx"] = report.as_dict() | {"path": path.name}
-                tracker.part(f"check-{track}", job.seconds * 0.3)(1.0)
                 result.mp3.append(path)
                 manifest_files.append(entry)
+            parts = m4b_future.result() if m4b_future is not None else []
+            made = sample_future.result() if sample_future is not None else None
         except BaseException:
             abort.set()
+            others: list[Future[Any] | None] = [*mp3_futures, m4b_future, sample_future]
+            for other in others:
+                if other is not None:
+                    other.cancel()
             raise
-        parts = m4b_future.result() if m4b_future is not None else []
 
     if captions:
         width = max(2, len(str(len(items) - 1 + first_number)))
@@ -301,22 +336,7 @@ def export_book(
         ]
 
     sample_info: dict[str, object] | None = None
-    if sample:
-        made = make_sample(
-            [SampleSource(Path(ch.wav), ch.spans) for ch in book.chapters],
-            out_dir / "sample.mp3",
-            Tags(
-                title=f"{book.title} (Sample)",
-                album=book.title,
-                author=book.author,
-                narrator=book.narrator,
-                year=book.year,
-                genre=book.genre,
-            ),
-            cover,
-            profile,
-            progress=tracker.part("sample", profile.sample_target_s),
-        )
+    if made is not None:
         result.sample = made.path
         sample_info = {
             "file": made.path.name,

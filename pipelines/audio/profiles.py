@@ -29,6 +29,9 @@ class DeliveryProfile:
     channels: int = 1
     mp3_bitrate_kbps: int = 192
     aac_bitrate_kbps: int = 64
+    # ffmpeg's "fast" AAC coder: about 3.5x less CPU than "twoloop" on speech, and the better of
+    # the two from 64 kbit/s mono up (twoloop's strength is lower rates).
+    aac_coder: str = "fast"
     max_file_minutes: float = 120.0  # longest single MP3; longer chapters are split
     m4b_max_hours: float = 23.0  # longest single M4B; longer books are split at chapters
     m4b_max_bytes: int = 4_000_000_000
