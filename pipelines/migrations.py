@@ -147,4 +147,13 @@ CREATE TABLE remote_jobs (
 )
 """
 
-MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER, V3_SPEAKERS, V4_BILLING, V5_SYNC]
+# V6: a worker's job brings back its render's details (spans, ACX, script hash, checksum) and
+# progress in chunks; a cancel asked for on the desktop waits here until the server has it.
+V6_REMOTE_RESULTS = """
+ALTER TABLE remote_jobs ADD COLUMN result TEXT;
+ALTER TABLE remote_jobs ADD COLUMN chunks_done INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE remote_jobs ADD COLUMN chunks_total INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE remote_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0
+"""
+
+MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER, V3_SPEAKERS, V4_BILLING, V5_SYNC, V6_REMOTE_RESULTS]

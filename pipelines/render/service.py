@@ -141,16 +141,15 @@ class RenderService:
         return job_ids
 
     def is_current(self, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]) -> bool:
-        """True when the chapter's mastered audio already matches its text, voice and settings."""
+        """True when the chapter's mastered audio already matches its text, voice and settings
+        (rendered here or by a render worker: the script hash says what was spoken, and how)."""
         rows = self.project.query(
             "SELECT script_hash, wav FROM renders WHERE chapter_id = ?", (chapter_id,)
         )
         if not rows or not (self.project.root / rows[0]["wav"]).is_file():
             return False
         plan = self.plan(self.project.chapter_by_id(chapter_id), voice, settings)
-        return all(p.cached for p in plan) and rows[0]["script_hash"] == script_hash(
-            plan, self.pauses
-        )
+        return bool(rows[0]["script_hash"] == script_hash(plan, self.pauses))
 
     def pause(self, job_id: int) -> None:
         self._change(job_id, JobState.PAUSED)

@@ -13,7 +13,13 @@ Conflicts are settled per field:
 - book metadata, chapter titles, order and text: the desktop wins (pushed, never pulled);
 - local render jobs: the desktop wins every field (it is the one rendering them);
 - worker jobs: the server wins the fields workers write (state, progress, worker, attempts,
-  error, audio); a job queued on the desktop and not yet pushed keeps its local row until pushed.
+  error, audio, result); a job queued on the desktop and not yet pushed keeps its local row
+  until pushed;
+- a cancel asked for on the desktop wins over 'queued' and 'running' (it is sent with the next
+  pass and the local row stays cancelled until then), but not over 'done': a chapter that
+  finished before the cancel reached the server still lands.
+A finished chapter comes with its spans, ACX check and script hash, and lands in the book only
+if its audio's SHA-256 matches the worker's.
 Every row has an id fixed on the desktop (uuid5 of the project's id and the local id) and every
 write is an upsert, so a retried push never makes a second copy. Offline, nothing fails: the
 pass reports offline and the next pass catches up.
@@ -26,10 +32,12 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from pipelines.errors import StudioError
 from pipelines.model import VoiceRef
 from pipelines.store import Project
 from pipelines.sync.client import Remote
@@ -206,12 +214,23 @@ def push(project: Project, remote: Remote) -> int:
             "voice": r["voice"],
             "settings": json.loads(r["settings"]),
             "priority": r["priority"],
+            "state": "cancelled" if r["cancel_requested"] else "queued",
         }
         # ignore-duplicates: if an earlier try got through, the server's row (perhaps already
         # claimed by a worker) is left as it is
         table("jobs").upsert(body, on_conflict="id", ignore_duplicates=True).execute()
         with project.transaction() as cur:
             cur.execute("UPDATE remote_jobs SET pushed = 1 WHERE id = ?", (r["id"],))
+        written += 1
+    for q in project.query("SELECT id FROM remote_jobs WHERE cancel_requested = 1"):
+        # A retried cancel is harmless: the server answers with the job's state either way.
+        state = remote.rpc("cancel_job", {"p_job": q["id"]})
+        with project.transaction() as cur:
+            cur.execute(
+                "UPDATE remote_jobs SET cancel_requested = 0, state = coalesce(?, state),"
+                " updated_at = ? WHERE id = ?",
+                (state, _now(), q["id"]),
+            )
         written += 1
     return written
 
@@ -236,9 +255,75 @@ def queue_for_workers(
     return ids
 
 
+def cancel_remote_jobs(project: Project, job_ids: list[str]) -> int:
+    """Cancel worker jobs (queued or running). Works offline: the server hears of it with the
+    next sync, and a worker rendering the job stops at its next progress report. Returns how
+    many jobs were still cancellable here."""
+    with project.transaction() as cur:
+        changed = 0
+        for job_id in job_ids:
+            cur.execute(
+                "UPDATE remote_jobs SET state = 'cancelled', cancel_requested = 1, updated_at = ?"
+                " WHERE id = ? AND state IN ('queued', 'running', 'paused')",
+                (_now(), job_id),
+            )
+            changed += cur.rowcount
+    return changed
+
+
+@dataclass(slots=True)
+class RemoteJob:
+    """A worker job as the desktop shows it."""
+
+    id: str
+    chapter_id: int
+    title: str
+    state: str
+    progress: float
+    chunks_done: int
+    chunks_total: int
+    worker: str | None
+    voice: str
+    error: str | None
+    downloaded: bool
+
+
+def remote_jobs(project: Project) -> list[RemoteJob]:
+    rows = project.query(
+        "SELECT r.*, c.title FROM remote_jobs r JOIN chapters c ON c.id = r.chapter_id"
+        " ORDER BY c.position, r.updated_at"
+    )
+    return [
+        RemoteJob(
+            id=r["id"],
+            chapter_id=r["chapter_id"],
+            title=r["title"],
+            state=r["state"],
+            progress=float(r["progress"]),
+            chunks_done=int(r["chunks_done"]),
+            chunks_total=int(r["chunks_total"]),
+            worker=r["worker"],
+            voice=f"{r['engine']}:{r['voice']}",
+            error=r["error"],
+            downloaded=bool(r["downloaded"]),
+        )
+        for r in rows
+    ]
+
+
 # -- what comes down -----------------------------------------------------------------------------
 
-WORKER_FIELDS = ("state", "progress", "worker", "attempts", "error", "audio_path", "duration_s")
+WORKER_FIELDS = (
+    "state",
+    "progress",
+    "chunks_done",
+    "chunks_total",
+    "worker",
+    "attempts",
+    "error",
+    "audio_path",
+    "duration_s",
+)
 
 
 def pull(project: Project, remote: Remote) -> int:
@@ -273,9 +358,16 @@ def pull(project: Project, remote: Remote) -> int:
                 ),
             )
             assignments = ", ".join(f"{f} = ?" for f in WORKER_FIELDS)
+            # a cancel not yet delivered keeps the local row as it is
             cur.execute(
-                f"UPDATE remote_jobs SET {assignments}, updated_at = ? WHERE id = ?",
-                (*(r[f] for f in WORKER_FIELDS), _now(), r["id"]),
+                f"UPDATE remote_jobs SET {assignments}, result = ?, updated_at = ?"
+                " WHERE id = ? AND cancel_requested = 0",
+                (
+                    *(r[f] for f in WORKER_FIELDS),
+                    json.dumps(r["result"]) if r.get("result") is not None else None,
+                    _now(),
+                    r["id"],
+                ),
             )
     return len(rows) + _download_finished(project, remote)
 
@@ -287,23 +379,36 @@ def _download_finished(project: Project, remote: Remote) -> int:
     )
     out = project.root / "renders" / "remote"
     for r in done:
+        result = json.loads(r["result"]) if r["result"] else {}
         data = remote.client.storage.from_(BUCKET).download(r["audio_path"])
+        expected = result.get("sha256")
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            # a damaged transfer: leave it for the next pass to fetch again
+            raise StudioError(
+                Path(r["audio_path"]),
+                "the downloaded chapter audio does not match the worker's checksum",
+                "sync again; if it keeps failing, queue the chapter again",
+            )
         out.mkdir(parents=True, exist_ok=True)
         wav = out / f"chapter-{r['chapter_id']}.wav"
         tmp = wav.with_suffix(".part")
         tmp.write_bytes(data)
         tmp.replace(wav)
+        acx = result.get("acx") or {}
         with project.transaction() as cur:
             # renders is keyed by chapter: a chapter has one render, however many jobs ran
             cur.execute(
                 "INSERT OR REPLACE INTO renders (chapter_id, job_id, script_hash, wav, spans,"
-                " duration_s, acx, acx_passed, rendered_at) VALUES (?, NULL, ?, ?, '[]', ?, '{}',"
-                " 0, ?)",
+                " duration_s, acx, acx_passed, rendered_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     r["chapter_id"],
-                    f"remote:{r['id']}",
+                    # without the worker's hash the render never counts as current
+                    result.get("script_hash") or f"remote:{r['id']}",
                     str(wav.relative_to(project.root)),
+                    json.dumps(result.get("spans") or []),
                     r["duration_s"] or 0.0,
+                    json.dumps(acx),
+                    int(bool(result.get("acx_passed"))),
                     _now(),
                 ),
             )

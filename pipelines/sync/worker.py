@@ -5,12 +5,19 @@ The chapter comes as pushed by the desktop (its blocks, and the book's language,
 and delivery profile), so the worker builds the same script. A heartbeat thread keeps the job's
 lease alive while it renders; if the worker dies, the lease runs out and `claim_job` gives the
 job to another worker. A worker that lost its lease is told so (report_progress returns false),
-stops, and `complete_job` refuses it, so a chapter never lands twice.
+stops, and `complete_job` refuses it, so a chapter never lands twice. A job cancelled on the
+desktop is taken away the same way; progress goes up every few seconds, so the worker notices
+within one report.
+
+With the audio goes what the desktop needs to use it as its own render: the utterance spans,
+the ACX check, the script hash and the file's SHA-256.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -35,7 +42,9 @@ class RemoteWorker:
         *,
         lease_s: int = 60,
         synth_workers: int | None = None,
+        report_every_s: float = 2.0,
     ) -> None:
+        self.report_every_s = report_every_s
         self.synth_workers = synth_workers  # None: the engine's own concurrency
         self.remote = remote
         self.workdir = workdir
@@ -99,8 +108,12 @@ class RemoteWorker:
         cancel = CancelToken()
         progress = {"fraction": 0.0, "done": 0, "total": 0}
         beat = threading.Event()
+        last_report = [0.0]
+        lock = threading.Lock()
 
         def report() -> None:
+            with lock:
+                last_report[0] = time.monotonic()
             kept = self.remote.rpc(
                 "report_progress",
                 {
@@ -123,6 +136,11 @@ class RemoteWorker:
         def on_event(event: JobEvent) -> None:
             if isinstance(event, JobProgress):
                 progress.update(fraction=event.fraction, done=event.done, total=event.total)
+                with lock:
+                    due = time.monotonic() - last_report[0] >= self.report_every_s
+                if due:
+                    with contextlib.suppress(Exception):  # the heartbeat tries again
+                        report()
 
         thread = threading.Thread(target=heartbeat, daemon=True)
         thread.start()
@@ -152,8 +170,18 @@ class RemoteWorker:
                 )
                 return
             render = project.query(
-                "SELECT wav, duration_s FROM renders WHERE chapter_id = ?", (cid,)
+                "SELECT wav, duration_s, spans, acx, acx_passed, script_hash FROM renders"
+                " WHERE chapter_id = ?",
+                (cid,),
             )[0]
+            wav = project.root / render["wav"]
+            result = {
+                "spans": json.loads(render["spans"]),
+                "acx": json.loads(render["acx"]),
+                "acx_passed": bool(render["acx_passed"]),
+                "script_hash": render["script_hash"],
+                "sha256": _sha256(wav),
+            }
             name = f"{self.remote.user_id}/{job['project_id']}/{job['chapter_id']}/{job['id']}.wav"
             config = self.remote.config
             upload_resumable(
@@ -162,7 +190,7 @@ class RemoteWorker:
                 config.anon_key,
                 BUCKET,
                 name,
-                project.root / render["wav"],
+                wav,
             )
             if self.remote.rpc(
                 "complete_job",
@@ -171,9 +199,18 @@ class RemoteWorker:
                     "p_worker": self.name,
                     "p_audio_path": name,
                     "p_duration_s": render["duration_s"],
+                    "p_result": result,
                 },
             ):
                 self.done.append(job["id"])
         finally:
             beat.set()
             project.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

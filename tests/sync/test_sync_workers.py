@@ -3,6 +3,8 @@ sign-in, offline-first sync, retried pushes, racing workers and a worker killed 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +19,7 @@ import pytest
 from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.store import Project
 from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
-from pipelines.sync.engine import project_uuid, queue_for_workers, sync
+from pipelines.sync.engine import cancel_remote_jobs, project_uuid, queue_for_workers, sync
 from pipelines.sync.worker import RemoteWorker
 from tests.sync.pg import Database, new_id
 from tests.sync.standin import StandIn
@@ -239,5 +241,129 @@ def test_killed_worker_lease_expires_and_another_finishes(
             "select state, worker, attempts from jobs where id = %s", (job_id,)
         ).fetchone()
     assert row == ("done", "rescuer", 2)
+    sync(project, _remote(standin, email))
+    assert len(project.query("SELECT * FROM renders")) == 1
+
+
+def test_worker_render_lands_with_spans_acx_and_stays_current_until_an_edit(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    from pipelines.audio.acx import check
+    from pipelines.render.service import RenderService
+
+    email = _user(standin)
+    project = _project(tmp_path / "book", chapters=1)
+    cid = project.chapters()[0].id or 0
+    voice = VoiceRef("piper", "joe-us")  # a real voice: silence has no spans
+    (job_id,) = queue_for_workers(project, [cid], voice)
+    sync(project, _remote(standin, email))
+    worker = RemoteWorker(_remote(standin, email), tmp_path / "w", "w", lease_s=30, synth_workers=1)
+    assert worker.run() == 1
+    with pg_database.connect() as conn:
+        row = conn.execute("select result from jobs where id = %s", (job_id,)).fetchone()
+    assert row is not None and len(row[0]["sha256"]) == 64
+    sync(project, _remote(standin, email))
+    render = project.query("SELECT * FROM renders WHERE chapter_id = ?", (cid,))[0]
+    spans = json.loads(render["spans"])
+    assert all(0 <= s["start"] < s["end"] <= render["duration_s"] for s in spans)
+    acx = json.loads(render["acx"])
+    wav = project.root / render["wav"]
+    # the worker's ACX numbers are those of the audio that arrived
+    again = check(wav).as_dict()
+    assert {k: acx[k] for k in ("rms_db", "peak_db", "passed")} == {
+        k: again[k] for k in ("rms_db", "peak_db", "passed")
+    }
+    assert render["acx_passed"] == int(again["passed"]) == 1
+    assert hashlib.sha256(wav.read_bytes()).hexdigest() == row[0]["sha256"]
+    # the worker built the same script as the desktop would: no need to render it again here
+    with RenderService(project) as service:
+        plan = service.plan(project.chapter_by_id(cid), voice, {})
+        assert [s["text"] for s in spans] == [p.utterance.text for p in plan]
+        assert service.is_current(cid, voice, {})
+        last = project.query(
+            "SELECT id FROM blocks WHERE chapter_id = ? ORDER BY position DESC LIMIT 1", (cid,)
+        )[0]["id"]
+        project.update_block_text(last, f"{TEXT} Part one, revised.")
+        assert not service.is_current(cid, voice, {})
+
+
+def test_cancel_from_the_desktop_stops_a_running_worker(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    email = _user(standin)
+    project = _project(tmp_path / "book", chapters=1)
+    cid = project.chapters()[0].id or 0
+    (job_id,) = queue_for_workers(project, [cid], VoiceRef("silence", "default"), {"rtf": 2.0})
+    sync(project, _remote(standin, email))
+    worker = RemoteWorker(
+        _remote(standin, email), tmp_path / "w", "w", lease_s=30, report_every_s=0.2
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            sync(project, _remote(standin, email))
+            if project.query("SELECT state FROM remote_jobs")[0]["state"] == "running":
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the worker never started the job")
+        # cancelled while offline: it stays cancelled here and goes up with the next pass
+        assert cancel_remote_jobs(project, [job_id]) == 1
+        offline = Remote(SyncConfig("http://127.0.0.1:9", standin.anon_key), MemorySessionStore())
+        assert not sync(project, offline).online
+        assert project.query("SELECT state FROM remote_jobs")[0]["state"] == "cancelled"
+        started = time.monotonic()
+        assert sync(project, _remote(standin, email)).online
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert time.monotonic() - started < 10  # well before the chapter would have finished
+    finally:
+        thread.join(timeout=60)
+    assert worker.done == []
+    with pg_database.connect() as conn:
+        row = conn.execute("select state, audio_path from jobs where id = %s", (job_id,)).fetchone()
+    assert row == ("cancelled", None)
+    assert (
+        _count(
+            pg_database,
+            "select count(*) from job_events where job_id = %s and kind = 'cancelled'",
+            job_id,
+        )
+        == 1
+    )
+    sync(project, _remote(standin, email))
+    assert project.query("SELECT state, cancel_requested FROM remote_jobs")[0][:] == (
+        "cancelled",
+        0,
+    )
+    assert project.query("SELECT * FROM renders") == []
+
+
+def test_a_damaged_download_never_lands(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    email = _user(standin)
+    project = _project(tmp_path / "book", chapters=1)
+    (job_id,) = queue_for_workers(
+        project, [project.chapters()[0].id or 0], VoiceRef("silence", "default")
+    )
+    sync(project, _remote(standin, email))
+    RemoteWorker(_remote(standin, email), tmp_path / "w", "w").run()
+    with pg_database.connect() as conn:
+        row = conn.execute(
+            "select o.id from storage.objects o join jobs j on j.audio_path = o.name"
+            " where j.id = %s",
+            (job_id,),
+        ).fetchone()
+    assert row is not None
+    stored = standin.files / str(row[0])
+    good = stored.read_bytes()
+    stored.write_bytes(good[:-100] + bytes(100))  # the last samples zeroed in storage
+    status = sync(project, _remote(standin, email))
+    assert "checksum" in status.message
+    assert project.query("SELECT * FROM renders") == []
+    stored.write_bytes(good)
     sync(project, _remote(standin, email))
     assert len(project.query("SELECT * FROM renders")) == 1
