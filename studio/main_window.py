@@ -46,6 +46,7 @@ from studio.start_page import StartPage
 from studio.sync_status import SyncStatusLabel
 from studio.tasks import TaskKeeper, describe_error
 from studio.theme import set_role
+from studio.workers_panel import RemoteFactory
 
 log = logging.getLogger(__name__)
 ICON = Path(__file__).with_name("assets") / "icon.svg"
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(960, 640)
         self.prefs = settings or Prefs()
+        # How the Workers tab reaches Supabase; None: the account set in Settings (tests swap it)
+        self.remote_factory: RemoteFactory | None = None
         self.tasks = TaskKeeper(self.error)
         self.ctx = StudioContext(self.tasks, self.prefs, player or default_player(self), self)
         self.project_view: ProjectView | None = None
@@ -154,6 +157,11 @@ class MainWindow(QMainWindow):
             "book": self._action("Book", "Ctrl+1", lambda: self.show_tab(0)),
             "cast": self._action("Cast", "Ctrl+2", lambda: self.show_tab(1)),
             "queue": self._action("Queue", "Ctrl+3", lambda: self.show_tab(2)),
+            "workers": self._action("Workers", "Ctrl+4", lambda: self.show_tab(3)),
+            "send_workers": self._action(
+                "Send chapters to workers", "Ctrl+Shift+W", self._send_to_workers
+            ),
+            "sync": self._action("Sync now", "Ctrl+Shift+Y", self._sync_now),
             "undo": self._action("Undo", QKeySequence.StandardKey.Undo, self._undo),
             "redo": self._action("Redo", QKeySequence.StandardKey.Redo, self._redo),
         }
@@ -161,8 +169,11 @@ class MainWindow(QMainWindow):
         for title, names in (
             ("&File", ["open", "close", None, "export", None, "settings", None, "quit"]),
             ("&Edit", ["undo", "redo"]),
-            ("&Render", ["queue_all", "start", "pause", None, "preview"]),
-            ("&View", ["book", "cast", "queue"]),
+            (
+                "&Render",
+                ["queue_all", "start", "pause", None, "send_workers", "sync", None, "preview"],
+            ),
+            ("&View", ["book", "cast", "queue", "workers"]),
         ):
             menu = menus.addMenu(title)
             for name in names:
@@ -194,6 +205,9 @@ class MainWindow(QMainWindow):
             "redo",
             "book",
             "cast",
+            "workers",
+            "send_workers",
+            "sync",
             "queue",
         ):
             self.actions_by_name[name].setEnabled(has_project)
@@ -201,6 +215,14 @@ class MainWindow(QMainWindow):
     def show_tab(self, index: int) -> None:
         if self.project_view is not None:
             self.project_view.tabs.setCurrentIndex(index)
+
+    def _send_to_workers(self) -> None:
+        if self.project_view is not None:
+            self.project_view.workers.send_chosen()
+
+    def _sync_now(self) -> None:
+        if self.project_view is not None:
+            self.project_view.workers.sync_now()
 
     def _queue_all(self) -> None:
         if self.project_view is not None:
@@ -310,7 +332,8 @@ class MainWindow(QMainWindow):
     async def _open(self, root: Path) -> None:
         project = await asyncio.to_thread(Project.open, root)
         await self._close_view()
-        view = ProjectView(project, self.ctx)
+        view = ProjectView(project, self.ctx, self.remote_factory)
+        view.workers.synced.connect(self.sync_label.show_status)
         view.bridge.any_event.connect(self._on_render_event)
         view.render_control.running_changed.connect(self._on_running)
         view.book.metadata.saved.connect(self._update_title)

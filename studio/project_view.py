@@ -1,4 +1,4 @@
-"""An open project: the Book, Cast and Queue tabs over one project database."""
+"""An open project: the Book, Cast, Queue and Workers tabs over one project database."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from studio.context import StudioContext
 from studio.preview import PreviewController
 from studio.queue_panel import QueuePanel
 from studio.render_control import RenderController
+from studio.workers_panel import RemoteFactory, WorkersPanel
 
 
 class ProjectView(QWidget):
-    def __init__(self, project: Project, ctx: StudioContext) -> None:
+    def __init__(
+        self, project: Project, ctx: StudioContext, remote_factory: RemoteFactory | None = None
+    ) -> None:
         super().__init__()
         self.project = project
         self.ctx = ctx
@@ -35,12 +38,15 @@ class ProjectView(QWidget):
         menu.addAction("All included chapters", lambda: self.queue_chapters("all"))
         menu.addAction("Chapters selected in the Book tab", lambda: self.queue_chapters("selected"))
         self.queue.buttons["queue"].setMenu(menu)
+        self.workers = WorkersPanel(project, ctx, self.chosen_chapters, remote_factory)
+        self.workers.chapters_landed.connect(self.queue.refresh)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.book, "Book")
         self.tabs.addTab(self.cast, "Cast")
         self.tabs.addTab(self.queue, "Queue")
+        self.tabs.addTab(self.workers, "Workers")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -66,7 +72,10 @@ class ProjectView(QWidget):
         await self.book.load()
         await self.cast.reload()
         await self.queue.reload()
+        await self.workers.reload()
+        self.workers.start()
 
     async def shutdown(self) -> None:
+        await self.workers.shutdown()
         await self.render_control.close()
         self.ctx.player.stop()
