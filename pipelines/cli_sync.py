@@ -7,10 +7,14 @@ import getpass
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.errors import StudioError
 from pipelines.paths import data_dir
 from pipelines.store import Project
+
+if TYPE_CHECKING:
+    from pipelines.sync.client import Remote
 
 
 def add_sync_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +28,13 @@ def add_sync_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("project", type=Path)
     p.add_argument("--workers", action="store_true", help="queue the chapters for render workers")
     p.add_argument("--voice", default="silence:default", help="engine:voice for --workers")
+    p.add_argument(
+        "--cancel",
+        nargs="+",
+        metavar="JOB",
+        help="cancel worker jobs by id (a unique prefix is enough) or 'all' queued and running",
+    )
+    p.add_argument("--list", action="store_true", help="list the worker jobs after the pass")
     p.set_defaults(func=cmd_sync)
     p = sub.add_parser("worker", help="render chapter jobs claimed from Supabase (headless)")
     p.add_argument("--name", default=f"{socket.gethostname()}")
@@ -58,15 +69,42 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from pipelines.model import VoiceRef
-    from pipelines.sync.client import connect
-    from pipelines.sync.engine import queue_for_workers, sync
+    from pipelines.sync.engine import cancel_remote_jobs, queue_for_workers, remote_jobs, sync
 
     with Project.open(args.project) as project:
         if args.workers:
             engine, _, voice = args.voice.partition(":")
             ids = [c.id or 0 for c in project.chapters(with_blocks=False) if c.included]
             queue_for_workers(project, ids, VoiceRef(engine, voice or "default"))
-        status = sync(project, connect())
+        if args.cancel:
+            jobs = remote_jobs(project)
+            chosen: list[str] = []
+            for wanted in args.cancel:
+                if wanted == "all":
+                    chosen += [j.id for j in jobs if j.state in ("queued", "running")]
+                    continue
+                matches = [j.id for j in jobs if j.id.startswith(wanted)]
+                if len(matches) != 1:
+                    raise StudioError(
+                        args.project,
+                        f"no single worker job starts with '{wanted}'",
+                        "run: audiobook-studio sync PROJECT --list",
+                    )
+                chosen += matches
+            print(f"{cancel_remote_jobs(project, chosen)} worker job(s) cancelled")
+        try:
+            remote = _connect()
+        except StudioError as exc:  # offline or signed out: the changes wait in the project
+            print(exc.message, file=sys.stderr)
+            remote = None
+        status = sync(project, remote)
+        if args.list:
+            for j in remote_jobs(project):
+                landed = "  in the book" if j.downloaded else ""
+                print(
+                    f"{j.id[:8]}  {j.state:<9}  {j.progress * 100:3.0f}%  {j.worker or '-':<16}"
+                    f"  {j.title}{landed}"
+                )
     print(
         f"{'online' if status.online else 'offline'}; {status.pending} waiting to go up;"
         f" remote jobs running {status.remote_running}, done {status.remote_done}"
@@ -75,15 +113,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0 if status.online else 1
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def _connect() -> Remote:
+    """Signed in from the keyring, or (headless) from SUPABASE_EMAIL and SUPABASE_PASSWORD: a
+    session made from a password in the environment stays in memory, out of the keyring."""
     import os
 
     from pipelines.sync.client import KeyringSessionStore, MemorySessionStore, SyncConfig, connect
+
+    store = MemorySessionStore() if os.environ.get("SUPABASE_PASSWORD") else KeyringSessionStore()
+    return connect(SyncConfig.from_env(), store)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
     from pipelines.sync.worker import RemoteWorker
 
-    # a worker given a password in the environment keeps its session to itself
-    store = MemorySessionStore() if os.environ.get("SUPABASE_PASSWORD") else KeyringSessionStore()
-    remote = connect(SyncConfig.from_env(), store)
+    remote = _connect()
     remote.user_id  # noqa: B018 - fails early with "not signed in"
     workdir = args.workdir or data_dir() / "worker"
     worker = RemoteWorker(

@@ -367,3 +367,47 @@ def test_a_damaged_download_never_lands(
     stored.write_bytes(good)
     sync(project, _remote(standin, email))
     assert len(project.query("SELECT * FROM renders")) == 1
+
+
+def test_cli_sync_queues_lists_and_cancels(
+    standin: StandIn,
+    pg_database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.cli_sync import main
+
+    email = _user(standin)
+    root = tmp_path / "book"
+    _project(root, chapters=2).close()
+    for name, value in (
+        ("SUPABASE_URL", standin.url),
+        ("SUPABASE_ANON_KEY", standin.anon_key),
+        ("SUPABASE_EMAIL", email),
+        ("SUPABASE_PASSWORD", "pw-123456"),
+    ):
+        monkeypatch.setenv(name, value)
+
+    assert main(["sync", str(root), "--workers", "--voice", "silence:default", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    jobs = [line.split() for line in lines if "Chapter" in line]
+    assert [j[1] for j in jobs] == ["queued", "queued"]
+    first = jobs[0][0]
+
+    assert main(["sync", str(root), "--cancel", first, "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "1 worker job(s) cancelled" in out
+    states = {line.split()[0]: line.split()[1] for line in out.splitlines() if "Chapter" in line}
+    assert states[first] == "cancelled" and list(states.values()).count("queued") == 1
+    assert (
+        _count(
+            pg_database,
+            "select count(*) from jobs where id::text like %s and state = 'cancelled'",
+            f"{first}%",
+        )
+        == 1
+    )
+
+    assert main(["sync", str(root), "--cancel", "zzzz"]) == 2
+    assert "no single worker job starts with 'zzzz'" in capsys.readouterr().err
