@@ -56,6 +56,7 @@ Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Chapter", "State", "Progress", "Worker", "Voice", "In the book")
 PROGRESS_COLUMN = 2
 SYNC_EVERY_MS = 10_000
+IDLE_SYNC_EVERY_MS = 60_000  # signed out: only the status line to refresh
 
 RemoteFactory = Callable[[], Remote | None]
 
@@ -259,7 +260,7 @@ class WorkersPanel(QWidget):
     async def _sync(self) -> SyncStatus:
         factory = self.remote_factory
 
-        def work() -> tuple[SyncStatus, int]:
+        def work() -> tuple[SyncStatus, int, bool]:
             before = self.project.query("SELECT count(*) AS n FROM remote_jobs WHERE downloaded")
             try:
                 remote = factory()
@@ -272,9 +273,10 @@ class WorkersPanel(QWidget):
             if note:
                 state.message = note
             after = self.project.query("SELECT count(*) AS n FROM remote_jobs WHERE downloaded")
-            return state, int(after[0]["n"]) - int(before[0]["n"])
+            return state, int(after[0]["n"]) - int(before[0]["n"]), remote is not None
 
-        state, landed = await asyncio.to_thread(work)
+        state, landed, connected = await asyncio.to_thread(work)
+        self.timer.setInterval(SYNC_EVERY_MS if connected else IDLE_SYNC_EVERY_MS)
         self.last_status = state
         self._show_account(state)
         await self.reload()
