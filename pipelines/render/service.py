@@ -86,6 +86,8 @@ class RenderService:
         self.workers = workers
         self.profile = profile or get_profile(project.get_setting("delivery_profile"))
         self._pools: dict[str, SynthPool] = {}
+        # Scripts planned elsewhere (a render worker speaks the desktop's plan), by chapter id.
+        self.fixed_scripts: dict[int, list[Utterance]] = {}
         # Wall seconds per stage, for benchmarks and the status bar.
         self.stage_seconds: dict[str, float] = defaultdict(float)
 
@@ -216,30 +218,29 @@ class RenderService:
             if other.state is JobState.QUEUED and other.voice.engine == job.voice.engine:
                 self.queue.transition(other.id, JobState.PAUSED, error=message)
 
-    def plan(
+    def script(
         self,
         chapter: Chapter,
         voice: VoiceRef,
         settings: dict[str, Any],
         *,
         read_title: bool = True,
-    ) -> list[PlannedChunk]:
-        """The chapter's utterances with their voices and cache keys; cached ones are marked.
+    ) -> list[Utterance]:
+        """The chapter's utterances, each with its voice.
 
         `voice` reads the narration; in dual-voice and full-cast chapters the dialogue goes to
-        the cast's voices. `settings` apply to voices of the narrator's engine.
+        the cast's voices.
         """
         mode = chapter_mode(self.project, chapter.id) if chapter.id else CastMode.SINGLE
         voices = {voice, *(cast_voices(self.project) if mode is not CastMode.SINGLE else ())}
-        engines = {v.engine: get_engine(v.engine) for v in voices}
-        lexicon = project_lexicon(self.project)
+        engines = [get_engine(v.engine) for v in voices]
         options = ScriptOptions(
             max_chars=min(
-                min(e.limits.max_chars for e in engines.values()),
+                min(e.limits.max_chars for e in engines),
                 int(settings.get("max_chars", 10**6)),
             ),
             lang=self.project.language,
-            lexicon=lexicon,
+            lexicon=project_lexicon(self.project),
             pauses=self.pauses,
             read_title=read_title,
             dialogue=mode is not CastMode.SINGLE,
@@ -247,15 +248,37 @@ class RenderService:
         script = build_script(chapter, options)
         if mode is not CastMode.SINGLE and chapter.id:
             assign_voices(script, chapter.id, self.project)
-        identities: dict[VoiceRef, str] = {}
-        planned = []
         for utt in script:
             if mode is CastMode.SINGLE or utt.role is not Role.DIALOGUE or utt.voice is None:
                 utt.voice = voice
-            v = utt.voice
+        return script
+
+    def plan(
+        self,
+        chapter: Chapter,
+        voice: VoiceRef,
+        settings: dict[str, Any],
+        *,
+        read_title: bool = True,
+        script: list[Utterance] | None = None,
+    ) -> list[PlannedChunk]:
+        """The chapter's utterances with their voices and cache keys; cached ones are marked.
+
+        `settings` apply to voices of the narrator's engine. A render worker passes the `script`
+        the desktop planned (`fixed_scripts`), so it speaks exactly that, cast included.
+        """
+        if script is None:
+            script = self.fixed_scripts.get(chapter.id or 0) if chapter.id else None
+        if script is None:
+            script = self.script(chapter, voice, settings, read_title=read_title)
+        lexicon = project_lexicon(self.project)
+        identities: dict[VoiceRef, str] = {}
+        planned = []
+        for utt in script:
+            v = utt.voice or voice
+            utt.voice = v
             if v not in identities:
-                engines.setdefault(v.engine, get_engine(v.engine))
-                identities[v] = engines[v.engine].identity(v.voice_id)
+                identities[v] = get_engine(v.engine).identity(v.voice_id)
             chunk_settings = dict(settings) if v.engine == voice.engine else {}
             key = chunk_key(
                 utt.text, v.engine, identities[v], v.voice_id, chunk_settings, lexicon.version

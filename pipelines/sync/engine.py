@@ -2,10 +2,11 @@
 
 The local project stays the source of truth for the author's work. A sync pass, whenever the
 network is there:
-1. pushes the book (title, language, lexicon, pauses, profile) and every chapter's blocks, so a
-   worker elsewhere builds the same script; only what changed since the last push (by hash);
+1. pushes the book (title, language, lexicon, pauses, profile) and every chapter's blocks; only
+   what changed since the last push (by hash);
 2. pushes the local render jobs (target 'local', mirrored for a dashboard) and the jobs queued
-   for render workers while offline;
+   for render workers while offline, each with the chapter's script as planned here (cast,
+   speakers and pauses included), so a worker speaks exactly what this desktop would;
 3. pulls the worker jobs of this project, including ones created elsewhere, and downloads the
    audio of finished chapters into the project's renders, ready for export.
 
@@ -38,7 +39,7 @@ from typing import Any
 import httpx
 
 from pipelines.errors import StudioError
-from pipelines.model import VoiceRef
+from pipelines.model import PauseKind, Role, Utterance, VoiceRef
 from pipelines.store import Project
 from pipelines.sync.client import Remote
 
@@ -215,6 +216,12 @@ def push(project: Project, remote: Remote) -> int:
             "settings": json.loads(r["settings"]),
             "priority": r["priority"],
             "state": "cancelled" if r["cancel_requested"] else "queued",
+            "script": _planned_script(
+                project,
+                r["chapter_id"],
+                VoiceRef(r["engine"], r["voice"]),
+                json.loads(r["settings"]),
+            ),
         }
         # ignore-duplicates: if an earlier try got through, the server's row (perhaps already
         # claimed by a worker) is left as it is
@@ -233,6 +240,52 @@ def push(project: Project, remote: Remote) -> int:
             )
         written += 1
     return written
+
+
+def script_rows(utterances: list[Utterance]) -> list[dict[str, Any]]:
+    """A chapter's planned utterances as JSON rows (the jobs table's `script`)."""
+    return [
+        {
+            "text": u.text,
+            "role": u.role.value,
+            "speaker": u.speaker,
+            "voice": str(u.voice) if u.voice else None,
+            "pause_after": u.pause_after.value,
+            "block_index": u.block_index,
+            "confidence": u.confidence,
+        }
+        for u in utterances
+    ]
+
+
+def script_from_rows(rows: list[dict[str, Any]]) -> list[Utterance]:
+    return [
+        Utterance(
+            text=r["text"],
+            role=Role(r["role"]),
+            speaker=r.get("speaker"),
+            voice=VoiceRef.parse(r["voice"]) if r.get("voice") else None,
+            pause_after=PauseKind(r["pause_after"]),
+            block_index=int(r.get("block_index", 0)),
+            confidence=float(r.get("confidence", 1.0)),
+        )
+        for r in rows
+    ]
+
+
+def _planned_script(
+    project: Project, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The chapter's script as this desktop would render it; None when it cannot be planned
+    here (an engine not installed on this machine): the worker then plans it itself."""
+    from pipelines.render.service import RenderService
+
+    try:
+        with RenderService(project) as planner:  # planning only: no synthesis workers start
+            chapter = project.chapter_by_id(chapter_id)
+            return script_rows(planner.script(chapter, voice, settings))
+    except (StudioError, LookupError):
+        return None
 
 
 def queue_for_workers(

@@ -2,12 +2,13 @@
 engines, uploads the audio and reports progress.
 
 The chapter comes as pushed by the desktop (its blocks, and the book's language, lexicon, pauses
-and delivery profile), so the worker builds the same script. A heartbeat thread keeps the job's
-lease alive while it renders; if the worker dies, the lease runs out and `claim_job` gives the
-job to another worker. A worker that lost its lease is told so (report_progress returns false),
-stops, and `complete_job` refuses it, so a chapter never lands twice. A job cancelled on the
-desktop is taken away the same way; progress goes up every few seconds, so the worker notices
-within one report.
+and delivery profile) with the script the desktop planned for it, cast included, which the worker
+speaks as it is; a job without a script (made by a dashboard) is planned here, in one voice.
+A heartbeat thread keeps the job's lease alive while it renders; if the worker dies, the lease
+runs out and `claim_job` gives the job to another worker. A worker that lost its lease is told
+so (report_progress returns false), stops, and `complete_job` refuses it, so a chapter never
+lands twice. A job cancelled on the desktop is taken away the same way; progress goes up every
+few seconds, so the worker notices within one report.
 
 With the audio goes what the desktop needs to use it as its own render: the utterance spans,
 the ACX check, the script hash and the file's SHA-256.
@@ -29,7 +30,7 @@ from pipelines.render.events import JobEvent, JobProgress
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.sync.client import Remote
-from pipelines.sync.engine import BUCKET
+from pipelines.sync.engine import BUCKET, script_from_rows
 from pipelines.sync.tus import upload_resumable
 
 
@@ -146,6 +147,8 @@ class RemoteWorker:
         thread.start()
         try:
             with RenderService(project, on_event, workers=self.synth_workers) as service:
+                if job.get("script"):
+                    service.fixed_scripts[cid] = script_from_rows(job["script"])
                 (local_id,) = service.enqueue(
                     [cid], VoiceRef(job["engine"], job["voice"]), job["settings"] or {}
                 )

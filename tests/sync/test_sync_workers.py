@@ -411,3 +411,38 @@ def test_cli_sync_queues_lists_and_cancels(
 
     assert main(["sync", str(root), "--cancel", "zzzz"]) == 2
     assert "no single worker job starts with 'zzzz'" in capsys.readouterr().err
+
+
+def test_a_dual_voice_chapter_comes_back_cast_as_on_the_desktop(
+    standin: StandIn, pg_database: Database, tmp_path: Path
+) -> None:
+    from pipelines.cast_settings import set_dialogue_voice
+    from pipelines.render.service import RenderService
+    from pipelines.script.casting import CastMode, set_book_mode
+
+    email = _user(standin)
+    project = Project.open(tmp_path / "book", create=True)
+    text = 'The lamplighter stopped at the corner. "Is it late?" asked the boy. "Not yet," he said.'
+    project.save_book(
+        Book(title="Dialogue", chapters=[Chapter("One", [Block(BlockKind.PARAGRAPH, text)])])
+    )
+    cid = project.chapters()[0].id or 0
+    narrator, second = VoiceRef("piper", "joe-us"), VoiceRef("silence", "default")
+    set_book_mode(project, CastMode.DUAL)
+    set_dialogue_voice(project, second)
+    (job_id,) = queue_for_workers(project, [cid], narrator)
+    sync(project, _remote(standin, email))
+    with pg_database.connect() as conn:
+        row = conn.execute("select script from jobs where id = %s", (job_id,)).fetchone()
+    assert row is not None
+    voices = {(u["role"], u["voice"]) for u in row[0]}
+    assert ("dialogue", "silence:default") in voices and ("narration", "piper:joe-us") in voices
+
+    worker = RemoteWorker(_remote(standin, email), tmp_path / "w", "w", lease_s=30, synth_workers=1)
+    assert worker.run() == 1
+    sync(project, _remote(standin, email))
+    with RenderService(project) as service:
+        # same utterances, voices and pauses: the desktop's own script hash
+        assert service.is_current(cid, narrator, {})
+    spans = json.loads(project.query("SELECT spans FROM renders")[0]["spans"])
+    assert spans and all(s["voice"] == "piper:joe-us" for s in spans)  # silence leaves no span

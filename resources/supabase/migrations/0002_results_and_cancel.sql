@@ -1,9 +1,14 @@
--- Audiobook Studio 0002: what a worker's render brings back, and cancelling a worker's job.
+-- Audiobook Studio 0002: the script a worker speaks, what its render brings back, and
+-- cancelling a worker's job.
 --
+-- `script` is the chapter's utterances as the desktop planned them (text as spoken, role,
+-- speaker, voice, pause): a worker speaks exactly that, so dual-voice and full-cast chapters come
+-- back cast as on the desktop. A job without one (made by a dashboard) is planned by the worker.
 -- `result` holds what the desktop needs to use a remote render as its own: where each utterance
 -- sits (captions, retail sample), the ACX measurements, the script hash (is the chapter still
 -- current after edits?) and the audio's SHA-256 (checked after the download).
 
+alter table public.jobs add column if not exists script jsonb;
 alter table public.jobs add column if not exists result jsonb;
 
 drop function if exists public.complete_job(uuid, text, text, real, text);
