@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+
+# The numeric work here is many small vector operations, run in parallel as processes (synthesis
+# workers, encoders). OpenBLAS threads on top only spin: mastering a 12-minute chapter took 3.6 s
+# of CPU for 1.9 s of wall time with them, 1.7 s without. Set before numpy loads; children inherit.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv: list[str] | None = None) -> int:

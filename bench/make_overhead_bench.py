@@ -22,6 +22,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# As main.py does, so Piper alone and `make` run in the same environment.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from pipelines.engines.pool import SynthPool, SynthTask  # noqa: E402
 from pipelines.engines.registry import get_engine  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,9 @@ from pipelines.render.events import (
     JobProgress,
     JobStarted,
     JobStateChanged,
+    Listener,
 )
+from pipelines.render.jobs import JobState
 from pipelines.store import Project
 
 if TYPE_CHECKING:
@@ -112,9 +115,10 @@ def render_project(
     workers: int | None = None,
     force: bool = False,
     service: RenderService | None = None,
+    on_event: Listener | None = None,
 ) -> int:
     """Render the chosen chapters with a progress bar; `service` lets `make` keep one set of
-    synthesis workers for the chapters and the credits."""
+    synthesis workers for the chapters and the credits, and `on_event` sees every event too."""
     from contextlib import nullcontext
 
     from pipelines.render.service import RenderService
@@ -138,7 +142,7 @@ def render_project(
         owned = service is None
         if service is None:
             service = RenderService(project, workers=workers)
-        service.listener = view
+        service.listener = view if on_event is None else _both(view, on_event)
         with service if owned else nullcontext(service):
             todo = [c for c in chosen if c.id is not None]
             if not force:
@@ -160,6 +164,14 @@ def render_project(
     for line in view.failed:
         console.print(f"[red]failed: {line}")
     return 1 if view.failed else 0
+
+
+def _both(first: Listener, second: Listener) -> Listener:
+    def call(event: JobEvent) -> None:
+        first(event)
+        second(event)
+
+    return call
 
 
 def parse_settings(pairs: list[str] | None) -> dict[str, Any] | None:
@@ -208,7 +220,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_make(args: argparse.Namespace) -> int:
-    from pipelines.exporting import export_project
+    from pipelines.exporting import export_project, render_credits
     from pipelines.importing import import_manuscript
     from pipelines.render.service import RenderService
 
@@ -218,8 +230,27 @@ def cmd_make(args: argparse.Namespace) -> int:
         chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
         console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
         settings = parse_settings(args.set)
-        with RenderService(project, workers=args.workers) as service:
-            if render_project(project, None, args.voice, settings, service=service):
+        with (
+            RenderService(project, workers=args.workers) as service,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="credits") as side,
+        ):
+            credits: Future[tuple[Path, Path]] | None = None
+
+            def early_credits(event: JobEvent) -> None:
+                # The last chapter is being mastered on one core: the credits go on the other.
+                nonlocal credits
+                if (
+                    credits is None
+                    and isinstance(event, JobProgress)
+                    and event.stage == "mastering"
+                    and not any(j.state is JobState.QUEUED for j in service.queue.all())
+                ):
+                    credits = side.submit(render_credits, project, service, args.voice)
+
+            failed = render_project(
+                project, None, args.voice, settings, service=service, on_event=early_credits
+            )
+            if failed:
                 raise StudioError(
                     project.root,
                     "some chapters failed to render",
@@ -232,6 +263,7 @@ def cmd_make(args: argparse.Namespace) -> int:
                 mp3=True,
                 voice_spec=args.voice,
                 service=service,
+                credits=credits.result() if credits is not None else None,
             )
     m4b = [f for f in files if f.suffix == ".m4b"]
     console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else Path(args.out)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from pathlib import Path
 
 from pipelines.audio.assemble import Span
@@ -13,6 +12,7 @@ from pipelines.audio.profiles import get_profile
 from pipelines.cast import narrator_voice
 from pipelines.engines.registry import resolve_voice
 from pipelines.errors import StudioError
+from pipelines.model import Book
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 
@@ -26,6 +26,27 @@ def credits_text(title: str, author: str, narrator: str) -> tuple[list[str], lis
     return opening, closing
 
 
+def _narrator(project: Project, book: Book, voice_spec: str | None) -> str:
+    voice = narrator_voice(project, voice_spec)
+    _, voice_info = resolve_voice(voice)
+    return book.narrator or f"{voice_info.name} (synthetic voice)"
+
+
+def render_credits(
+    project: Project, renderer: RenderService, voice_spec: str | None = None
+) -> tuple[Path, Path]:
+    """The opening and closing credits, mastered, in the narrator's voice."""
+    book = project.load_book(with_blocks=False)
+    voice = narrator_voice(project, voice_spec)
+    opening_text, closing_text = credits_text(
+        book.title, book.author, _narrator(project, book, voice_spec)
+    )
+    settings = project.get_setting("narrator_settings", {}) or {}
+    opening = renderer.render_clip("opening-credits", opening_text, voice, settings)
+    closing = renderer.render_clip("closing-credits", closing_text, voice, settings)
+    return opening, closing
+
+
 def export_project(
     project: Project,
     out_dir: Path,
@@ -35,7 +56,10 @@ def export_project(
     voice_spec: str | None = None,
     progress: Callable[[float], None] | None = None,
     service: RenderService | None = None,
+    credits: tuple[Path, Path] | None = None,
 ) -> list[Path]:
+    """Export the rendered book into `out_dir`. The credits are rendered with `service`'s
+    synthesis workers when given (`make`), unless `credits` already holds them."""
     book = project.load_book(with_blocks=False)
     rows = {
         r["chapter_id"]: r
@@ -55,15 +79,14 @@ def export_project(
             f"chapters {', '.join(missing)} are not rendered yet",
             f"Run: audiobook-studio render {project.root}",
         )
-    voice = narrator_voice(project, voice_spec)
-    _, voice_info = resolve_voice(voice)
-    narrator = book.narrator or f"{voice_info.name} (synthetic voice)"
-    opening_text, closing_text = credits_text(book.title, book.author, narrator)
-    settings = project.get_setting("narrator_settings", {}) or {}
-    # The credits reuse the caller's synthesis workers when it has some (`make`).
-    with nullcontext(service) if service else RenderService(project) as renderer:
-        opening = renderer.render_clip("opening-credits", opening_text, voice, settings)
-        closing = renderer.render_clip("closing-credits", closing_text, voice, settings)
+    if credits is None:
+        if service is not None:
+            credits = render_credits(project, service, voice_spec)
+        else:
+            with RenderService(project) as renderer:
+                credits = render_credits(project, renderer, voice_spec)
+    opening, closing = credits
+    narrator = _narrator(project, book, voice_spec)
     chapters = [
         ChapterAudio(
             title=c.title,
