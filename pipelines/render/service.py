@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
 from pipelines.cost_estimate import billed_characters
@@ -44,6 +45,8 @@ from pipelines.script.casting import CastMode, assign_voices, cast_voices, chapt
 from pipelines.script.pauses import PauseModel
 from pipelines.speech import project_lexicon
 from pipelines.store import Project
+
+T = TypeVar("T")
 
 # Engines that take the neighbouring text as context for prosody across requests.
 STITCHING_ENGINES = frozenset({"elevenlabs"})
@@ -90,6 +93,7 @@ class RenderService:
         self.fixed_scripts: dict[int, list[Utterance]] = {}
         # Wall seconds per stage, for benchmarks and the status bar.
         self.stage_seconds: dict[str, float] = defaultdict(float)
+        self._stage_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -119,7 +123,8 @@ class RenderService:
         try:
             yield
         finally:
-            self.stage_seconds[name] += time.perf_counter() - start
+            with self._stage_lock:  # chapters are mastered on a helper thread
+                self.stage_seconds[name] += time.perf_counter() - start
 
     def _emit(self, event: JobEvent) -> None:
         if self.listener is not None:
@@ -177,24 +182,59 @@ class RenderService:
     # -- running -----------------------------------------------------------------------------------
 
     def run(self, cancel: CancelToken | None = None) -> int:
-        """Render queued jobs until the queue is empty (or `cancel` is set). Returns jobs done."""
+        """Render queued jobs until the queue is empty (or `cancel` is set). Returns jobs done.
+
+        Chapters overlap: while one chapter is assembled and mastered on a helper thread, the
+        next one's chunks already synthesize, so the synthesis workers never wait for mastering.
+        Chapters are still mastered one at a time, in the order they were claimed.
+        """
         self.queue.recover()
         done = 0
-        while cancel is None or not cancel.cancelled:
-            job = self.queue.claim_next()
-            if job is None:
-                break
-            if self.run_job(job, cancel):
-                done += 1
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastering") as finisher:
+            finishing: Future[bool] | None = None
+            while cancel is None or not cancel.cancelled:
+                job = self.queue.claim_next()
+                if job is None:
+                    break
+                started = self._start_job(job, cancel, finisher)
+                if finishing is not None:
+                    done += int(finishing.result())
+                finishing = started
+            if finishing is not None:
+                done += int(finishing.result())
         return done
 
     def run_job(self, job: Job, cancel: CancelToken | None = None) -> bool:
+        """Render one claimed job start to finish on this thread; True when it is done."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastering") as finisher:
+            started = self._start_job(job, cancel, finisher)
+            return started is not None and started.result()
+
+    def _start_job(
+        self, job: Job, cancel: CancelToken | None, finisher: ThreadPoolExecutor
+    ) -> Future[bool] | None:
+        """Synthesize the job's chunks here, then hand the chapter to `finisher` to assemble,
+        master and check. None when the job stopped or failed before that."""
         chapter = self.project.chapter_by_id(job.chapter_id)
+        plan = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
+        if plan is None:
+            return None
+        ready = plan
+
+        def finish() -> bool:
+            done = self._guarded(job, chapter, lambda: self._finish(job, chapter, ready))
+            return done is not None
+
+        return finisher.submit(finish)
+
+    def _guarded(self, job: Job, chapter: Chapter, step: Callable[[], T]) -> T | None:
+        """Run one step of a job; a stop, an account problem or a failure ends the job (and
+        gives None) without stopping the queue."""
         try:
-            self._render(job, chapter, cancel)
+            return step()
         except _Stop as stop:
             self._emit(JobStateChanged(job.id, chapter.id or 0, chapter.title, stop.state))
-            return False
+            return None
         except AccountProblem as exc:
             # No key, a revoked key, no quota: every job on this engine would fail the same way,
             # so they wait, paused with the reason, until the author fixes it and resumes.
@@ -204,13 +244,12 @@ class RenderService:
                     job.id, chapter.id or 0, chapter.title, JobState.PAUSED, exc.message
                 )
             )
-            return False
+            return None
         except Exception as exc:  # any failure fails this job only; the queue goes on
             message = str(exc) or type(exc).__name__
             self.queue.transition(job.id, JobState.FAILED, error=message)
             self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
-            return False
-        return True
+            return None
 
     def _pause_engine(self, job: Job, message: str) -> None:
         self.queue.transition(job.id, JobState.PAUSED, error=message)
@@ -299,7 +338,10 @@ class RenderService:
         if state in (JobState.PAUSED, JobState.CANCELLED):
             raise _Stop(state)
 
-    def _render(self, job: Job, chapter: Chapter, cancel: CancelToken | None) -> None:
+    def _prepare(
+        self, job: Job, chapter: Chapter, cancel: CancelToken | None
+    ) -> list[PlannedChunk]:
+        """Plan the chapter and synthesize what the cache lacks."""
         cid = chapter.id or 0
         with self._stage("script"):
             plan = self.plan(chapter, job.voice, job.settings)
@@ -315,10 +357,15 @@ class RenderService:
         self._emit(
             JobProgress(job.id, cid, chapter.title, "mastering", len(plan), len(plan), 0.97, None)
         )
+        return plan
+
+    def _finish(self, job: Job, chapter: Chapter, plan: list[PlannedChunk]) -> bool:
+        """Assemble, master and check the synthesized chapter; the job is done."""
         duration, passed = self._finish_chapter(job, chapter, plan)
         self.queue.record_progress(job, progress=1.0, eta_s=0.0)
         self.queue.transition(job.id, JobState.DONE)
-        self._emit(JobFinished(job.id, cid, chapter.title, duration, passed))
+        self._emit(JobFinished(job.id, chapter.id or 0, chapter.title, duration, passed))
+        return True
 
     def _synthesize(
         self,
