@@ -3,22 +3,14 @@ changes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 from pipelines import paths
+from pipelines.checksums import file_sha256
 from pipelines.manuscript import load_book
 from pipelines.model import Book
 from pipelines.store import Project, slugify
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_project_dir(book: Book, source: Path) -> Path:

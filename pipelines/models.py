@@ -11,7 +11,6 @@ author already has can be installed from a folder instead (`install_from`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines import paths
+from pipelines.checksums import file_sha256
 from pipelines.engines.base import Cancelled, CancelToken
 from pipelines.errors import StudioError
 
@@ -82,14 +82,6 @@ def model_set(name: str) -> ModelSet:
 
 
 # -- checksums -----------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _recorded(root: Path) -> dict[str, str]:
@@ -162,7 +154,7 @@ def download_model(
         target = root / item.path
         expected = expected_sha(mset, item)
         if target.is_file():
-            if not verify_existing or expected is None or sha256_of(target) == expected:
+            if not verify_existing or expected is None or file_sha256(target) == expected:
                 if progress is not None:
                     size = target.stat().st_size
                     progress(item.path, size, size)
@@ -204,7 +196,7 @@ def download_file(
             time.sleep(min(2.0**attempt, 10.0) * 0.1)
     else:
         raise StudioError(target, f"the download of {url} kept failing ({last_error})", _RETRY_FIX)
-    digest = sha256_of(part)
+    digest = file_sha256(part)
     if sha256 is not None and digest != sha256.lower():
         part.unlink(missing_ok=True)
         raise StudioError(
@@ -283,7 +275,7 @@ def install_from(name_or_set: str | ModelSet, folder: Path) -> Path:
                 )
             continue
         expected = expected_sha(mset, item)
-        digest = sha256_of(source)
+        digest = file_sha256(source)
         if expected is not None and digest != expected:
             raise StudioError(source, "does not match the published model (SHA-256)", _RETRY_FIX)
         target = root / item.path

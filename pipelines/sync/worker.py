@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from pipelines.checksums import file_sha256
 from pipelines.engines.base import CancelToken
 from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, VoiceRef
 from pipelines.render.events import JobEvent, JobProgress
@@ -183,7 +184,7 @@ class RemoteWorker:
                 "acx": json.loads(render["acx"]),
                 "acx_passed": bool(render["acx_passed"]),
                 "script_hash": render["script_hash"],
-                "sha256": _sha256(wav),
+                "sha256": file_sha256(wav),
             }
             name = f"{self.remote.user_id}/{job['project_id']}/{job['chapter_id']}/{job['id']}.wav"
             config = self.remote.config

@@ -118,14 +118,14 @@ class StyleTTS2Engine:
         return entry
 
     def _clip_hash(self, clip: Path) -> str:
-        from pipelines.engines.styletts2.style import clip_hash
+        from pipelines.checksums import file_sha256
 
         st = clip.stat()
         key = (str(clip), st.st_size, st.st_mtime_ns)
         with self._lock:
             cached = self._hashes.get(key)
         if cached is None:
-            cached = clip_hash(clip)
+            cached = file_sha256(clip)
             with self._lock:
                 self._hashes[key] = cached
         return cached

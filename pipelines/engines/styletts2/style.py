@@ -6,7 +6,6 @@ SHA-256 and the model's fingerprint, so a re-recorded clip or another model gets
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import threading
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipelines import paths
+from pipelines.checksums import file_sha256
 from pipelines.errors import StudioError
 
 SAMPLE_RATE = 24000
@@ -28,17 +28,9 @@ _MEMORY: dict[str, np.ndarray] = {}
 _LOCK = threading.Lock()
 
 
-def clip_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def style_for(model: Any, clip: Path, digest: str | None = None) -> np.ndarray:
     """The style vector (1, 2 x style_dim) of `clip` under `model`, from cache when possible."""
-    digest = digest or clip_hash(clip)
+    digest = digest or file_sha256(clip)
     key = f"{model.fingerprint}-{digest[:32]}"
     with _LOCK:
         cached = _MEMORY.get(key)
