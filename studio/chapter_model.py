@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from pipelines.model import Chapter, ChapterKind
+from studio.row_table import Index, RowTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("#", "Chapter", "Kind", "Words")
 KIND_LABEL = {
     ChapterKind.CHAPTER: "Chapter",
@@ -44,34 +44,17 @@ class ChapterRow:
         )
 
 
-class ChapterTableModel(QAbstractTableModel):
+class ChapterTableModel(RowTableModel[ChapterRow]):
+    columns = COLUMNS
+
     def __init__(
         self,
         rename: Callable[[int, str], object],
         set_included: Callable[[int, bool], object],
     ) -> None:
         super().__init__()
-        self.rows: list[ChapterRow] = []
         self._rename = rename
         self._set_included = set_included
-
-    def set_rows(self, rows: list[ChapterRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

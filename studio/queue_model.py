@@ -6,14 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from pipelines.render.events import JobFailed, JobFinished, JobProgress, JobStarted
 from pipelines.render.jobs import Job
+from studio.row_table import Index, RowTableModel
 from studio.theme import FAIL, MUTED, PASS
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Chapter", "State", "Progress", "ETA", "Voice", "ACX")
 PROGRESS_COLUMN = 2
 STATE_LABEL = {
@@ -77,34 +77,14 @@ def rows_from(jobs: list[Job], titles: dict[int, str], renders: dict[int, Any]) 
     return out
 
 
-class JobTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[JobRow] = []
-
-    def set_rows(self, rows: list[JobRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+class JobTableModel(RowTableModel[JobRow]):
+    columns = COLUMNS
 
     def row_of(self, job_id: int) -> int:
         for i, r in enumerate(self.rows):
             if r.job_id == job_id:
                 return i
         return -1
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

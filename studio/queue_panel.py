@@ -8,7 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,6 +71,28 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+def progress_table(model: QAbstractItemModel, progress_column: int) -> QTableView:
+    """A read-only table of jobs (the render queue, the worker jobs): whole rows selected, the
+    first column stretched, a progress bar in `progress_column`, the others fitted."""
+    table = QTableView()
+    table.setModel(model)
+    table.setItemDelegateForColumn(progress_column, ProgressDelegate(table))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.setShowGrid(False)
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(progress_column, QHeaderView.ResizeMode.Fixed)
+    header.resizeSection(progress_column, 180)
+    for col in range(1, model.columnCount()):
+        if col != progress_column:
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
 def _snapshot(project: Project, controller: RenderController) -> tuple[list[JobRow], int]:
     chapters = project.chapters(with_blocks=False)
     titles = {c.id or 0: c.title for c in chapters}
@@ -90,21 +119,7 @@ class QueuePanel(QWidget):
         self.included_count = 0
         self.model = JobTableModel()
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(PROGRESS_COLUMN, 180)
-        for col in (1, 3, 4, 5):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = progress_table(self.model, PROGRESS_COLUMN)
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.table.doubleClicked.connect(lambda _i: self.listen())
 

@@ -14,22 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -49,10 +43,10 @@ from pipelines.sync.engine import (
 from studio import prefs
 from studio.context import StudioContext
 from studio.queue_model import STATE_LABEL
-from studio.queue_panel import ProgressDelegate
+from studio.queue_panel import progress_table
+from studio.row_table import Index, RowTableModel
 from studio.theme import FAIL, MUTED, PASS, set_role
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Chapter", "State", "Progress", "Worker", "Voice", "In the book")
 PROGRESS_COLUMN = 2
 SYNC_EVERY_MS = 10_000
@@ -89,28 +83,8 @@ def _when(stamp: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-class RemoteJobModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[RemoteJob] = []
-
-    def set_rows(self, rows: list[RemoteJob]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+class RemoteJobModel(RowTableModel[RemoteJob]):
+    columns = COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -181,21 +155,7 @@ class WorkersPanel(QWidget):
         intro.setWordWrap(True)
         set_role(intro, "muted")
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(PROGRESS_COLUMN, 180)
-        for col in (1, 3, 4, 5):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = progress_table(self.model, PROGRESS_COLUMN)
 
         self.send_button = QPushButton("Send chapters to workers")
         self.send_button.setToolTip("Queue chapters for render workers (Ctrl+Shift+W: all)")
