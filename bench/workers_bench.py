@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.store import Project
-from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
 from pipelines.sync.engine import queue_for_workers, sync
 from tests.sync.pg import Database
 from tests.sync.standin import StandIn
@@ -44,8 +43,7 @@ WORKER = "import sys; from pipelines.cli_sync import main; sys.exit(main(sys.arg
 def run_round(standin: StandIn, root: Path, tag: str, args: argparse.Namespace) -> float:
     email, password = f"{tag}@example.com", "bench-pass"
     standin.create_user(email, password)
-    remote = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
-    remote.sign_in_password(email, password)
+    remote = standin.signed_in(email, password)
     project = Project.open(root / f"book-{tag}", create=True)
     chapters = [
         Chapter(f"Chapter {n}", [Block(BlockKind.PARAGRAPH, paragraph(tag, n))])

@@ -31,7 +31,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from pipelines.importing import import_manuscript
-    from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
+    from pipelines.sync.client import Remote
     from pipelines.sync.worker import RemoteWorker
     from studio import theme
     from studio.main_window import MainWindow
@@ -50,9 +50,7 @@ def main() -> int:
         standin.create_user(EMAIL, PASSWORD)
 
         def remote() -> Remote:
-            r = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
-            r.sign_in_password(EMAIL, PASSWORD)
-            return r
+            return standin.signed_in(EMAIL, PASSWORD)
 
         project = import_manuscript(SAMPLE, home / "projects" / "lamplighter")
         project.set_setting("narrator", "piper:joe-us")

@@ -25,6 +25,9 @@ from studio.main_window import MainWindow  # noqa: E402
 from studio.player import RecordingPlayer  # noqa: E402
 from studio.prefs import Prefs  # noqa: E402
 
+# fixtures shared with tests/sync
+from tests.sync.conftest import pg_database, standin  # noqa: E402, F401
+
 SHERLOCK = "doyle_the-adventures-of-sherlock-holmes.epub"
 
 

@@ -4,7 +4,6 @@ state in the status bar."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,17 @@ from pipelines.errors import StudioError
 from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.secrets import keyring_status
 from pipelines.store import Project
-from pipelines.sync.client import KeyringSessionStore, MemorySessionStore, Remote, SyncConfig
+from pipelines.sync.client import KeyringSessionStore, MemorySessionStore
 from pipelines.sync.engine import pending_count, queue_for_workers, sync
 from studio import prefs
 from studio.main_window import MainWindow
 from studio.settings_dialog import SettingsDialog
 from studio.sync_status import SyncStatusLabel
 from tests.gui.conftest import finish, open_in
-from tests.sync.conftest import pg_database  # noqa: F401 - the fixture, reused
 from tests.sync.pg import Database, new_id
 from tests.sync.standin import StandIn
 
 PASSWORD = "pw-correct-horse"
-
-
-@pytest.fixture(scope="module")
-def standin(
-    pg_database: Database,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[StandIn]:
-    server = StandIn(pg_database, tmp_path_factory.mktemp("storage")).start()
-    yield server
-    server.stop()
 
 
 def _dialog(qtbot: Any, window: MainWindow, standin: StandIn, store: Any) -> SettingsDialog:
@@ -144,13 +132,12 @@ def test_status_label_after_a_sync(
     qloop: Any,
     tmp_path: Path,
     standin: StandIn,
-    pg_database: Database,  # noqa: F811
+    pg_database: Database,
 ) -> None:
     """Everything pushed, a worker rendering one chapter: nothing waiting, one remote render."""
     email = f"sync-{new_id()}@example.com"
     standin.create_user(email, PASSWORD)
-    remote = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
-    remote.sign_in_password(email, PASSWORD)
+    remote = standin.signed_in(email, PASSWORD)
     with Project.open(tmp_path / "p", create=True) as project:
         project.save_book(
             Book("T", chapters=[Chapter("One", [Block(BlockKind.PARAGRAPH, "Words here.")])])

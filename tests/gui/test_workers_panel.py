@@ -14,32 +14,19 @@ import pytest
 
 from pipelines.model import Block, BlockKind, Book, Chapter
 from pipelines.store import Project
-from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
+from pipelines.sync.client import Remote
 from pipelines.sync.worker import RemoteWorker
 from studio.main_window import MainWindow
 from tests.gui.conftest import close_window, finish, make_window, open_in
-from tests.sync.conftest import pg_database  # noqa: F401 - the fixture, reused
-from tests.sync.pg import Database, new_id
+from tests.sync.pg import new_id
 from tests.sync.standin import StandIn
 
 PASSWORD = "pw-workers-tab"
 TEXT = "The lamp was lit at dusk. The street was quiet and the rain had stopped at last."
 
 
-@pytest.fixture(scope="module")
-def standin(
-    pg_database: Database,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[StandIn]:
-    server = StandIn(pg_database, tmp_path_factory.mktemp("storage")).start()
-    yield server
-    server.stop()
-
-
 def _remote(standin: StandIn, email: str) -> Remote:
-    remote = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
-    remote.sign_in_password(email, PASSWORD)
-    return remote
+    return standin.signed_in(email, PASSWORD)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.sync.pg import Database
+from tests.sync.standin import StandIn
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,11 @@ def pg_database() -> Iterator[Database]:
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def standin(pg_database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
+    """The local Supabase stand-in (REST, auth, storage over HTTP) on the session's PostgreSQL."""
+    server = StandIn(pg_database, tmp_path_factory.mktemp("storage")).start()
+    yield server
+    server.stop()

@@ -28,6 +28,7 @@ import jwt
 import psycopg
 from psycopg import sql
 
+from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
 from tests.sync.pg import Database
 
 SECRET = "stand-in-jwt-secret-for-tests-only-0123456789"
@@ -107,6 +108,12 @@ class StandIn:
 
     def create_user(self, email: str, password: str) -> str:
         return self.db.create_user(email, password)
+
+    def signed_in(self, email: str, password: str) -> Remote:
+        """The real supabase client pointed here, signed in as `email`, its session in memory."""
+        remote = Remote(SyncConfig(self.url, self.anon_key), MemorySessionStore())
+        remote.sign_in_password(email, password)
+        return remote
 
     def auth(self, method: str, path: str, query: dict[str, str], body: Any) -> Any:
         if path == "signup":

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 TEXT = "The lamp was lit at dusk. The street was quiet and the rain had stopped at last."
 
 
-@pytest.fixture(scope="module")
-def standin(pg_database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
-    server = StandIn(pg_database, tmp_path_factory.mktemp("storage")).start()
-    yield server
-    server.stop()
-
-
 def _remote(standin: StandIn, email: str, password: str = "pw-123456") -> Remote:
-    remote = Remote(SyncConfig(standin.url, standin.anon_key), MemorySessionStore())
-    remote.sign_in_password(email, password)
-    return remote
+    return standin.signed_in(email, password)
 
 
 def _user(standin: StandIn, password: str = "pw-123456") -> str:
