@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,17 @@ def export_book(
     cover = Path(book.cover) if book.cover else None
     manifest_files: list[dict[str, object]] = []
 
+    # The book's tags; each MP3 and the sample take their own title on top.
+    book_tags = Tags(
+        title=book.title,
+        album=book.title,
+        author=book.author,
+        narrator=book.narrator,
+        year=book.year,
+        genre=book.genre,
+        description=book.description,
+    )
+
     def guarded(report: Callable[[float], None]) -> Callable[[float], None]:
         def call(f: float) -> None:
             if abort.is_set():  # another file failed: stop this ffmpeg and drop its partial file
@@ -220,17 +231,7 @@ def export_book(
 
     def mp3_file(track: int, job: _Mp3Job) -> tuple[Path, dict[str, object], acx.AcxReport | None]:
         path = out_dir / job.name
-        tags = Tags(
-            title=job.title,
-            album=book.title,
-            author=book.author,
-            narrator=book.narrator,
-            year=book.year,
-            genre=book.genre,
-            description=book.description,
-            track=track,
-            track_total=len(jobs),
-        )
+        tags = replace(book_tags, title=job.title, track=track, track_total=len(jobs))
         encode_mp3(
             job.wav,
             path,
@@ -254,20 +255,11 @@ def export_book(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
         m4b_future: Future[list[Any]] | None = None
         if m4b:
-            tags = Tags(
-                title=book.title,
-                album=book.title,
-                author=book.author,
-                narrator=book.narrator,
-                year=book.year,
-                genre=book.genre,
-                description=book.description,
-            )
             m4b_future = pool.submit(
                 encode_m4b,
                 [ChapterInput(title, wav) for title, wav, _ in items],
                 out_dir / f"{safe_filename(book.title)}.m4b",
-                tags,
+                book_tags,
                 cover,
                 profile,
                 progress=guarded(tracker.part("m4b", book_s)),
@@ -279,14 +271,7 @@ def export_book(
                 make_sample,
                 [SampleSource(Path(ch.wav), ch.spans) for ch in book.chapters],
                 out_dir / "sample.mp3",
-                Tags(
-                    title=f"{book.title} (Sample)",
-                    album=book.title,
-                    author=book.author,
-                    narrator=book.narrator,
-                    year=book.year,
-                    genre=book.genre,
-                ),
+                replace(book_tags, title=f"{book.title} (Sample)", description=""),
                 cover,
                 profile,
                 progress=guarded(tracker.part("sample", profile.sample_target_s)),
