@@ -196,7 +196,8 @@ class RenderService:
                 job = self.queue.claim_next()
                 if job is None:
                     break
-                started = self._start_job(job, cancel, finisher)
+                finish = self._synthesize_job(job, cancel)
+                started = finisher.submit(finish) if finish is not None else None
                 if finishing is not None:
                     done += int(finishing.result())
                 finishing = started
@@ -206,15 +207,12 @@ class RenderService:
 
     def run_job(self, job: Job, cancel: CancelToken | None = None) -> bool:
         """Render one claimed job start to finish on this thread; True when it is done."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastering") as finisher:
-            started = self._start_job(job, cancel, finisher)
-            return started is not None and started.result()
+        finish = self._synthesize_job(job, cancel)
+        return finish is not None and finish()
 
-    def _start_job(
-        self, job: Job, cancel: CancelToken | None, finisher: ThreadPoolExecutor
-    ) -> Future[bool] | None:
-        """Synthesize the job's chunks here, then hand the chapter to `finisher` to assemble,
-        master and check. None when the job stopped or failed before that."""
+    def _synthesize_job(self, job: Job, cancel: CancelToken | None) -> Callable[[], bool] | None:
+        """Synthesize the job's chunks; returns the step that assembles, masters and checks the
+        chapter (True when the job is done), or None when the job stopped or failed before."""
         chapter = self.project.chapter_by_id(job.chapter_id)
         plan = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
         if plan is None:
@@ -222,10 +220,9 @@ class RenderService:
         ready = plan
 
         def finish() -> bool:
-            done = self._guarded(job, chapter, lambda: self._finish(job, chapter, ready))
-            return done is not None
+            return self._guarded(job, chapter, lambda: self._finish(job, chapter, ready)) is True
 
-        return finisher.submit(finish)
+        return finish
 
     def _guarded(self, job: Job, chapter: Chapter, step: Callable[[], T]) -> T | None:
         """Run one step of a job; a stop, an account problem or a failure ends the job (and
