@@ -270,10 +270,9 @@ class WorkersPanel(QWidget):
             def work() -> list[str]:
                 settings = voice_settings(self.project)
                 active = {
-                    r["chapter_id"]
-                    for r in self.project.query(
-                        "SELECT chapter_id FROM remote_jobs WHERE state IN ('queued', 'running')"
-                    )
+                    j.chapter_id
+                    for j in remote_jobs(self.project)
+                    if j.state in ("queued", "running")
                 }
                 ids: list[str] = []
                 for cid in chapters:

@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -42,6 +42,9 @@ from pipelines.errors import StudioError
 from pipelines.model import PauseKind, Role, Utterance, VoiceRef
 from pipelines.store import Project
 from pipelines.sync.client import Remote
+
+if TYPE_CHECKING:
+    from pipelines.render.service import RenderService
 
 BUCKET = "chapters"
 OFFLINE_ERRORS = (
@@ -203,31 +206,19 @@ def push(project: Project, remote: Remote) -> int:
             table(name).upsert(body, on_conflict="id").execute()
             _mark(project, kind, key, body["id"], digest)
             written += 1
-    for q in project.query("SELECT * FROM remote_jobs WHERE pushed = 0"):
-        r = dict(q)
-        body = {
-            "id": r["id"],
-            "project_id": project_uuid(project),
-            "chapter_id": chapter_uuid(project, r["chapter_id"]),
-            "target": "workers",
-            "origin": r["origin"],
-            "engine": r["engine"],
-            "voice": r["voice"],
-            "settings": json.loads(r["settings"]),
-            "priority": r["priority"],
-            "state": "cancelled" if r["cancel_requested"] else "queued",
-            "script": _planned_script(
-                project,
-                r["chapter_id"],
-                VoiceRef(r["engine"], r["voice"]),
-                json.loads(r["settings"]),
-            ),
-        }
+    unpushed = [dict(q) for q in project.query("SELECT * FROM remote_jobs WHERE pushed = 0")]
+    bodies: list[dict[str, Any]] = []
+    if unpushed:
+        from pipelines.render.service import RenderService
+
+        with RenderService(project) as planner:  # planning only: no synthesis workers start
+            bodies = [_worker_job_row(project, planner, r) for r in unpushed]
+    for body in bodies:
         # ignore-duplicates: if an earlier try got through, the server's row (perhaps already
         # claimed by a worker) is left as it is
         table("jobs").upsert(body, on_conflict="id", ignore_duplicates=True).execute()
         with project.transaction() as cur:
-            cur.execute("UPDATE remote_jobs SET pushed = 1 WHERE id = ?", (r["id"],))
+            cur.execute("UPDATE remote_jobs SET pushed = 1 WHERE id = ?", (body["id"],))
         written += 1
     for q in project.query("SELECT id FROM remote_jobs WHERE cancel_requested = 1"):
         # A retried cancel is harmless: the server answers with the job's state either way.
@@ -273,19 +264,29 @@ def script_from_rows(rows: list[dict[str, Any]]) -> list[Utterance]:
     ]
 
 
-def _planned_script(
-    project: Project, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]
-) -> list[dict[str, Any]] | None:
-    """The chapter's script as this desktop would render it; None when it cannot be planned
-    here (an engine not installed on this machine): the worker then plans it itself."""
-    from pipelines.render.service import RenderService
-
+def _worker_job_row(project: Project, planner: RenderService, r: dict[str, Any]) -> dict[str, Any]:
+    """A local worker job as its server row, with the chapter's script as planned here."""
+    voice = VoiceRef(r["engine"], r["voice"])
+    settings = json.loads(r["settings"])
+    script: list[dict[str, Any]] | None
     try:
-        with RenderService(project) as planner:  # planning only: no synthesis workers start
-            chapter = project.chapter_by_id(chapter_id)
-            return script_rows(planner.script(chapter, voice, settings))
+        chapter = project.chapter_by_id(r["chapter_id"])
+        script = script_rows(planner.script(chapter, voice, settings))
     except (StudioError, LookupError):
-        return None
+        script = None  # not plannable here (an engine this machine lacks): the worker plans it
+    return {
+        "id": r["id"],
+        "project_id": project_uuid(project),
+        "chapter_id": chapter_uuid(project, r["chapter_id"]),
+        "target": "workers",
+        "origin": r["origin"],
+        "engine": r["engine"],
+        "voice": r["voice"],
+        "settings": settings,
+        "priority": r["priority"],
+        "state": "cancelled" if r["cancel_requested"] else "queued",
+        "script": script,
+    }
 
 
 def queue_for_workers(
