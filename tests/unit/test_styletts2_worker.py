@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +16,7 @@ pytest.importorskip("styletts2", reason="needs the styletts2 extra")
 
 from pipelines.engines.base import Cancelled, CancelToken
 from pipelines.engines.styletts2.engine import StyleTTS2Engine
-from pipelines.engines.styletts2.worker import GpuRenderer, RenderFailed
+from pipelines.engines.styletts2.worker import GpuRenderer, RenderFailed, describe_exit
 from tests.styletts2_tiny import tiny_model_for_tests
 
 VOICE = "joe-us-reference"
@@ -45,6 +46,15 @@ class CrashOnMarker(StyleTTS2Engine):
     def render_texts(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> Any:
         if any("CRASH" in t for t in texts):
             os._exit(3)
+        return super().render_texts(texts, *args, **kwargs)
+
+
+class KilledOnMarker(StyleTTS2Engine):
+    """Killed by a signal (as the kernel's out-of-memory killer would) on the word KILL."""
+
+    def render_texts(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> Any:
+        if any("KILL" in t for t in texts):
+            os.kill(os.getpid(), signal.SIGKILL)
         return super().render_texts(texts, *args, **kwargs)
 
 
@@ -83,6 +93,22 @@ def test_a_crash_fails_one_utterance_and_the_rest_go_on(expected: list[np.ndarra
     assert results[1].audio is None
     assert isinstance(results[1].error, RenderFailed)
     assert "exit code 3" in results[1].error.problem
+
+
+def test_a_signal_is_reported_by_name() -> None:
+    tiny_model_for_tests()
+    with GpuRenderer(f"{__name__}:KilledOnMarker", batch_size=1) as renderer:
+        results = list(renderer.render(["KILL it.", TEXTS[0]], VOICE))
+    assert isinstance(results[0].error, RenderFailed)
+    assert "killed by signal SIGKILL (9)" in results[0].error.problem
+    assert results[1].error is None
+
+
+def test_exit_statuses_in_words() -> None:
+    assert describe_exit(0) == "exit code 0"
+    assert describe_exit(3) == "exit code 3"
+    assert describe_exit(-15) == "killed by signal SIGTERM (15)"
+    assert describe_exit(None) == "it stopped responding"
 
 
 def test_cancel_stops_mid_chapter_and_the_renderer_recovers() -> None:

@@ -96,6 +96,19 @@ def _portable(exc: BaseException) -> tuple[str | None, str, str]:
     return (None, f"{type(exc).__name__}: {exc}", "")
 
 
+def describe_exit(code: int | None) -> str:
+    """An exit status in words: "exit code 3", "killed by signal SIGKILL (9)"."""
+    if code is None:
+        return "it stopped responding"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"killed by signal {name} ({-code})"
+    return f"exit code {code}"
+
+
 class GpuRenderer:
     """Render utterances of one voice in batches on a worker process that holds the model."""
 
@@ -144,10 +157,15 @@ class GpuRenderer:
         try:
             message: tuple[str, Any] = conn.recv()
         except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
-            self._stop()
-            return ("died", code)
+            return ("died", self._reap())
         return message
+
+    def _reap(self) -> str:
+        """How the child ended. The pipe closes before the process is reaped, so an exit code read
+        at once is often still None: wait for the process itself first."""
+        process = self._process
+        self._stop()  # joins (and kills if it hangs), so the exit code is final below
+        return describe_exit(process.exitcode if process is not None else None)
 
     def _stop(self) -> None:
         process, conn = self._process, self._conn
@@ -190,10 +208,12 @@ class GpuRenderer:
                 cancel.raise_if_cancelled()
             group = list(texts[start : start + size])
             conn = self._ensure(cancel)
+            kind: str
+            payload: Any
             try:
                 conn.send((group, voice_id, settings, previous))
             except OSError:
-                kind, payload = "died", None
+                kind, payload = "died", self._reap()
             else:
                 kind, payload = self._wait(conn, cancel)
             if kind == "ok" and payload is not None:
@@ -219,7 +239,7 @@ class GpuRenderer:
         if kind == "died":
             return RenderFailed(
                 None,
-                f"the StyleTTS2 worker stopped (exit code {payload}) while speaking {where}",
+                f"the StyleTTS2 worker stopped ({payload}) while speaking {where}",
                 "render again; if it keeps happening, check the GPU driver",
             )
         path, problem, fix = payload
