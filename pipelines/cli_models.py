@@ -1,17 +1,17 @@
 """`models download`, `models list` and `doctor`: getting local voices ready, headless.
 
-Kept free of heavy imports: `doctor` finds packages with `importlib.util.find_spec` and asks
-torch about the GPU only when torch is installed.
+Kept free of heavy imports: the checks behind `doctor` live in `pipelines.doctor`, which finds
+packages with `importlib.util.find_spec` and asks torch about the GPU only when it is installed.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import json
 import sys
 from typing import Any
 
-from pipelines import models, paths
+from pipelines import doctor, models
 
 
 def _progress_printer() -> models.Progress:
@@ -61,60 +61,24 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def doctor_lines() -> list[str]:
-    """What this install can do, and how to add what it cannot (shown by the GUI too)."""
-    from pipelines.engines.registry import check_engine, known_engine_names
-    from pipelines.errors import StudioError
-
-    lines = [f"user data: {paths.data_dir()}", f"models: {paths.models_dir()}"]
-    for name in known_engine_names():
-        try:
-            check_engine(name)
-        except StudioError as exc:
-            lines.append(f"engine {name}: not available: {exc.message}")
-        else:
-            lines.append(f"engine {name}: available")
-    lines.extend(_styletts2_lines())
-    return lines
-
-
-def _styletts2_lines() -> list[str]:
-    if importlib.util.find_spec("torch") is None:
-        return []
-    from pipelines.engines.styletts2 import files
-
-    out = []
-    root = files.model_root()
-    missing = files.ModelFiles(root).missing()
-    if missing:
-        out.append(
-            f"styletts2 model: missing in {root} — run `audiobook-studio models download styletts2`"
-        )
-    else:
-        out.append(f"styletts2 model: ready in {root}")
-    out.append(f"styletts2 voices: add reference clips to {paths.voices_dir('styletts2')}")
-    out.append(f"styletts2 device: {_device_line()}")
-    return out
-
-
-def _device_line() -> str:
-    import torch
-
-    from pipelines.engines.styletts2.device import choose_device
-
-    try:
-        choice = choose_device(torch)
-    except ValueError as exc:
-        return str(exc)
-    if choice.kind == "cuda":
-        props = torch.cuda.get_device_properties(choice.name)
-        return f"{choice.name} ({props.name}, {props.total_memory / (1 << 30):.0f} GiB)"
-    return choice.name + (f" — {choice.warning}" if choice.warning else "")
+    """Every system check as one line each: `ok   name: detail` or `FIX  name: detail — fix`."""
+    return [check.line() for check in doctor.run_checks()]
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    for line in doctor_lines():
-        print(line)
-    return 0
+    checks = doctor.run_checks()
+    if args.json:
+        print(json.dumps([c.as_dict() for c in checks], indent=2, ensure_ascii=False))
+    else:
+        for check in checks:
+            print(check.line())
+    failed = [c for c in checks if not c.ok]
+    required = [c for c in failed if c.severity == "required"]
+    if required:
+        print(f"{len(required)} required check(s) need a fix", file=sys.stderr)
+    elif failed:
+        print(f"ready; {len(failed)} optional check(s) could be better", file=sys.stderr)
+    return 0 if doctor.required_ok(checks) else 1
 
 
 def add_model_commands(sub: Any) -> None:
@@ -127,5 +91,10 @@ def add_model_commands(sub: Any) -> None:
     a = acts.add_parser("list", help="show which models are installed and where")
     a.set_defaults(handler=cmd_models_list)
 
-    p = sub.add_parser("doctor", help="check engines, models and the GPU; say how to fix gaps")
+    p = sub.add_parser(
+        "doctor",
+        help="check system libraries, audio, keyring, ffmpeg, disk space, engines and the GPU; "
+        "say how to fix gaps (exit 1 when a required check fails)",
+    )
+    p.add_argument("--json", action="store_true", help="print the checks as a JSON list")
     p.set_defaults(handler=cmd_doctor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from pipelines.errors import StudioError
 
@@ -66,7 +67,15 @@ def scrub(text: str, *secrets: str | None) -> str:
 def keyring_status() -> KeyringStatus:
     import keyring
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # e.g. a PYTHON_KEYRING_BACKEND naming a module that is not there
+        return KeyringStatus(type(exc).__name__, False, _insecure_warning(f"cannot load it: {exc}"))
+    return backend_status(backend)
+
+
+def backend_status(backend: Any) -> KeyringStatus:
+    """Whether `backend` keeps keys safe: a fallback (fail, null, plain files) does not."""
     cls = type(backend)
     name = getattr(cls, "name", cls.__name__)
     module = cls.__module__
@@ -77,13 +86,16 @@ def keyring_status() -> KeyringStatus:
     insecure = priority < 1 or module.startswith(_INSECURE_MODULES)
     if not insecure:
         return KeyringStatus(name, True, "")
+    return KeyringStatus(name, False, _insecure_warning(f"found '{name}'"))
+
+
+def _insecure_warning(found: str) -> str:
     vars_ = " / ".join(PROVIDERS.values())
-    warning = (
-        f"no secure keyring is available (found '{name}'), so API keys cannot be stored; "
+    return (
+        f"no secure keyring is available ({found}), so API keys cannot be stored; "
         f"set {vars_} in the environment instead, or install a keyring service "
         "(GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager)"
     )
-    return KeyringStatus(name, False, warning)
 
 
 def _keyring_get(provider: str) -> str | None:

@@ -27,12 +27,29 @@ def _configure_logging() -> None:
     )
 
 
+def _warn_missing_desktop_libraries() -> None:
+    """Say which system package is missing before Qt aborts with "could not load xcb"."""
+    platform_name = os.environ.get("QT_QPA_PLATFORM", "")
+    on_x11 = platform_name.startswith("xcb") or (
+        not platform_name and not os.environ.get("WAYLAND_DISPLAY")
+    )
+    if not on_x11:
+        return
+    from pipelines.doctor import check_desktop_libraries
+
+    for check in check_desktop_libraries():
+        if not check.ok:
+            logging.getLogger(__name__).warning("%s", check.line())
+            print(f"audiobook-studio: {check.detail}\n  fix: {check.fix}", file=sys.stderr)
+
+
 def run_gui(args: list[str] | None = None) -> int:
     args = list(args or [])
     smoke = SMOKE in args
     if smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _configure_logging()
+    _warn_missing_desktop_libraries()
 
     import qasync
     from PySide6.QtCore import QSettings

@@ -151,7 +151,7 @@ class CastPanel(QWidget):
         self.preview_state = QLabel("")
         set_role(self.preview_state, "muted")
         preview.started.connect(lambda v: self.preview_state.setText(f"Speaking as {v}…"))
-        preview.ready.connect(lambda _p: self.preview_state.setText("Playing the sample"))
+        preview.playing.connect(self.preview_state.setText)
         preview_box = QGroupBox("Preview")
         pv = QVBoxLayout(preview_box)
         pv.addWidget(self.sample)

@@ -29,13 +29,16 @@ from PySide6.QtWidgets import (
 )
 
 from pipelines import recent
+from pipelines.doctor import needs_attention
 from pipelines.errors import StudioError
 from pipelines.importing import import_manuscript
 from pipelines.manuscript import SUPPORTED
 from pipelines.render.events import JobEvent, JobFinished, JobProgress, JobStarted
 from pipelines.store import Project
 from studio import prefs
+from studio.about_dialog import AboutDialog
 from studio.context import StudioContext
+from studio.doctor_dialog import ChecksSource, DoctorDialog, gather_checks
 from studio.export_dialog import ExportDialog
 from studio.player import AudioPlayer, default_player
 from studio.prefs import Prefs
@@ -85,6 +88,10 @@ class MainWindow(QMainWindow):
         self.ctx = StudioContext(self.tasks, self.prefs, player or default_player(self), self)
         self.project_view: ProjectView | None = None
         self.export_dialog: ExportDialog | None = None
+        self.about_dialog: AboutDialog | None = None
+        # What Help ▸ System check… and the first start run (tests swap it)
+        self.checks_source: ChecksSource = gather_checks
+        self.doctor_dialog: DoctorDialog | None = None
         self.last_error = ""
         self._closing = False
 
@@ -164,6 +171,8 @@ class MainWindow(QMainWindow):
             "sync": self._action("Sync now", "Ctrl+Shift+Y", self._sync_now),
             "undo": self._action("Undo", QKeySequence.StandardKey.Undo, self._undo),
             "redo": self._action("Redo", QKeySequence.StandardKey.Redo, self._redo),
+            "doctor": self._action("System check…", None, self.show_doctor),
+            "about": self._action("About Audiobook Studio", None, self.show_about),
         }
         menus = self.menuBar()
         for title, names in (
@@ -174,6 +183,7 @@ class MainWindow(QMainWindow):
                 ["queue_all", "start", "pause", None, "send_workers", "sync", None, "preview"],
             ),
             ("&View", ["book", "cast", "queue", "workers"]),
+            ("&Help", ["doctor", None, "about"]),
         ):
             menu = menus.addMenu(title)
             for name in names:
@@ -388,8 +398,10 @@ class MainWindow(QMainWindow):
         self.start_page.set_recent(await asyncio.to_thread(_recent_entries))
 
     async def restore(self) -> None:
-        """At start: the recent list, then the project that was open last time."""
+        """At start: the recent list, the first start's System check, then the last project."""
         await self.refresh_recent()
+        if not self.prefs.get(prefs.FIRST_RUN_CHECKED):
+            self.tasks.spawn(self.first_run_check(), slot="first-run")
         last = self.prefs.last_project()
         if last is not None and Project.is_project(last):
             try:
@@ -407,6 +419,36 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog
+
+    def _raise_doctor(self) -> DoctorDialog:
+        if self.doctor_dialog is None:
+            self.doctor_dialog = DoctorDialog(self.tasks, self.checks_source, self)
+        self.doctor_dialog.show()
+        self.doctor_dialog.raise_()
+        return self.doctor_dialog
+
+    def show_doctor(self) -> DoctorDialog:
+        dialog = self._raise_doctor()
+        dialog.refresh()
+        return dialog
+
+    async def first_run_check(self) -> DoctorDialog | None:
+        """Once, on the first start: the System check, shown only when something is wrong."""
+        checks = await self.checks_source()
+        self.prefs.set(prefs.FIRST_RUN_CHECKED, True)
+        self.prefs.sync()
+        if not needs_attention(checks):
+            return None
+        dialog = self._raise_doctor()
+        dialog.show_checks(checks)
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        return self.about_dialog
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx, self)

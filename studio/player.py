@@ -1,15 +1,20 @@
 """Audio playback behind a small interface, so tests (and machines without an audio device)
-can see what would have been played."""
+can see what would have been played, and every "Playing" in the studio can be honest."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QUrl
 
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioDevice
+
 log = logging.getLogger(__name__)
+
+NO_OUTPUT = "No audio output device"
 
 
 class AudioPlayer(Protocol):
@@ -20,13 +25,40 @@ class AudioPlayer(Protocol):
     @property
     def current(self) -> Path | None: ...
 
+    @property
+    def has_output(self) -> bool:
+        """False when nothing would be heard: no device, or playback could not load."""
+        ...
+
+
+def no_output_message(what: str) -> str:
+    """What to say instead of "Playing …" when `what` cannot be heard on this machine."""
+    return (
+        f"{NO_OUTPUT}: cannot play {what} here. Connect or enable an audio output, "
+        "or export the chapter and play it elsewhere."
+    )
+
+
+def play_or_explain(player: AudioPlayer, path: Path, what: str) -> str:
+    """Play `path` when there is a device to hear it on; the status line either way."""
+    if not player.has_output:
+        return no_output_message(what)
+    player.play(path)
+    return f"Playing {what}"
+
 
 class RecordingPlayer:
-    """Plays nothing; remembers what it was asked to play (tests, offscreen runs)."""
+    """Plays nothing; remembers what it was asked to play (tests, offscreen runs).
 
-    def __init__(self) -> None:
+    `has_output=False` stands for a machine without an audio device (or without QtMultimedia):
+    the studio then says it cannot play instead of claiming to.
+    """
+
+    def __init__(self, has_output: bool = True, reason: str = "") -> None:
         self.played: list[Path] = []
         self.stops = 0
+        self.reason = reason  # why there is no output, for the log and the System check
+        self._has_output = has_output
         self._current: Path | None = None
 
     def play(self, path: Path) -> None:
@@ -41,9 +73,13 @@ class RecordingPlayer:
     def current(self) -> Path | None:
         return self._current
 
+    @property
+    def has_output(self) -> bool:
+        return self._has_output
+
 
 class QtPlayer(QObject):
-    """QtMultimedia playback (needs the PySide6 add-ons and an audio output)."""
+    """QtMultimedia playback (needs the PySide6 add-ons, libpulse and an audio output)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +93,8 @@ class QtPlayer(QObject):
     def play(self, path: Path) -> None:
         self._player.stop()
         self._current = path
+        # Follow the system default: an output plugged in since start is used.
+        self._output.setDevice(_default_output())
         self._player.setSource(QUrl.fromLocalFile(str(path)))
         self._player.play()
 
@@ -68,11 +106,22 @@ class QtPlayer(QObject):
     def current(self) -> Path | None:
         return self._current
 
+    @property
+    def has_output(self) -> bool:
+        # Asked each time: devices come and go (headphones, HDMI, a Bluetooth speaker).
+        return not _default_output().isNull()
+
+
+def _default_output() -> QAudioDevice:
+    from PySide6.QtMultimedia import QMediaDevices
+
+    return QMediaDevices.defaultAudioOutput()
+
 
 def default_player(parent: QObject | None = None) -> AudioPlayer:
-    """The Qt player where QtMultimedia loads, else one that only records."""
+    """The Qt player where QtMultimedia loads, else one that records and says it has no output."""
     try:
         return QtPlayer(parent)
-    except ImportError as exc:  # PySide6-Essentials alone, or a missing system audio library
+    except ImportError as exc:  # PySide6-Essentials alone, or a missing libpulse.so.0
         log.warning("audio playback unavailable: %s", exc)
-        return RecordingPlayer()
+        return RecordingPlayer(has_output=False, reason=str(exc))

@@ -39,6 +39,8 @@ SUPABASE_URL = Pref("account/supabase_url", "", str)
 SUPABASE_EMAIL = Pref("account/supabase_email", "", str)
 # the anon key is public by design (row level security guards the data), so it is a pref
 SUPABASE_ANON_KEY = Pref("account/supabase_anon_key", "", str)
+# set once the first start has run the System check (shown then only when something is wrong)
+FIRST_RUN_CHECKED = Pref("start/first_run_checked", False, bool)
 
 
 class Prefs:

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from pipelines.engines.base import CancelToken
 from pipelines.engines.registry import get_engine
 from pipelines.model import Utterance, VoiceRef
-from studio.player import AudioPlayer
+from studio.player import AudioPlayer, play_or_explain
 from studio.tasks import TaskKeeper
 
 SAMPLE_TEXT = (
@@ -51,7 +51,8 @@ def synthesize_sample(
 
 class PreviewController(QObject):
     started = Signal(str)  # voice
-    ready = Signal(str)  # path of the sample being played
+    ready = Signal(str)  # path of the sample, played where there is an audio output
+    playing = Signal(str)  # what to tell the author: "Playing the sample", or why it cannot
     cancelled = Signal(str)  # voice whose preview gave way to a newer one
 
     def __init__(
@@ -79,6 +80,6 @@ class PreviewController(QObject):
             token.cancel()  # the thread stops at its next sentence
             self.cancelled.emit(str(voice))
             raise
-        self.player.play(path)
+        self.playing.emit(play_or_explain(self.player, path, "the sample"))
         self.ready.emit(str(path))
         return path

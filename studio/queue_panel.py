@@ -36,6 +36,7 @@ from pipelines.audio.profiles import DeliveryProfile, get_profile
 from pipelines.store import Project
 from studio.acx_view import AcxView
 from studio.context import StudioContext
+from studio.player import play_or_explain
 from studio.queue_model import PROGRESS_COLUMN, JobRow, JobTableModel, format_eta, rows_from
 from studio.render_control import RenderController
 from studio.theme import ACCENT, PASS, set_role
@@ -278,6 +279,7 @@ class QueuePanel(QWidget):
             self.ctx.tasks.spawn(self.controller.rerender(chapters))
 
     def listen(self) -> Path | None:
+        """Play the selected finished chapter; its file, or None when nothing could be played."""
         rows = [r for r in self.selected_rows() if r.state == "done"]
         if not rows:
             self.ctx.reporter.status("Select a finished chapter to listen to it.", 4000)
@@ -288,6 +290,7 @@ class QueuePanel(QWidget):
         if not found:
             return None
         path = self.project.root / found[0]["wav"]
-        self.ctx.player.play(path)
-        self.ctx.reporter.status(f"Playing {rows[0].title}", 4000)
-        return path
+        played = self.ctx.player.has_output
+        message = play_or_explain(self.ctx.player, path, f"“{rows[0].title}”")
+        self.ctx.reporter.status(message, 4000 if played else 10000)
+        return path if played else None
