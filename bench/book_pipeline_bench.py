@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.exporting import export_project  # noqa: E402
-from pipelines.importing import import_manuscript  # noqa: E402
+from pipelines.app.export import export_project  # noqa: E402
+from pipelines.app.imports import import_manuscript  # noqa: E402
 from pipelines.model import VoiceRef  # noqa: E402
 from pipelines.render.service import RenderService  # noqa: E402
 

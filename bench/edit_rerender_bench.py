@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipelines.app.imports import import_manuscript  # noqa: E402
 from pipelines.cli_render import render_project  # noqa: E402
-from pipelines.importing import import_manuscript  # noqa: E402
 from pipelines.model import BlockKind  # noqa: E402
 
 

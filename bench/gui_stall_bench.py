@@ -29,7 +29,7 @@ TICK_MS = 5
 
 def prepare(home: Path, paragraphs: int, voice: str, rtf: float) -> Path:
     from pipelines import cast_settings
-    from pipelines.importing import import_manuscript
+    from pipelines.app.imports import import_manuscript
     from pipelines.model import VoiceRef
 
     project = import_manuscript(BOOK, home / "sherlock")

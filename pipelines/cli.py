@@ -52,7 +52,7 @@ def _print_chapter_table(summary: dict[str, object]) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from pipelines.importing import import_manuscript
+    from pipelines.app.imports import import_manuscript
 
     project = import_manuscript(Path(args.file), args.project)
     with project:

@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from pipelines.cast import narrator_voice
+from pipelines.audio.profiles import PROFILES
 from pipelines.errors import StudioError
 from pipelines.model import ChapterKind
 from pipelines.render.events import (
@@ -29,14 +29,13 @@ from pipelines.render.events import (
     JobStateChanged,
     Listener,
 )
-from pipelines.render.jobs import JobState
 from pipelines.store import Project
+from pipelines.store.jobs import JobState
 
 if TYPE_CHECKING:
     from pipelines.render.service import RenderService
 
 console = Console(stderr=True)
-CLOUD_ENGINES = frozenset({"openai", "elevenlabs"})
 
 
 def parse_chapter_list(spec: str, count: int) -> list[int]:
@@ -121,22 +120,14 @@ def render_project(
     synthesis workers for the chapters and the credits, and `on_event` sees every event too."""
     from contextlib import nullcontext
 
+    from pipelines.app.render import prepare_render, queue_render
     from pipelines.render.service import RenderService
 
-    voice = narrator_voice(project, voice_spec)
-    if settings is None:
-        settings = project.get_setting("narrator_settings", {}) or {}
-    else:
-        project.set_setting("narrator_settings", settings)
-    all_chapters = project.chapters(with_blocks=False)
+    ids = None
     if chapters:
-        chosen = [all_chapters[n - 1] for n in parse_chapter_list(chapters, len(all_chapters))]
-        for c in chosen:
-            if not c.included:
-                console.print(f"[yellow]skipping '{c.title}': excluded ({c.excluded_reason})")
-        chosen = [c for c in chosen if c.included]
-    else:
-        chosen = [c for c in all_chapters if c.included]
+        all_chapters = project.chapters(with_blocks=False)
+        numbers = parse_chapter_list(chapters, len(all_chapters))
+        ids = [all_chapters[n - 1].id or 0 for n in numbers]
     with _progress() as progress:
         view = ProgressView(progress)
         owned = service is None
@@ -144,22 +135,23 @@ def render_project(
             service = RenderService(project, workers=workers)
         service.listener = view if on_event is None else _both(view, on_event)
         with service if owned else nullcontext(service):
-            todo = [c for c in chosen if c.id is not None]
-            if not force:
-                current = [c for c in todo if service.is_current(c.id or 0, voice, settings)]
-                if current:
-                    console.print(f"{len(current)} chapter(s) already rendered and up to date")
-                todo = [c for c in todo if c not in current]
-            ids = [c.id for c in todo if c.id is not None]
-            if ids and voice.engine in CLOUD_ENGINES:
-                from pipelines.cost_estimate import check_cost_cap, estimate_cost
-
-                estimate = estimate_cost(project, voice, ids, settings)
-                check_cost_cap(estimate)
+            plan = prepare_render(
+                project,
+                service,
+                chapter_ids=ids,
+                narrator=voice_spec,
+                settings=settings,
+                force=force,
+            )
+            for c in plan.excluded:
+                console.print(f"[yellow]skipping '{c.title}': excluded ({c.excluded_reason})")
+            if plan.current:
+                console.print(f"{len(plan.current)} chapter(s) already rendered and up to date")
+            if plan.estimates:
                 console.print(
-                    f"estimated cost: ${estimate.usd:.2f} for {estimate.chars_billed:,} characters"
+                    f"estimated cost: ${plan.usd:.2f} for {plan.chars_billed:,} characters"
                 )
-            service.enqueue(ids, voice, settings)
+            queue_render(service, plan)
             service.run()
     for line in view.failed:
         console.print(f"[red]failed: {line}")
@@ -190,8 +182,16 @@ def parse_settings(pairs: list[str] | None) -> dict[str, Any] | None:
     return out
 
 
+def _choose_profile(project: Project, args: argparse.Namespace) -> None:
+    if getattr(args, "profile", None):
+        from pipelines.app.delivery import set_delivery_profile
+
+        set_delivery_profile(project, args.profile)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     with Project.open(Path(args.project)) as project:
+        _choose_profile(project, args)
         return render_project(
             project,
             args.chapters,
@@ -203,10 +203,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.exporting import export_project
+    from pipelines.app.export import export_project
 
     both = not args.m4b and not args.mp3
     with Project.open(Path(args.project)) as project:
+        _choose_profile(project, args)
         result = export_project(
             project,
             Path(args.out),
@@ -220,12 +221,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_make(args: argparse.Namespace) -> int:
-    from pipelines.exporting import export_project, render_credits
-    from pipelines.importing import import_manuscript
+    from pipelines.app.export import export_project, render_credits
+    from pipelines.app.imports import import_manuscript
     from pipelines.render.service import RenderService
 
     project = import_manuscript(Path(args.file), args.project)
     with project:
+        _choose_profile(project, args)
         book = project.load_book(with_blocks=False)
         chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
         console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
@@ -305,14 +307,22 @@ def cmd_voices(args: argparse.Namespace) -> int:
     return 0
 
 
+PROFILE_HELP = "delivery profile the book is mastered and exported for (remembered; default acx)"
+
+
 def add_render_commands(sub: Any) -> None:
     p = sub.add_parser("render", help="render chapters to mastered audio")
     p.add_argument("project")
     p.add_argument("--chapters", help="which chapters, e.g. 1-3,7 (default: all included)")
-    p.add_argument("--voice", help="ENGINE:VOICE, e.g. piper:joe-us (default: the project's)")
+    p.add_argument(
+        "--voice",
+        help="the narrator, ENGINE:VOICE, e.g. piper:joe-us (default: the project's); "
+        "chapters given their own voice in the cast keep it",
+    )
     p.add_argument("--workers", type=int, help="synthesis processes (default: the engine's)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.add_argument("--force", action="store_true", help="render even chapters that are current")
+    p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("export", help="write the finished audiobook (M4B and/or MP3s)")
@@ -321,6 +331,7 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--m4b", action="store_true", help="one M4B with chapter marks")
     p.add_argument("--mp3", action="store_true", help="one MP3 per chapter (ACX)")
     p.add_argument("--voice", help="voice for the credits (default: the narrator)")
+    p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("make", help="manuscript to finished audiobook in one go")
@@ -328,6 +339,7 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--voice", help="ENGINE:VOICE (default: piper:joe-us, the embedded voice)")
     p.add_argument("--project", help="project folder (default: one in the user data folder)")
+    p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.add_argument("--workers", type=int, help="synthesis processes")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.set_defaults(handler=cmd_make)

@@ -30,7 +30,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from pipelines.importing import import_manuscript
+    from pipelines.app.imports import import_manuscript
     from pipelines.sync.client import Remote
     from pipelines.sync.worker import RemoteWorker
     from studio import theme

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.exporting import export_project
+from pipelines.app.export import export_project
 from pipelines.store import Project
 from studio import prefs
 from studio.context import StudioContext

@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from pipelines import recent
+from pipelines.app.delivery import seed_delivery_profile, set_delivery_profile
+from pipelines.app.imports import import_manuscript
 from pipelines.doctor import needs_attention
 from pipelines.errors import StudioError
-from pipelines.importing import import_manuscript
 from pipelines.manuscript import SUPPORTED
 from pipelines.render.events import JobEvent, JobFinished, JobProgress, JobStarted
 from pipelines.store import Project
@@ -341,6 +342,9 @@ class MainWindow(QMainWindow):
 
     async def _open(self, root: Path) -> None:
         project = await asyncio.to_thread(Project.open, root)
+        await asyncio.to_thread(
+            seed_delivery_profile, project, self.prefs.get(prefs.DELIVERY_PROFILE)
+        )
         await self._close_view()
         view = ProjectView(project, self.ctx, self.remote_factory)
         view.workers.synced.connect(self.sync_label.show_status)
@@ -452,9 +456,19 @@ class MainWindow(QMainWindow):
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx, self)
+        dialog.saved.connect(self._settings_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def _settings_saved(self) -> None:
+        """The delivery profile chosen in Settings is the open book's from now on (and the
+        default of books that never had one)."""
+        if self.project_view is None:
+            return
+        project = self.project_view.project
+        name = self.prefs.get(prefs.DELIVERY_PROFILE)
+        self.tasks.spawn(asyncio.to_thread(set_delivery_profile, project, name), slot="profile")
 
     # -- drag and drop anywhere on the window ----------------------------------------------------
 

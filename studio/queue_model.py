@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from pipelines.render.events import JobFailed, JobFinished, JobProgress, JobStarted
-from pipelines.render.jobs import Job
+from pipelines.store.jobs import Job
+from pipelines.store.renders import RenderRow
 from studio.row_table import Index, RowTableModel
 from studio.theme import FAIL, MUTED, PASS
 
@@ -55,7 +55,9 @@ class JobRow:
     duration_s: float | None = None
 
 
-def rows_from(jobs: list[Job], titles: dict[int, str], renders: dict[int, Any]) -> list[JobRow]:
+def rows_from(
+    jobs: list[Job], titles: dict[int, str], renders: dict[int, RenderRow]
+) -> list[JobRow]:
     out = []
     for job in jobs:
         render = renders.get(job.chapter_id)
@@ -70,9 +72,9 @@ def rows_from(jobs: list[Job], titles: dict[int, str], renders: dict[int, Any]) 
             error=job.error,
         )
         if render is not None and job.state.value == "done":
-            row.acx = json.loads(render["acx"] or "{}")
-            row.acx_passed = bool(render["acx_passed"])
-            row.duration_s = float(render["duration_s"])
+            row.acx = render.acx
+            row.acx_passed = render.acx_passed
+            row.duration_s = render.duration_s
         out.append(row)
     return out
 

@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.audio.profiles import DeliveryProfile, get_profile
+from pipelines.app.delivery import delivery_profile
+from pipelines.audio.profiles import DeliveryProfile
 from pipelines.store import Project
+from pipelines.store.renders import all_renders, render_of
 from studio.acx_view import AcxView
 from studio.context import StudioContext
 from studio.player import play_or_explain
@@ -97,7 +99,7 @@ def progress_table(model: QAbstractItemModel, progress_column: int) -> QTableVie
 def _snapshot(project: Project, controller: RenderController) -> tuple[list[JobRow], int]:
     chapters = project.chapters(with_blocks=False)
     titles = {c.id or 0: c.title for c in chapters}
-    renders = {r["chapter_id"]: r for r in project.query("SELECT * FROM renders")}
+    renders = all_renders(project)
     included = sum(1 for c in chapters if c.included)
     return rows_from(controller.jobs(), titles, renders), included
 
@@ -200,7 +202,7 @@ class QueuePanel(QWidget):
 
     @property
     def profile(self) -> DeliveryProfile:
-        return get_profile(self.project.get_setting("delivery_profile"))
+        return delivery_profile(self.project)
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -284,12 +286,10 @@ class QueuePanel(QWidget):
         if not rows:
             self.ctx.reporter.status("Select a finished chapter to listen to it.", 4000)
             return None
-        found = self.project.query(
-            "SELECT wav FROM renders WHERE chapter_id = ?", (rows[0].chapter_id,)
-        )
-        if not found:
+        found = render_of(self.project, rows[0].chapter_id)
+        if found is None:
             return None
-        path = self.project.root / found[0]["wav"]
+        path = self.project.root / found.wav
         played = self.ctx.player.has_output
         message = play_or_explain(self.ctx.player, path, f"“{rows[0].title}”")
         self.ctx.reporter.status(message, 4000 if played else 10000)

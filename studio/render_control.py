@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from pipelines.cast_settings import voice_for_chapter, voice_settings
+from pipelines.app.render import prepare_render, queue_render
 from pipelines.engines.base import CancelToken
-from pipelines.render.jobs import Job, JobState
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.jobs import Job, JobState
 from studio.bridge import RenderBridge
 from studio.tasks import TaskKeeper
 
@@ -58,13 +58,13 @@ class RenderController(QObject):
     # -- actions ---------------------------------------------------------------------------------
 
     async def enqueue(self, chapter_ids: Iterable[int]) -> list[int]:
+        """Queue the chapters with the cast's voices, by the same checks as the command line
+        (the cost cap first); a refusal queues nothing and reaches the window as an error."""
+        chosen = list(chapter_ids)
+
         def work() -> list[int]:
-            settings = voice_settings(self.project)
-            ids: list[int] = []
-            for cid in chapter_ids:
-                voice = voice_for_chapter(self.project, cid)
-                ids += self.service.enqueue([cid], voice, settings)
-            return ids
+            plan = prepare_render(self.project, self.service, chapter_ids=chosen, force=True)
+            return queue_render(self.service, plan)
 
         ids = await asyncio.to_thread(work)
         self.jobs_changed.emit()

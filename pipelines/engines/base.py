@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from pipelines.cancel import Cancelled as Cancelled  # engines raise it: part of their protocol
+from pipelines.cancel import CancelToken as CancelToken
 from pipelines.model import Utterance
 
 SettingValue = float | int | str | bool
@@ -45,28 +46,6 @@ class AudioChunk:
     sample_rate: int
     # (text, start_s, end_s) relative to the start of this chunk
     alignments: list[tuple[str, float, float]] = field(default_factory=list)
-
-
-class Cancelled(Exception):
-    """Raised inside an engine when its cancel token is set."""
-
-
-class CancelToken:
-    """Set from any thread; engines check it between chunks, the scheduler before each chunk."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled()
 
 
 def text_to_speak(utterance: Utterance) -> str:

@@ -8,7 +8,8 @@ response's audio deltas (24 kHz 16-bit PCM, base64) are gathered until `response
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,17 @@ from pipelines.engines.cloud import (
     sort_failure,
 )
 
-if TYPE_CHECKING:
-    from pipelines.engines.openai_tts import _Request
+
+@dataclass(frozen=True, slots=True)
+class SpeechRequest:
+    """One request to OpenAI's speech models, through either endpoint."""
+
+    model: str
+    voice: str
+    speed: float
+    fmt: str
+    instructions: str
+
 
 PROVIDER = "openai"
 READ_VERBATIM = (
@@ -32,7 +42,7 @@ READ_VERBATIM = (
 )
 
 
-def _session(request: _Request) -> dict[str, Any]:
+def _session(request: SpeechRequest) -> dict[str, Any]:
     instructions = READ_VERBATIM
     if request.instructions:
         instructions += f" Delivery: {request.instructions}"
@@ -70,7 +80,7 @@ def _event_failure(event: Any) -> HttpFailure:
 
 
 def speak_realtime(
-    client: Any, request: _Request, text: str, key: str, cancel: CancelToken | None
+    client: Any, request: SpeechRequest, text: str, key: str, cancel: CancelToken | None
 ) -> np.ndarray:
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 

@@ -45,6 +45,7 @@ from pipelines.engines.cloud import (
     split_text,
 )
 from pipelines.engines.cloud_settings import ProviderSettings, host_of, provider_settings
+from pipelines.engines.openai_realtime import SpeechRequest, speak_realtime
 from pipelines.errors import StudioError
 from pipelines.model import Utterance
 from pipelines.secrets import get_key
@@ -237,13 +238,15 @@ class OpenAIEngine:
         key = get_key(PROVIDER)
         if not key:
             raise missing_key(PROVIDER)
-        request = _Request(model, voice_id, speed, fmt, instructions if info.instructions else "")
+        request = SpeechRequest(
+            model, voice_id, speed, fmt, instructions if info.instructions else ""
+        )
         return self._stream(text, request, info, cfg, key, cancel)
 
     def _stream(
         self,
         text: str,
-        request: _Request,
+        request: SpeechRequest,
         info: ModelInfo,
         cfg: ProviderSettings,
         key: str,
@@ -262,19 +265,17 @@ class OpenAIEngine:
     def _request_for(
         self,
         client: Any,
-        request: _Request,
+        request: SpeechRequest,
         text: str,
         key: str,
         info: ModelInfo,
         cancel: CancelToken | None,
     ) -> Callable[[], np.ndarray]:
         if info.realtime:
-            from pipelines.engines.openai_realtime import speak_realtime
-
             return lambda: speak_realtime(client, request, text, key, cancel)
         return lambda: self._speak(client, request, text, key)
 
-    def _speak(self, client: Any, request: _Request, text: str, key: str) -> np.ndarray:
+    def _speak(self, client: Any, request: SpeechRequest, text: str, key: str) -> np.ndarray:
         """One Speech API request, read whole so that a dropped connection can be retried."""
         import openai
 
@@ -360,12 +361,3 @@ class OpenAIEngine:
 
         models = self._caller(cfg).call(listing)
         return sorted(m.id for m in models if "tts" in m.id or "realtime" in m.id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Request:
-    model: str
-    voice: str
-    speed: float
-    fmt: str
-    instructions: str

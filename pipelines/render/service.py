@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
-from pipelines.cost_estimate import billed_characters
 from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
 from pipelines.engines.registry import get_engine
 from pipelines.model import Chapter, Role, Utterance, VoiceRef
+from pipelines.render.billing import billed_characters
 from pipelines.render.cache import ChunkCache, chunk_key
 from pipelines.render.events import (
     JobEvent,
@@ -39,12 +39,13 @@ from pipelines.render.events import (
     JobStateChanged,
     Listener,
 )
-from pipelines.render.jobs import Job, JobQueue, JobState
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.casting import CastMode, assign_voices, cast_voices, chapter_mode
 from pipelines.script.pauses import PauseModel
 from pipelines.speech import project_lexicon
 from pipelines.store import Project
+from pipelines.store.jobs import Job, JobQueue, JobState
+from pipelines.store.renders import RenderRow, render_of, save_render
 
 T = TypeVar("T")
 
@@ -87,13 +88,22 @@ class RenderService:
         self.cache = ChunkCache(project.cache_dir / "chunks")
         self.listener = listener
         self.workers = workers
-        self.profile = profile or get_profile(project.get_setting("delivery_profile"))
+        self._profile = profile  # None: the book's own, read when each chapter is mastered
         self._pools: dict[str, SynthPool] = {}
         # Scripts planned elsewhere (a render worker speaks the desktop's plan), by chapter id.
         self.fixed_scripts: dict[int, list[Utterance]] = {}
         # Wall seconds per stage, for benchmarks and the status bar.
         self.stage_seconds: dict[str, float] = defaultdict(float)
         self._stage_lock = threading.Lock()
+        # The newest plan of each chapter, with what it was planned from: currency, cost and the
+        # render itself share it, so a chapter is planned (and attributed) once per change.
+        self._plans: dict[int, tuple[str, list[PlannedChunk]]] = {}
+        self.plans_made = 0
+
+    @property
+    def profile(self) -> DeliveryProfile:
+        """The delivery profile chapters are mastered for: the book's, unless one was given."""
+        return self._profile or get_profile(self.project.get_setting("delivery_profile"))
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -150,13 +160,11 @@ class RenderService:
     def is_current(self, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]) -> bool:
         """True when the chapter's mastered audio already matches its text, voice and settings
         (rendered here or by a render worker: the script hash says what was spoken, and how)."""
-        rows = self.project.query(
-            "SELECT script_hash, wav FROM renders WHERE chapter_id = ?", (chapter_id,)
-        )
-        if not rows or not (self.project.root / rows[0]["wav"]).is_file():
+        render = render_of(self.project, chapter_id)
+        if render is None or not (self.project.root / render.wav).is_file():
             return False
         plan = self.plan(self.project.chapter_by_id(chapter_id), voice, settings)
-        return bool(rows[0]["script_hash"] == script_hash(plan, self.pauses))
+        return render.script_hash == script_hash(plan, self.pauses)
 
     def pause(self, job_id: int) -> None:
         self._change(job_id, JobState.PAUSED)
@@ -176,8 +184,7 @@ class RenderService:
         self._emit(JobStateChanged(job_id, job.chapter_id, self._title(job.chapter_id), state))
 
     def _title(self, chapter_id: int) -> str:
-        rows = self.project.query("SELECT title FROM chapters WHERE id = ?", (chapter_id,))
-        return str(rows[0]["title"]) if rows else ""
+        return self.project.chapter_title(chapter_id)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -305,6 +312,14 @@ class RenderService:
         """
         if script is None:
             script = self.fixed_scripts.get(chapter.id or 0) if chapter.id else None
+        memo = None
+        if script is None and chapter.id:
+            memo = self._plan_stamp(chapter, voice, settings, read_title)
+            known = self._plans.get(chapter.id)
+            if known is not None and known[0] == memo:
+                for item in known[1]:
+                    item.cached = item.path.is_file()  # the cache fills as the render goes
+                return known[1]
         if script is None:
             script = self.script(chapter, voice, settings, read_title=read_title)
         lexicon = project_lexicon(self.project)
@@ -321,7 +336,22 @@ class RenderService:
             )
             path = self.cache.path(key)
             planned.append(PlannedChunk(utt, key, path, path.is_file(), chunk_settings))
+        self.plans_made += 1
+        if memo is not None and chapter.id:
+            self._plans[chapter.id] = (memo, planned)
         return planned
+
+    def _plan_stamp(
+        self, chapter: Chapter, voice: VoiceRef, settings: dict[str, Any], read_title: bool
+    ) -> str:
+        """Everything a chapter's plan is made from: its text, the voice and settings asked for,
+        and the project's cast, lexicon, corrections and import (`Project.planning_stamp`)."""
+        digest = hashlib.sha256(self.project.planning_stamp().encode())
+        head = [chapter.title, chapter.kind.value, str(voice), read_title]
+        digest.update(json.dumps([head, settings], sort_keys=True, default=str).encode())
+        for block in chapter.blocks:
+            digest.update(f"\x00{block.kind.value}\x00{block.text}".encode())
+        return digest.hexdigest()
 
     @property
     def pauses(self) -> PauseModel:
@@ -485,13 +515,14 @@ class RenderService:
         out_dir.mkdir(exist_ok=True)
         raw = out_dir / f".{name}.raw.wav"
         final = out_dir / f"{name}.wav"
+        profile = self.profile
         with self._stage("assembly"):
-            assembly = assemble_chapter(segments, raw, self.profile)
+            assembly = assemble_chapter(segments, raw, profile)
         with self._stage("mastering"):
-            master_chapter(raw, final, self.profile)
+            master_chapter(raw, final, profile)
         raw.unlink(missing_ok=True)
         with self._stage("acx check"):
-            report = check(final, self.profile)
+            report = check(final, profile)
         return final, assembly, report
 
     def _finish_chapter(
@@ -502,22 +533,20 @@ class RenderService:
             {"start": s.start_s, "end": s.end_s, "text": s.text, "voice": s.voice}
             for s in assembly.spans
         ]
-        with self.project.transaction() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO renders (chapter_id, job_id, script_hash, wav, spans,"
-                " duration_s, acx, acx_passed, rendered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chapter.id,
-                    job.id,
-                    script_hash(plan, self.pauses),
-                    str(final.relative_to(self.project.root)),
-                    json.dumps(spans),
-                    report.duration_s,
-                    json.dumps(report.as_dict()),
-                    int(report.passed),
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                ),
-            )
+        save_render(
+            self.project,
+            RenderRow(
+                chapter_id=chapter.id or 0,
+                job_id=job.id,
+                script_hash=script_hash(plan, self.pauses),
+                wav=str(final.relative_to(self.project.root)),
+                spans=spans,
+                duration_s=report.duration_s,
+                acx=report.as_dict(),
+                acx_passed=report.passed,
+                rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
+        )
         return report.duration_s, report.passed
 
 

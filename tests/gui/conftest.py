@@ -19,7 +19,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from pipelines.importing import import_manuscript  # noqa: E402
+from pipelines.app.imports import import_manuscript  # noqa: E402
 from studio import theme  # noqa: E402
 from studio.main_window import MainWindow  # noqa: E402
 from studio.player import RecordingPlayer  # noqa: E402

@@ -11,9 +11,9 @@ import soundfile as sf
 
 from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.render.events import JobEvent, JobFinished, JobStarted
-from pipelines.render.jobs import JobState
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.jobs import JobState
 
 TEXT = "The fog came in from the river and the lamps along the street went out one by one."
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from pipelines.app.imports import import_manuscript
 from pipelines.cast_settings import set_dialogue_voice
-from pipelines.importing import import_manuscript
 from pipelines.model import Role, VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.script.casting import CastMode, set_book_mode

@@ -17,12 +17,12 @@ import pytest
 import soundfile as sf
 from mutagen.mp3 import MP3, BitrateMode
 
+from pipelines.app.imports import import_manuscript
 from pipelines.cli import main as cli_main
-from pipelines.importing import import_manuscript
 from pipelines.model import VoiceRef
-from pipelines.render.jobs import JobQueue, JobState
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.jobs import JobQueue, JobState
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "samples" / "the-lamplighter-of-harrow-street.md"

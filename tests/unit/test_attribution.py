@@ -11,9 +11,9 @@ from types import ModuleType
 
 import pytest
 
+from pipelines.app.imports import import_manuscript
 from pipelines.cli_script import add_script_commands, cmd_script
 from pipelines.engines.base import Voice
-from pipelines.importing import import_manuscript
 from pipelines.model import Block, BlockKind, Chapter, Role, VoiceRef
 from pipelines.script import casting
 from pipelines.script.attribution import attribute

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.app.cost import check_cost_cap, estimate_cost, set_cost_cap
+from pipelines.app.imports import import_manuscript
 from pipelines.cli import main
 from pipelines.cli_keys import add_key_commands
-from pipelines.cost_estimate import check_cost_cap, estimate_cost, set_cost_cap
 from pipelines.engines.cloud import CostCapExceeded
-from pipelines.importing import import_manuscript
 from pipelines.model import VoiceRef
 from tests.standins.common import StandIn
 from tests.standins.elevenlabs_server import ElevenLabsStandIn

@@ -8,8 +8,8 @@ import pytest
 
 from pipelines.errors import StudioError
 from pipelines.model import VoiceRef
-from pipelines.render.jobs import JobQueue, JobState
 from pipelines.store import Project
+from pipelines.store.jobs import JobQueue, JobState
 from tests.unit.test_store import make_book
 
 VOICE = VoiceRef("silence", "default")

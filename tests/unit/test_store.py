@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import ProjectError
-from pipelines.migrations import MIGRATIONS
 from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
 from pipelines.store import Project
+from pipelines.store.migrations import MIGRATIONS
 
 
 def make_book(n: int = 4) -> Book:

@@ -7,15 +7,17 @@ million for the model (Settings may override it). The cap is a per-book project 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipelines.engines.cloud import CostCapExceeded
 from pipelines.model import VoiceRef
+from pipelines.render.service import RenderService
 from pipelines.store import Project
 
 CAP_SETTING = "cost_cap_usd"
-CLOUD_ENGINES = ("openai", "elevenlabs")
+CLOUD_ENGINES = frozenset({"openai", "elevenlabs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +38,6 @@ class CostEstimate:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "within_cap": self.within_cap}
-
-
-def billed_characters(engine: str, text: str, settings: dict[str, Any] | None = None) -> int:
-    """Characters (ElevenLabs: credits) one synthesized chunk is billed; 0 for local engines."""
-    if engine == "openai":
-        return len(text.strip())
-    if engine == "elevenlabs":
-        from pipelines.engines.cloud_settings import provider_settings
-        from pipelines.engines.registry import get_engine
-
-        el: Any = get_engine("elevenlabs")
-        model = str((settings or {}).get("model") or provider_settings("elevenlabs").model)
-        return round(len(text.strip()) * el.cost_factor(model))
-    return 0
 
 
 def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, float, str]:
@@ -88,24 +76,22 @@ def estimate_cost(
     voice: VoiceRef,
     chapter_ids: list[int] | None = None,
     settings: dict[str, Any] | None = None,
+    service: RenderService | None = None,
 ) -> CostEstimate:
-    """The cost of rendering the chosen (default: all included) chapters with `voice`."""
-    from pipelines.render.service import RenderService
-
+    """The cost of rendering the chosen (default: all included) chapters with `voice`. Pass the
+    `service` that will render them: its plans are then made once, for the estimate and the
+    render alike."""
     settings = settings or {}
     model, price, per_char, notice = _pricing(voice, settings)
     total = cached = 0
-    service = RenderService(project)
-    try:
+    with nullcontext(service) if service is not None else RenderService(project) as planner:
         for number, c in enumerate(project.chapters(with_blocks=False), start=1):
             if not c.included or (chapter_ids is not None and c.id not in chapter_ids):
                 continue
-            for chunk in service.plan(project.chapter(number), voice, settings):
+            for chunk in planner.plan(project.chapter(number), voice, settings):
                 n = len(chunk.utterance.text.strip())
                 total += n
                 cached += n if chunk.cached else 0
-    finally:
-        service.close()
     billed = round((total - cached) * per_char)
     return CostEstimate(
         voice=str(voice),

@@ -7,6 +7,7 @@ moment leaves the database as it was before or after the change, never between.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import ProjectError
-from pipelines.migrations import MIGRATIONS
 from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
+from pipelines.store.migrations import MIGRATIONS
 
 DB_NAME = "project.sqlite"
 METADATA_FIELDS = ("title", "author", "language", "narrator", "year", "genre", "description")
@@ -278,6 +279,11 @@ class Project:
         """The chapter at 1-based `number` in reading order (excluded ones counted)."""
         return self.chapter_by_id(self._chapter_id(number))
 
+    def chapter_title(self, chapter_id: int) -> str:
+        """The chapter's title; "" when there is no such chapter (any more)."""
+        rows = self.query("SELECT title FROM chapters WHERE id = ?", (chapter_id,))
+        return str(rows[0]["title"]) if rows else ""
+
     def chapter_by_id(self, chapter_id: int) -> Chapter:
         """One chapter with its blocks, by database id."""
         rows = self.query("SELECT * FROM chapters WHERE id = ?", (chapter_id,))
@@ -479,6 +485,20 @@ class Project:
                     cur.execute("DELETE FROM chapters WHERE id = ?", (cid,))
 
     # -- settings --------------------------------------------------------------------------------
+
+    def planning_stamp(self) -> str:
+        """A digest of what every chapter's script is planned from besides its own text: the
+        settings (cast, modes, pauses), the lexicon, the speaker corrections and the import."""
+        digest = hashlib.sha256()
+        for sql in (
+            "SELECT key, value FROM settings ORDER BY key",
+            "SELECT word, spoken, case_sensitive FROM lexicon ORDER BY word",
+            "SELECT quote_key, speaker FROM speaker_corrections ORDER BY quote_key",
+            "SELECT language, source_sha256, imported_at FROM book",
+        ):
+            for row in self.query(sql):
+                digest.update(json.dumps(list(row)).encode())
+        return digest.hexdigest()
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
+from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
-from pipelines.audio.profiles import get_profile
 from pipelines.cast import narrator_voice
 from pipelines.engines.registry import resolve_voice
 from pipelines.errors import StudioError
 from pipelines.model import Book
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.renders import all_renders
 
 
 def credits_text(title: str, author: str, narrator: str) -> tuple[list[str], list[str]]:
@@ -61,17 +61,14 @@ def export_project(
     """Export the rendered book into `out_dir`. The credits are rendered with `service`'s
     synthesis workers when given (`make`), unless `credits` already holds them."""
     book = project.load_book(with_blocks=False)
-    rows = {
-        r["chapter_id"]: r
-        for r in project.query("SELECT chapter_id, wav, spans, duration_s FROM renders")
-    }
+    rows = all_renders(project)
     included = [c for c in book.chapters if c.included]
     if not included:
         raise StudioError(project.root, "every chapter is excluded", "Include at least one.")
     missing = [
         str(i)
         for i, c in enumerate(book.chapters, start=1)
-        if c.included and (c.id not in rows or not (project.root / rows[c.id]["wav"]).is_file())
+        if c.included and (c.id not in rows or not (project.root / rows[c.id or 0].wav).is_file())
     ]
     if missing:
         raise StudioError(
@@ -90,10 +87,10 @@ def export_project(
     chapters = [
         ChapterAudio(
             title=c.title,
-            wav=project.root / rows[c.id]["wav"],
+            wav=project.root / rows[c.id or 0].wav,
             spans=[
                 Span(s["start"], s["end"], s["text"], s.get("voice", ""))
-                for s in json.loads(rows[c.id]["spans"])
+                for s in rows[c.id or 0].spans
             ],
         )
         for c in included
@@ -111,6 +108,6 @@ def export_project(
         closing_credits=closing,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    profile = get_profile(project.get_setting("delivery_profile"))
+    profile = delivery_profile(project)
     result = export_book(export, out_dir, m4b=m4b, mp3=mp3, profile=profile, progress=progress)
     return list(result.files)
