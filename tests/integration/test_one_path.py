@@ -100,16 +100,10 @@ def test_a_cloud_book_plans_once_for_currency_cost_and_render(
             assert service.plans_made == 3
 
 
-def test_the_studio_refuses_a_cloud_render_over_the_cap_as_the_cli_does(
+def test_the_cli_refuses_a_cloud_render_over_the_cap_and_queues_nothing(
     project_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("PySide6")
-    import asyncio
-
-    from studio.bridge import RenderBridge
-    from studio.render_control import RenderController
-    from studio.tasks import TaskKeeper
-
+    """The studio's queue goes through the same prepare_render (tests/gui/test_one_path_gui.py)."""
     with OpenAIStandIn(lifetime_s=120) as server:
         announce_openai(monkeypatch, server)
         with Project.open(project_dir) as project:
@@ -117,15 +111,10 @@ def test_the_studio_refuses_a_cloud_render_over_the_cap_as_the_cli_does(
             set_cost_cap(project, 0.000001)
         code, err = _cli("render", str(project_dir))
         assert code != 0 and "over this book's cap" in " ".join(err.split())
-
-        errors: list[str] = []
-        with Project.open(project_dir) as project:
-            controller = RenderController(project, RenderBridge(), TaskKeeper(errors.append))
-            with pytest.raises(CostCapExceeded) as refused:
-                asyncio.run(controller.enqueue(_chapter_ids(project_dir)))
-            assert "over this book's cap" in refused.value.message
+        with Project.open(project_dir) as project, RenderService(project) as service:
+            with pytest.raises(CostCapExceeded):
+                prepare_render(project, service)
             assert project.query("SELECT COUNT(*) AS n FROM jobs")[0]["n"] == 0
-            controller.service.close()
 
 
 def test_the_profile_chosen_with_the_cli_masters_and_exports(
