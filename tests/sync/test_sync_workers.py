@@ -37,13 +37,13 @@ def _user(standin: StandIn, password: str = "pw-123456") -> str:
     return email
 
 
-def _project(root: Path, chapters: int = 3) -> Project:
+def _project(root: Path, chapters: int = 3, repeat: int = 1) -> Project:
     project = Project.open(root, create=True)
     book = Book(
         title="The Lamplighter",
         author="A. Writer",
         chapters=[
-            Chapter(f"Chapter {n}", [Block(BlockKind.PARAGRAPH, f"{TEXT} Part {n}.")])
+            Chapter(f"Chapter {n}", [Block(BlockKind.PARAGRAPH, f"{TEXT * repeat} Part {n}.")])
             for n in range(1, chapters + 1)
         ],
     )
@@ -281,9 +281,11 @@ def test_cancel_from_the_desktop_stops_a_running_worker(
     standin: StandIn, pg_database: Database, tmp_path: Path
 ) -> None:
     email = _user(standin)
-    project = _project(tmp_path / "book", chapters=1)
+    # Many short chunks (about 8 of 2.5 s each, 20 s in all): a cancel stops the worker after the
+    # chunk in flight, so the bound below holds on a loaded machine too.
+    project = _project(tmp_path / "book", chapters=1, repeat=6)
     cid = project.chapters()[0].id or 0
-    (job_id,) = queue_for_workers(project, [cid], VoiceRef("silence", "default"), {"rtf": 2.0})
+    (job_id,) = queue_for_workers(project, [cid], VoiceRef("silence", "default"), {"rtf": 0.5})
     sync(project, _remote(standin, email))
     worker = RemoteWorker(
         _remote(standin, email), tmp_path / "w", "w", lease_s=30, report_every_s=0.2
