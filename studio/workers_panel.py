@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from pipelines.cast_settings import voice_for_chapter, voice_settings
 from pipelines.errors import StudioError
 from pipelines.store import Project
+from pipelines.store.remote_jobs import downloaded_count
 from pipelines.sync.client import KeyringSessionStore, Remote, SyncConfig
 from pipelines.sync.engine import (
     RemoteJob,
@@ -221,7 +222,7 @@ class WorkersPanel(QWidget):
         factory = self.remote_factory
 
         def work() -> tuple[SyncStatus, int, bool]:
-            before = self.project.query("SELECT count(*) AS n FROM remote_jobs WHERE downloaded")
+            before = downloaded_count(self.project)
             try:
                 remote = factory()
             except StudioError as exc:
@@ -232,8 +233,7 @@ class WorkersPanel(QWidget):
             state = sync(self.project, remote)
             if note:
                 state.message = note
-            after = self.project.query("SELECT count(*) AS n FROM remote_jobs WHERE downloaded")
-            return state, int(after[0]["n"]) - int(before[0]["n"]), remote is not None
+            return state, downloaded_count(self.project) - before, remote is not None
 
         state, landed, connected = await asyncio.to_thread(work)
         self.timer.setInterval(SYNC_EVERY_MS if connected else IDLE_SYNC_EVERY_MS)

@@ -41,6 +41,10 @@ import httpx
 from pipelines.errors import StudioError
 from pipelines.model import PauseKind, Role, Utterance, VoiceRef
 from pipelines.store import Project
+from pipelines.store import remote_jobs as store
+from pipelines.store.jobs import JobQueue
+from pipelines.store.remote_jobs import RemoteJob
+from pipelines.store.renders import RenderRow
 from pipelines.sync.client import Remote
 
 if TYPE_CHECKING:
@@ -91,22 +95,6 @@ def _local_job_uuid(project: Project, job_id: int) -> str:
     return str(uuid.uuid5(uuid.UUID(project_uuid(project)), f"job:{job_id}"))
 
 
-def _pushed(project: Project, kind: str, key: str) -> str | None:
-    rows = project.query(
-        "SELECT pushed_hash FROM sync_pushed WHERE kind = ? AND local_key = ?", (kind, key)
-    )
-    return rows[0]["pushed_hash"] if rows else None
-
-
-def _mark(project: Project, kind: str, key: str, remote_id: str, digest: str) -> None:
-    with project.transaction() as cur:
-        cur.execute(
-            "INSERT OR REPLACE INTO sync_pushed (kind, local_key, remote_id, pushed_hash)"
-            " VALUES (?, ?, ?, ?)",
-            (kind, key, remote_id, digest),
-        )
-
-
 # -- what goes up --------------------------------------------------------------------------------
 
 
@@ -147,26 +135,27 @@ def _chapter_rows(project: Project) -> list[dict[str, Any]]:
 
 def _local_job_rows(project: Project) -> list[dict[str, Any]]:
     rows = []
-    for r in project.query("SELECT * FROM jobs"):
+    # in id order, as the table stores them: the order they have always gone up in
+    for j in sorted(JobQueue(project).all(), key=lambda j: j.id):
         rows.append(
             {
-                "id": _local_job_uuid(project, r["id"]),
+                "id": _local_job_uuid(project, j.id),
                 "project_id": project_uuid(project),
-                "chapter_id": chapter_uuid(project, r["chapter_id"]),
+                "chapter_id": chapter_uuid(project, j.chapter_id),
                 "target": "local",
                 "origin": "desktop",
-                "state": r["state"],
-                "priority": r["priority"],
-                "engine": r["engine"],
-                "voice": r["voice"],
-                "settings": json.loads(r["settings"]),
-                "progress": max(0.0, min(1.0, float(r["progress"]))),
-                "chunks_done": r["chunks_done"],
-                "chunks_total": r["chunks_total"],
-                "attempts": r["attempts"],
-                "error": r["error"],
+                "state": j.state.value,
+                "priority": j.priority,
+                "engine": j.voice.engine,
+                "voice": j.voice.voice_id,
+                "settings": j.settings,
+                "progress": max(0.0, min(1.0, float(j.progress))),
+                "chunks_done": j.chunks_done,
+                "chunks_total": j.chunks_total,
+                "attempts": j.attempts,
+                "error": j.error,
                 "worker": "desktop",
-                "_local": r["id"],
+                "_local": j.id,
             }
         )
     return rows
@@ -174,12 +163,12 @@ def _local_job_rows(project: Project) -> list[dict[str, Any]]:
 
 def pending_count(project: Project) -> int:
     """Rows that a push would send now (computed, so it is right after any edit)."""
-    n = int(_pushed(project, "project", "book") != _hash(_project_row(project)))
+    n = int(store.pushed_hash(project, "project", "book") != _hash(_project_row(project)))
     for row in _chapter_rows(project) + _local_job_rows(project):
         kind = "job" if "target" in row else "chapter"
         body = {k: v for k, v in row.items() if k != "_local"}
-        n += int(_pushed(project, kind, str(row["_local"])) != _hash(body))
-    n += project.query("SELECT count(*) AS n FROM remote_jobs WHERE pushed = 0")[0]["n"]
+        n += int(store.pushed_hash(project, kind, str(row["_local"])) != _hash(body))
+    n += store.unpushed_count(project)
     return int(n)
 
 
@@ -189,9 +178,9 @@ def push(project: Project, remote: Remote) -> int:
     written = 0
     row = _project_row(project)
     digest = _hash(row)
-    if _pushed(project, "project", "book") != digest:
+    if store.pushed_hash(project, "project", "book") != digest:
         table("projects").upsert(row, on_conflict="id").execute()
-        _mark(project, "project", "book", row["id"], digest)
+        store.record_pushed_hash(project, "project", "book", row["id"], digest)
         written += 1
     for kind, rows, name in (
         ("chapter", _chapter_rows(project), "chapters"),
@@ -201,12 +190,12 @@ def push(project: Project, remote: Remote) -> int:
             body = {k: v for k, v in r.items() if k != "_local"}
             digest = _hash(body)
             key = str(r["_local"])
-            if _pushed(project, kind, key) == digest:
+            if store.pushed_hash(project, kind, key) == digest:
                 continue
             table(name).upsert(body, on_conflict="id").execute()
-            _mark(project, kind, key, body["id"], digest)
+            store.record_pushed_hash(project, kind, key, body["id"], digest)
             written += 1
-    unpushed = [dict(q) for q in project.query("SELECT * FROM remote_jobs WHERE pushed = 0")]
+    unpushed = store.unpushed_jobs(project)
     bodies: list[dict[str, Any]] = []
     if unpushed:
         from pipelines.render.service import RenderService
@@ -217,18 +206,12 @@ def push(project: Project, remote: Remote) -> int:
         # ignore-duplicates: if an earlier try got through, the server's row (perhaps already
         # claimed by a worker) is left as it is
         table("jobs").upsert(body, on_conflict="id", ignore_duplicates=True).execute()
-        with project.transaction() as cur:
-            cur.execute("UPDATE remote_jobs SET pushed = 1 WHERE id = ?", (body["id"],))
+        store.mark_pushed(project, body["id"])
         written += 1
-    for q in project.query("SELECT id FROM remote_jobs WHERE cancel_requested = 1"):
+    for job_id in store.cancels_to_send(project):
         # A retried cancel is harmless: the server answers with the job's state either way.
-        state = remote.rpc("cancel_job", {"p_job": q["id"]})
-        with project.transaction() as cur:
-            cur.execute(
-                "UPDATE remote_jobs SET cancel_requested = 0, state = coalesce(?, state),"
-                " updated_at = ? WHERE id = ?",
-                (state, _now(), q["id"]),
-            )
+        state = remote.rpc("cancel_job", {"p_job": job_id})
+        store.record_cancel_sent(project, job_id, state)
         written += 1
     return written
 
@@ -296,88 +279,21 @@ def queue_for_workers(
     settings: dict[str, Any] | None = None,
 ) -> list[str]:
     """Queue chapters for render workers. Works offline: the jobs go up with the next sync."""
-    ids = []
-    with project.transaction() as cur:
-        for cid in chapter_ids:
-            job_id = str(uuid.uuid4())
-            cur.execute(
-                "INSERT INTO remote_jobs (id, chapter_id, engine, voice, settings, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (job_id, cid, voice.engine, voice.voice_id, json.dumps(settings or {}), _now()),
-            )
-            ids.append(job_id)
-    return ids
+    return store.queue_jobs(project, chapter_ids, voice, settings or {})
 
 
 def cancel_remote_jobs(project: Project, job_ids: list[str]) -> int:
     """Cancel worker jobs (queued or running). Works offline: the server hears of it with the
     next sync, and a worker rendering the job stops at its next progress report. Returns how
     many jobs were still cancellable here."""
-    with project.transaction() as cur:
-        changed = 0
-        for job_id in job_ids:
-            cur.execute(
-                "UPDATE remote_jobs SET state = 'cancelled', cancel_requested = 1, updated_at = ?"
-                " WHERE id = ? AND state IN ('queued', 'running', 'paused')",
-                (_now(), job_id),
-            )
-            changed += cur.rowcount
-    return changed
-
-
-@dataclass(slots=True)
-class RemoteJob:
-    """A worker job as the desktop shows it."""
-
-    id: str
-    chapter_id: int
-    title: str
-    state: str
-    progress: float
-    chunks_done: int
-    chunks_total: int
-    worker: str | None
-    voice: str
-    error: str | None
-    downloaded: bool
+    return store.request_cancel(project, job_ids)
 
 
 def remote_jobs(project: Project) -> list[RemoteJob]:
-    rows = project.query(
-        "SELECT r.*, c.title FROM remote_jobs r JOIN chapters c ON c.id = r.chapter_id"
-        " ORDER BY c.position, r.updated_at"
-    )
-    return [
-        RemoteJob(
-            id=r["id"],
-            chapter_id=r["chapter_id"],
-            title=r["title"],
-            state=r["state"],
-            progress=float(r["progress"]),
-            chunks_done=int(r["chunks_done"]),
-            chunks_total=int(r["chunks_total"]),
-            worker=r["worker"],
-            voice=f"{r['engine']}:{r['voice']}",
-            error=r["error"],
-            downloaded=bool(r["downloaded"]),
-        )
-        for r in rows
-    ]
+    return store.all_jobs(project)
 
 
 # -- what comes down -----------------------------------------------------------------------------
-
-WORKER_FIELDS = (
-    "state",
-    "progress",
-    "chunks_done",
-    "chunks_total",
-    "worker",
-    "attempts",
-    "error",
-    "audio_path",
-    "duration_s",
-)
 
 
 def pull(project: Project, remote: Remote) -> int:
@@ -395,78 +311,44 @@ def pull(project: Project, remote: Remote) -> int:
         chapter_id = by_uuid.get(r["chapter_id"])
         if chapter_id is None:  # a chapter deleted here since: nothing to land it in
             continue
-        with project.transaction() as cur:
-            cur.execute(
-                "INSERT INTO remote_jobs (id, chapter_id, engine, voice, settings, priority,"
-                " origin, pushed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
-                " ON CONFLICT(id) DO UPDATE SET pushed = 1",
-                (
-                    r["id"],
-                    chapter_id,
-                    r["engine"],
-                    r["voice"],
-                    json.dumps(r["settings"]),
-                    r["priority"],
-                    r["origin"],
-                    _now(),
-                ),
-            )
-            assignments = ", ".join(f"{f} = ?" for f in WORKER_FIELDS)
-            # a cancel not yet delivered keeps the local row as it is
-            cur.execute(
-                f"UPDATE remote_jobs SET {assignments}, result = ?, updated_at = ?"
-                " WHERE id = ? AND cancel_requested = 0",
-                (
-                    *(r[f] for f in WORKER_FIELDS),
-                    json.dumps(r["result"]) if r.get("result") is not None else None,
-                    _now(),
-                    r["id"],
-                ),
-            )
+        store.record_remote_update(project, chapter_id, r)
     return len(rows) + _download_finished(project, remote)
 
 
 def _download_finished(project: Project, remote: Remote) -> int:
-    done = project.query(
-        "SELECT * FROM remote_jobs WHERE state = 'done' AND downloaded = 0"
-        " AND audio_path IS NOT NULL"
-    )
+    done = store.finished_not_downloaded(project)
     out = project.root / "renders" / "remote"
     for r in done:
-        result = json.loads(r["result"]) if r["result"] else {}
-        data = remote.client.storage.from_(BUCKET).download(r["audio_path"])
+        result = r.result
+        data = remote.client.storage.from_(BUCKET).download(r.audio_path)
         expected = result.get("sha256")
         if expected and hashlib.sha256(data).hexdigest() != expected:
             # a damaged transfer: leave it for the next pass to fetch again
             raise StudioError(
-                Path(r["audio_path"]),
+                Path(r.audio_path),
                 "the downloaded chapter audio does not match the worker's checksum",
                 "sync again; if it keeps failing, queue the chapter again",
             )
         out.mkdir(parents=True, exist_ok=True)
-        wav = out / f"chapter-{r['chapter_id']}.wav"
+        wav = out / f"chapter-{r.chapter_id}.wav"
         tmp = wav.with_suffix(".part")
         tmp.write_bytes(data)
         tmp.replace(wav)
         acx = result.get("acx") or {}
-        with project.transaction() as cur:
-            # renders is keyed by chapter: a chapter has one render, however many jobs ran
-            cur.execute(
-                "INSERT OR REPLACE INTO renders (chapter_id, job_id, script_hash, wav, spans,"
-                " duration_s, acx, acx_passed, rendered_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r["chapter_id"],
-                    # without the worker's hash the render never counts as current
-                    result.get("script_hash") or f"remote:{r['id']}",
-                    str(wav.relative_to(project.root)),
-                    json.dumps(result.get("spans") or []),
-                    r["duration_s"] or 0.0,
-                    json.dumps(acx),
-                    int(bool(result.get("acx_passed"))),
-                    _now(),
-                ),
-            )
-            cur.execute("UPDATE remote_jobs SET downloaded = 1 WHERE id = ?", (r["id"],))
+        # renders is keyed by chapter: a chapter has one render, however many jobs ran
+        render = RenderRow(
+            chapter_id=r.chapter_id,
+            job_id=None,
+            # without the worker's hash the render never counts as current
+            script_hash=result.get("script_hash") or f"remote:{r.id}",
+            wav=str(wav.relative_to(project.root)),
+            spans=result.get("spans") or [],
+            duration_s=r.duration_s or 0.0,
+            acx=acx,
+            acx_passed=bool(result.get("acx_passed")),
+            rendered_at=_now(),
+        )
+        store.land_download(project, r.id, render)
     return len(done)
 
 
@@ -490,10 +372,7 @@ def sync(project: Project, remote: Remote | None) -> SyncStatus:
 
 
 def status(project: Project, *, online: bool = False, message: str = "") -> SyncStatus:
-    counts = {
-        r["state"]: r["n"]
-        for r in project.query("SELECT state, count(*) AS n FROM remote_jobs GROUP BY state")
-    }
+    counts = store.state_counts(project)
     return SyncStatus(
         online=online,
         last_synced=project.get_setting("sync_last"),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import threading
 import time
 from pathlib import Path
@@ -30,6 +29,8 @@ from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, VoiceR
 from pipelines.render.events import JobEvent, JobProgress
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.jobs import JobQueue
+from pipelines.store.renders import render_of
 from pipelines.sync.client import Remote
 from pipelines.sync.engine import BUCKET, script_from_rows
 from pipelines.sync.tus import upload_resumable
@@ -161,7 +162,7 @@ class RemoteWorker:
             if cancel.cancelled:
                 return
             if not ok:
-                error = project.query("SELECT error FROM jobs WHERE id = ?", (local_id,))[0][0]
+                error = JobQueue(project).get(local_id).error
                 self.remote.rpc(
                     "complete_job",
                     {
@@ -173,17 +174,15 @@ class RemoteWorker:
                     },
                 )
                 return
-            render = project.query(
-                "SELECT wav, duration_s, spans, acx, acx_passed, script_hash FROM renders"
-                " WHERE chapter_id = ?",
-                (cid,),
-            )[0]
-            wav = project.root / render["wav"]
+            render = render_of(project, cid)
+            if render is None:  # run_job said it rendered: the row must be there
+                raise LookupError(f"chapter {cid} finished without a render")
+            wav = project.root / render.wav
             result = {
-                "spans": json.loads(render["spans"]),
-                "acx": json.loads(render["acx"]),
-                "acx_passed": bool(render["acx_passed"]),
-                "script_hash": render["script_hash"],
+                "spans": render.spans,
+                "acx": render.acx,
+                "acx_passed": render.acx_passed,
+                "script_hash": render.script_hash,
                 "sha256": file_sha256(wav),
             }
             name = f"{self.remote.user_id}/{job['project_id']}/{job['chapter_id']}/{job['id']}.wav"
@@ -202,7 +201,7 @@ class RemoteWorker:
                     "p_job": job["id"],
                     "p_worker": self.name,
                     "p_audio_path": name,
-                    "p_duration_s": render["duration_s"],
+                    "p_duration_s": render.duration_s,
                     "p_result": result,
                 },
             ):
