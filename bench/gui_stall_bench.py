@@ -28,8 +28,8 @@ TICK_MS = 5
 
 
 def prepare(home: Path, paragraphs: int, voice: str, rtf: float) -> Path:
-    from pipelines import cast_settings
     from pipelines.app.imports import import_manuscript
+    from pipelines.cast import voices as cast_settings
     from pipelines.model import VoiceRef
 
     project = import_manuscript(BOOK, home / "sherlock")

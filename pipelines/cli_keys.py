@@ -51,7 +51,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 def cmd_cost(args: argparse.Namespace) -> int:
     from pipelines.app.cost import estimate_cost, set_cost_cap
-    from pipelines.cast import narrator_voice
+    from pipelines.cast.narrator import narrator_voice
     from pipelines.cli_render import parse_chapter_list
     from pipelines.store import Project
 

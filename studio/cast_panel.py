@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines import cast_settings
-from pipelines.cast import narrator_voice
+from pipelines.cast import voices as cast_settings
+from pipelines.cast.casting import CastMode, book_mode, set_book_mode
+from pipelines.cast.narrator import narrator_voice
 from pipelines.engines.base import Voice
 from pipelines.engines.registry import engine_names, get_engine
 from pipelines.model import ChapterKind, VoiceRef
-from pipelines.script.casting import CastMode, book_mode, set_book_mode
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.preview import SAMPLE_TEXT, PreviewController
@@ -189,7 +189,14 @@ class CastPanel(QWidget):
 
     async def reload(self) -> None:
         def read() -> tuple[
-            list[Voice], VoiceRef, VoiceRef | None, dict[str, Any], Any, Any, CastMode
+            list[Voice],
+            VoiceRef,
+            VoiceRef | None,
+            dict[str, Any],
+            Any,
+            Any,
+            CastMode,
+            VoiceRef | None,
         ]:
             chapters = [
                 c
@@ -204,18 +211,28 @@ class CastPanel(QWidget):
                 chapters,
                 cast_settings.chapter_overrides(self.project),
                 book_mode(self.project),
+                cast_settings.default_dialogue_for_book(self.project),
             )
 
-        voices, narrator, dialogue, settings, chapters, overrides, mode = await asyncio.to_thread(
-            read
-        )
+        (
+            voices,
+            narrator,
+            dialogue,
+            settings,
+            chapters,
+            overrides,
+            mode,
+            paired,
+        ) = await asyncio.to_thread(read)
         self._loading = True
         try:
             self.voices = voices
             self.mode.setCurrentIndex(max(self.mode.findData(mode.value), 0))
             self._fill_table()
             self._fill_combo(self.narrator, narrator, none_label=None)
-            self._fill_combo(self.dialogue, dialogue, none_label="Same as narrator")
+            # With no choice made, a Kokoro narrator's dialogue goes to a contrasting voice.
+            same = f"Automatic: {paired.voice_id}" if paired else "Same as narrator"
+            self._fill_combo(self.dialogue, dialogue, none_label=same)
             self.speed.setValue(float(settings.get("speed", 1.0)))
             self._build_engine_settings(narrator.engine, settings)
             self._fill_overrides(chapters, overrides)

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.script.attribution import LOW_CONFIDENCE, Quotation
-from pipelines.script.casting import (
+from pipelines.cast.casting import (
     book_characters,
     chapter_quotes,
     correct_speakers,
     corrections,
     forget_corrections,
 )
+from pipelines.script.attribution import LOW_CONFIDENCE, Quotation
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.theme import set_role

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.cast_settings import voice_for_chapter, voice_settings
+from pipelines.cast.voices import voice_for_chapter, voice_settings
 from pipelines.errors import StudioError
 from pipelines.store import Project
 from pipelines.store.remote_jobs import downloaded_count

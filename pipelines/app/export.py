@@ -8,7 +8,7 @@ from pathlib import Path
 from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
-from pipelines.cast import narrator_voice
+from pipelines.cast.narrator import narrator_voice
 from pipelines.engines.registry import resolve_voice
 from pipelines.errors import StudioError
 from pipelines.model import Book

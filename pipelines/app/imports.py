@@ -27,6 +27,8 @@ def import_manuscript(source: str | Path, project_dir: str | Path | None = None)
     try:
         project = Project.open(root, create=True)
         project.save_book(book, source=source, source_sha256=file_sha256(source))
+        if created:
+            _choose_narrator(project)
     except BaseException:
         if created and not root_existed:
             shutil.rmtree(root, ignore_errors=True)
@@ -35,3 +37,15 @@ def import_manuscript(source: str | Path, project_dir: str | Path | None = None)
 
     recent.remember(root)
     return project
+
+
+def _choose_narrator(project: Project) -> None:
+    """A new book is narrated by Kokoro when its model is installed. The choice is stored, so
+    installing a voice later never changes the voice of a book half rendered; Piper, the
+    fallback, needs nothing stored."""
+    from pipelines.engines.defaults import default_narrator
+    from pipelines.engines.registry import DEFAULT_VOICE
+
+    narrator = default_narrator()
+    if narrator != DEFAULT_VOICE and not project.get_setting("narrator"):
+        project.set_setting("narrator", str(narrator))

@@ -13,8 +13,8 @@ from typing import Any
 
 from pipelines.app.cost import CLOUD_ENGINES, CostEstimate, check_cost_cap, estimate_cost
 from pipelines.audio.profiles import DeliveryProfile
-from pipelines.cast import narrator_voice
-from pipelines.cast_settings import voice_for_chapter, voice_settings
+from pipelines.cast.narrator import narrator_voice
+from pipelines.cast.voices import voice_for_chapter, voice_settings
 from pipelines.errors import StudioError
 from pipelines.model import Chapter, VoiceRef
 from pipelines.render.service import RenderService
@@ -60,7 +60,7 @@ def prepare_render(
     the Cast panel would set them. Raises `CostCapExceeded` when the cloud voices would cost more
     than the book's cap, before anything is queued.
     """
-    from pipelines.cast_settings import set_voice_settings
+    from pipelines.cast.voices import set_voice_settings
 
     narrator_voice(project, narrator)  # checks and remembers an override
     if settings is None:

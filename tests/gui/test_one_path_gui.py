@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.app.cost import set_cost_cap
 from pipelines.app.imports import import_manuscript
-from pipelines.cast_settings import set_narrator
+from pipelines.cast.voices import set_narrator
 from pipelines.model import VoiceRef
 from pipelines.store import Project
 from studio.main_window import MainWindow

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipelines import cast_settings
+from pipelines.cast import voices as cast_settings
 from pipelines.model import VoiceRef
 from pipelines.render.events import JobStarted
 from pipelines.store import Project

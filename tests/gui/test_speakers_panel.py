@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from pipelines.cast.casting import corrections
 from pipelines.script.attribution import LOW_CONFIDENCE
-from pipelines.script.casting import corrections
 from studio.main_window import MainWindow
 from tests.gui.conftest import finish, open_in
 

@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 
 from pipelines.app.imports import import_manuscript
-from pipelines.cast_settings import set_dialogue_voice
+from pipelines.cast.casting import CastMode, set_book_mode
+from pipelines.cast.voices import set_dialogue_voice
 from pipelines.model import Role, VoiceRef
 from pipelines.render.service import RenderService
-from pipelines.script.casting import CastMode, set_book_mode
 from pipelines.store import Project
 from tests.standins.fixtures import announce_openai
 from tests.standins.openai_server import OpenAIStandIn

@@ -13,7 +13,7 @@ import pytest
 from pipelines.app.cost import set_cost_cap
 from pipelines.app.imports import import_manuscript
 from pipelines.app.render import prepare_render
-from pipelines.cast_settings import set_chapter_override, set_narrator
+from pipelines.cast.voices import set_chapter_override, set_narrator
 from pipelines.cli import main
 from pipelines.cli_render import render_project
 from pipelines.engines.cloud import CostCapExceeded

@@ -408,9 +408,9 @@ def test_cli_sync_queues_lists_and_cancels(
 def test_a_dual_voice_chapter_comes_back_cast_as_on_the_desktop(
     standin: StandIn, pg_database: Database, tmp_path: Path
 ) -> None:
-    from pipelines.cast_settings import set_dialogue_voice
+    from pipelines.cast.casting import CastMode, set_book_mode
+    from pipelines.cast.voices import set_dialogue_voice
     from pipelines.render.service import RenderService
-    from pipelines.script.casting import CastMode, set_book_mode
 
     email = _user(standin)
     project = Project.open(tmp_path / "book", create=True)

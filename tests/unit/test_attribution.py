@@ -12,10 +12,10 @@ from types import ModuleType
 import pytest
 
 from pipelines.app.imports import import_manuscript
+from pipelines.cast import casting
 from pipelines.cli_script import add_script_commands, cmd_script
 from pipelines.engines.base import Voice
 from pipelines.model import Block, BlockKind, Chapter, Role, VoiceRef
-from pipelines.script import casting
 from pipelines.script.attribution import attribute
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.characters import find_characters
@@ -168,7 +168,7 @@ def _script(project_dir: Path) -> list[tuple[str, str | None, str | None]]:
 
 
 def test_modes_give_each_utterance_its_voice(project_dir: Path) -> None:
-    from pipelines.cast_settings import set_dialogue_voice, set_narrator
+    from pipelines.cast.voices import set_dialogue_voice, set_narrator
     from pipelines.store import Project
 
     narrator, dialogue = VoiceRef("piper", "joe-us"), VoiceRef("silence", "default")

@@ -4,7 +4,7 @@ Modes: single (the narrator reads everything), dual (the narrator, plus one voic
 dialogue) and full cast (each character a voice, a default for speakers nobody cast). The mode is
 a book setting that a chapter may override. Everything lives in the project: settings under fixed
 keys, corrections in their own table keyed by quotation, so a re-import of the same text keeps
-them. The narrator and the dialogue voice are `pipelines.cast_settings`' (shared with the cast
+them. The narrator and the dialogue voice are `pipelines.cast.voices`' (shared with the cast
 panel); this module adds what full cast needs.
 """
 
@@ -16,13 +16,24 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from pipelines.cast_settings import dialogue_voice, voice_for_chapter
+from pipelines.cast.voices import (
+    default_dialogue_for_book,
+    dialogue_voice,
+    effective_dialogue_voice,
+    voice_for_chapter,
+)
 from pipelines.errors import ProjectError
 from pipelines.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
 from pipelines.script.builder import mark_turns
 from pipelines.script.characters import CharacterList, find_characters
 from pipelines.store import Project
+from pipelines.store.corrections import (
+    forget_speaker_corrections,
+    import_stamp,
+    save_speaker_corrections,
+    speaker_corrections,
+)
 
 if TYPE_CHECKING:
     from pipelines.engines.base import Voice
@@ -113,11 +124,25 @@ def suggest_voices(
     limit: int = 12,
 ) -> dict[str, VoiceRef]:
     """A voice for each of the main characters, matched by gender where it can be told, each
-    voice used as rarely as possible and the narrator's kept for the narrator."""
+    voice used as rarely as possible and the narrator's kept for the narrator. Among equally
+    used voices the narrator's accent comes first, then the narrator's engine, then Kokoro's
+    (the local voices that sound best), so a Kokoro book is cast from all of Kokoro's voices
+    before any other engine's."""
     pool = [v for v in voices if narrator is None or VoiceRef(v.engine, v.id) != narrator]
     if not pool:
         return {}
+    lead = next((v for v in voices if narrator and VoiceRef(v.engine, v.id) == narrator), None)
+    accent = lead.language if lead else ""
     used: dict[str, int] = {f"{v.engine}:{v.id}": 0 for v in pool}
+
+    def rank(v: Voice) -> tuple[int, bool, bool, bool]:
+        return (
+            used[f"{v.engine}:{v.id}"],
+            bool(accent) and v.language != accent,
+            narrator is not None and v.engine != narrator.engine,
+            v.engine != "kokoro",
+        )
+
     out: dict[str, VoiceRef] = {}
     speaking = [c for c in characters.characters if c.tagged] or characters.characters
     for c in speaking[:limit]:
@@ -125,7 +150,7 @@ def suggest_voices(
             out[c.name] = narrator
             continue
         fitting = [v for v in pool if c.gender and v.gender == c.gender] or pool
-        best = min(fitting, key=lambda v: used[f"{v.engine}:{v.id}"])
+        best = min(fitting, key=rank)
         used[f"{best.engine}:{best.id}"] += 1
         out[c.name] = VoiceRef(best.engine, best.id)
     return out
@@ -140,7 +165,11 @@ _LOCK = threading.Lock()
 def cast_voices(project: Project) -> set[VoiceRef]:
     """Every voice the cast may use besides the narrator."""
     voices = set(character_voices(project).values())
-    for extra in (dialogue_voice(project), unknown_speaker_voice(project)):
+    for extra in (
+        dialogue_voice(project),
+        unknown_speaker_voice(project),
+        default_dialogue_for_book(project),
+    ):
         if extra is not None:
             voices.add(extra)
     return voices
@@ -148,9 +177,7 @@ def cast_voices(project: Project) -> set[VoiceRef]:
 
 def book_characters(project: Project) -> CharacterList:
     """The book's characters, found once per imported text and kept while the process runs."""
-    rows = project.query("SELECT source_sha256, imported_at FROM book WHERE id = 1")
-    stamp = f"{rows[0]['source_sha256']}:{rows[0]['imported_at']}" if rows else ""
-    key = (str(project.root), stamp)
+    key = (str(project.root), import_stamp(project))
     with _LOCK:
         found = _CHARACTERS.get(key)
     if found is None:
@@ -162,8 +189,7 @@ def book_characters(project: Project) -> CharacterList:
 
 
 def corrections(project: Project) -> dict[str, str]:
-    rows = project.query("SELECT quote_key, speaker FROM speaker_corrections")
-    return {r["quote_key"]: r["speaker"] for r in rows}
+    return speaker_corrections(project)
 
 
 def correct_speakers(project: Project, quotes: Iterable[Quotation], speaker: str) -> int:
@@ -174,20 +200,13 @@ def correct_speakers(project: Project, quotes: Iterable[Quotation], speaker: str
     speaker = book_characters(project).canonical(speaker)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [(q.key, speaker, q.text[:200], now) for q in quotes]
-    with project.transaction() as cur:
-        cur.executemany(
-            "INSERT INTO speaker_corrections (quote_key, speaker, quote_text, corrected_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT(quote_key) DO UPDATE SET"
-            " speaker = excluded.speaker, corrected_at = excluded.corrected_at",
-            rows,
-        )
+    save_speaker_corrections(project, rows)
     return len(rows)
 
 
 def forget_corrections(project: Project, keys: Iterable[str]) -> int:
     keys = list(keys)
-    with project.transaction() as cur:
-        cur.executemany("DELETE FROM speaker_corrections WHERE quote_key = ?", [(k,) for k in keys])
+    forget_speaker_corrections(project, keys)
     return len(keys)
 
 
@@ -212,7 +231,7 @@ def assign_voices(utterances: list[Utterance], chapter_id: int, project: Project
     if mode is not CastMode.SINGLE:
         _apply_attribution(utterances, chapter_id, project)
         mark_turns(utterances)
-    dialogue = dialogue_voice(project) or narrator
+    dialogue = effective_dialogue_voice(project, narrator)
     cast = character_voices(project) if mode is CastMode.FULL else {}
     unknown = unknown_speaker_voice(project) or dialogue
     characters = book_characters(project) if mode is CastMode.FULL else None

@@ -1,14 +1,14 @@
 """The cast beyond the narrator: the dialogue voice, per-chapter voices and voice settings.
 
 Stored in the project's settings table under fixed keys, so the studio window, the command
-line and the exporter read the same cast. The narrator itself is `pipelines.cast`'s.
+line and the exporter read the same cast. The narrator itself is `pipelines.cast.narrator`'s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipelines.cast import narrator_voice
+from pipelines.cast.narrator import narrator_voice
 from pipelines.model import VoiceRef
 from pipelines.store import Project
 
@@ -25,6 +25,28 @@ def set_narrator(project: Project, voice: VoiceRef) -> None:
 def dialogue_voice(project: Project) -> VoiceRef | None:
     stored = project.get_setting(DIALOGUE_KEY)
     return VoiceRef.parse(stored) if stored else None
+
+
+def default_dialogue_voice(narrator: VoiceRef) -> VoiceRef | None:
+    """The dialogue voice a book gets when the author chose none: for a Kokoro narrator a
+    contrasting Kokoro voice, otherwise none (the narrator reads the dialogue too)."""
+    from pipelines.engines.defaults import contrasting_voice
+
+    return contrasting_voice(narrator)
+
+
+def default_dialogue_for_book(project: Project) -> VoiceRef | None:
+    """The default pairing for the book's narrator, when the author chose no dialogue voice."""
+    if dialogue_voice(project) is not None:
+        return None
+    return default_dialogue_voice(narrator_voice(project))
+
+
+def effective_dialogue_voice(project: Project, narrator: VoiceRef | None = None) -> VoiceRef:
+    """Who reads the dialogue in dual mode: the chosen voice, else the default pairing, else
+    the narrator."""
+    narrator = narrator or narrator_voice(project)
+    return dialogue_voice(project) or default_dialogue_voice(narrator) or narrator
 
 
 def set_dialogue_voice(project: Project, voice: VoiceRef | None) -> None:

@@ -1,0 +1,84 @@
+"""Where the Kokoro model and its voice packs are on disk, and cheap fingerprints of them.
+
+`models download kokoro` (or `--from DIR`) fills `models_dir()/kokoro`:
+
+    kokoro-v1.0.int8.onnx   the model
+    voices/NAME.pt          the stock voice packs
+
+A folder with the same layout can be used instead through `AUDIOBOOK_STUDIO_KOKORO_MODEL`.
+Voice packs the author adds go to `voices_dir("kokoro")`, next to the saved blends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from pipelines import models, paths
+from pipelines.errors import StudioError
+
+MODEL_DIR_ENV = "AUDIOBOOK_STUDIO_KOKORO_MODEL"
+ENGINE = "kokoro"
+
+_FINGERPRINT_SPAN = 1 << 20
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+_LOCK = threading.Lock()
+
+
+def model_root() -> Path:
+    custom = os.environ.get(MODEL_DIR_ENV, "").strip()
+    return Path(custom).expanduser() if custom else models.model_set(ENGINE).root()
+
+
+def model_file() -> Path:
+    return model_root() / models.KOKORO_MODEL_FILE
+
+
+def stock_voice_files() -> dict[str, Path]:
+    """The downloaded stock voice packs, by voice id."""
+    folder = model_root() / "voices"
+    return {p.stem: p for p in sorted(folder.glob("*.pt"))} if folder.is_dir() else {}
+
+
+def user_voice_files() -> dict[str, Path]:
+    """Voice packs the author added (`voices_dir("kokoro")/NAME.pt`)."""
+    return {p.stem: p for p in sorted(paths.voices_dir(ENGINE).glob("*.pt"))}
+
+
+def is_installed() -> bool:
+    """The model and at least one voice are there: Kokoro can speak."""
+    return model_file().is_file() and bool(stock_voice_files() or user_voice_files())
+
+
+def require_model() -> Path:
+    path = model_file()
+    if not path.is_file():
+        raise StudioError(
+            path,
+            "the Kokoro model is not installed",
+            "run `audiobook-studio models download kokoro` "
+            "(or `models download kokoro --from FOLDER` with the files you have)",
+        )
+    return path
+
+
+def fingerprint(path: Path) -> str:
+    """A content hash from the size and the first and last megabyte, cached by file stat."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _LOCK:
+        cached = _FINGERPRINTS.get(key)
+    if cached:
+        return cached
+    digest = hashlib.sha256(str(st.st_size).encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(_FINGERPRINT_SPAN))
+        if st.st_size > _FINGERPRINT_SPAN:
+            fh.seek(max(_FINGERPRINT_SPAN, st.st_size - _FINGERPRINT_SPAN))
+            digest.update(fh.read())
+    value = digest.hexdigest()[:16]
+    with _LOCK:
+        _FINGERPRINTS[key] = value
+    return value
