@@ -11,20 +11,15 @@ Voice packs the author adds go to `voices_dir("kokoro")`, next to the saved blen
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from pathlib import Path
 
 from pipelines import models, paths
+from pipelines.checksums import file_fingerprint
 from pipelines.errors import StudioError
 
 MODEL_DIR_ENV = "AUDIOBOOK_STUDIO_KOKORO_MODEL"
 ENGINE = "kokoro"
-
-_FINGERPRINT_SPAN = 1 << 20
-_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
-_LOCK = threading.Lock()
 
 
 def model_root() -> Path:
@@ -65,20 +60,5 @@ def require_model() -> Path:
 
 
 def fingerprint(path: Path) -> str:
-    """A content hash from the size and the first and last megabyte, cached by file stat."""
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    with _LOCK:
-        cached = _FINGERPRINTS.get(key)
-    if cached:
-        return cached
-    digest = hashlib.sha256(str(st.st_size).encode())
-    with path.open("rb") as fh:
-        digest.update(fh.read(_FINGERPRINT_SPAN))
-        if st.st_size > _FINGERPRINT_SPAN:
-            fh.seek(max(_FINGERPRINT_SPAN, st.st_size - _FINGERPRINT_SPAN))
-            digest.update(fh.read())
-    value = digest.hexdigest()[:16]
-    with _LOCK:
-        _FINGERPRINTS[key] = value
-    return value
+    """A short content hash of a model or voice file (see `checksums.file_fingerprint`)."""
+    return file_fingerprint(path)[:16]

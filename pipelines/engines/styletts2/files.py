@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines import paths
+from pipelines.checksums import file_fingerprint
 from pipelines.errors import StudioError
 
 # A folder of model files the user points at instead of the downloaded one.
@@ -30,10 +30,6 @@ CHECKPOINT = "LibriTTS/epochs_2nd_00020.pth"
 PLBERT_CONFIG = "PLBERT/config.yml"
 PLBERT_CHECKPOINT = "PLBERT/step_1000000.t7"
 REQUIRED = (CONFIG, CHECKPOINT, PLBERT_CONFIG)
-
-_FINGERPRINT_SPAN = 1 << 20
-_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,24 +84,5 @@ def fingerprint(files: ModelFiles) -> str:
     """Changes when the config or checkpoint changes; reads 2 MB, not the whole checkpoint."""
     digest = hashlib.sha256()
     for path in (files.config, files.checkpoint, files.plbert_config):
-        digest.update(_file_fingerprint(path).encode())
+        digest.update(file_fingerprint(path).encode())
     return digest.hexdigest()[:16]
-
-
-def _file_fingerprint(path: Path) -> str:
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    with _LOCK:
-        cached = _FINGERPRINTS.get(key)
-    if cached:
-        return cached
-    digest = hashlib.sha256(str(st.st_size).encode())
-    with path.open("rb") as fh:
-        digest.update(fh.read(_FINGERPRINT_SPAN))
-        if st.st_size > _FINGERPRINT_SPAN:
-            fh.seek(max(_FINGERPRINT_SPAN, st.st_size - _FINGERPRINT_SPAN))
-            digest.update(fh.read())
-    value = digest.hexdigest()
-    with _LOCK:
-        _FINGERPRINTS[key] = value
-    return value
