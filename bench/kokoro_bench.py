@@ -38,15 +38,12 @@ from pipelines.engines.kokoro import files as kokoro_files  # noqa: E402
 from pipelines.engines.kokoro.session import THREADS_ENV  # noqa: E402
 from pipelines.engines.pool import SynthPool, SynthTask  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from piper_bench import SENTENCES as PIPER_SENTENCES  # noqa: E402
+
 SHARED_VOICES = REPO.parent / "shared" / "kokoro"
-SENTENCES = [
-    "The clock in the hall had stopped at a quarter past four, and nobody had wound it since.",
-    "Outside, the rain came sideways off the moor and rattled the loose panes of the kitchen.",
-    "Eliza set the kettle on the range and listened for the cart that never seemed to come.",
-    "Her father had promised to be back before dark, but the lane was already a river of mud.",
-    "She lit the lamp, trimmed the wick, and carried it to the window where he would see it.",
-    "An hour went by, then another, and the wind found every gap in the old stone walls.",
-]
+# The opening of Piper's bench text, so the two benches speak the same sentences.
+SENTENCES = PIPER_SENTENCES[:6]
 
 
 def _assemble(folder: Path) -> Path:
