@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         from studio.app import run_gui
 
         return run_gui(args)
-    from pipelines.cli import main as cli_main
+    from pipelines.cli.main import main as cli_main
 
     return cli_main(args)
 

@@ -19,8 +19,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipelines.core.model import Book  # noqa: E402
 from pipelines.manuscript import load_book  # noqa: E402
-from pipelines.model import Book  # noqa: E402
 from pipelines.script.attribution import Quotation, attribute  # noqa: E402
 from pipelines.script.characters import CharacterList, find_characters  # noqa: E402
 

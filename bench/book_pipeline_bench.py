@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from pipelines.app.export import export_project  # noqa: E402
 from pipelines.app.imports import import_manuscript  # noqa: E402
-from pipelines.model import VoiceRef  # noqa: E402
+from pipelines.core.model import VoiceRef  # noqa: E402
 from pipelines.render.service import RenderService  # noqa: E402
 
 

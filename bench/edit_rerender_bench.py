@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.app.imports import import_manuscript  # noqa: E402
-from pipelines.cli_render import render_project  # noqa: E402
-from pipelines.model import BlockKind  # noqa: E402
+from pipelines.cli.render import render_project  # noqa: E402
+from pipelines.core.model import BlockKind  # noqa: E402
 
 
 def synthesized(project_root: Path) -> tuple[int, int]:

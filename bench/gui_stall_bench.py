@@ -30,7 +30,7 @@ TICK_MS = 5
 def prepare(home: Path, paragraphs: int, voice: str, rtf: float) -> Path:
     from pipelines.app.imports import import_manuscript
     from pipelines.cast import voices as cast_settings
-    from pipelines.model import VoiceRef
+    from pipelines.core.model import VoiceRef
 
     project = import_manuscript(BOOK, home / "sherlock")
     with project:

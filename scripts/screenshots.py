@@ -28,7 +28,7 @@ def prepare(home: Path) -> Path:
     """Import, then render the opening paragraphs of two stories for real."""
     from pipelines.app.imports import import_manuscript
     from pipelines.cast import voices as cast_settings
-    from pipelines.model import VoiceRef
+    from pipelines.core.model import VoiceRef
     from pipelines.render.service import RenderService
 
     project = import_manuscript(BOOK, home / "projects" / "sherlock")

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipelines import paths
+from pipelines.core import paths
 
 SMOKE = "--smoke-test"
 
@@ -35,7 +35,7 @@ def _warn_missing_desktop_libraries() -> None:
     )
     if not on_x11:
         return
-    from pipelines.doctor import check_desktop_libraries
+    from pipelines.app.doctor import check_desktop_libraries
 
     for check in check_desktop_libraries():
         if not check.ok:

@@ -28,29 +28,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines import recent
 from pipelines.app.delivery import seed_delivery_profile, set_delivery_profile
+from pipelines.app.doctor import needs_attention
 from pipelines.app.imports import import_manuscript
-from pipelines.doctor import needs_attention
-from pipelines.errors import StudioError
+from pipelines.core import recent
+from pipelines.core.errors import StudioError
 from pipelines.manuscript import SUPPORTED
 from pipelines.render.events import JobEvent, JobFinished, JobProgress, JobStarted
 from pipelines.store import Project
 from studio import prefs
-from studio.about_dialog import AboutDialog
 from studio.context import StudioContext
-from studio.doctor_dialog import ChecksSource, DoctorDialog, gather_checks
-from studio.export_dialog import ExportDialog
+from studio.dialogs.about import AboutDialog
+from studio.dialogs.doctor import ChecksSource, DoctorDialog, gather_checks
+from studio.dialogs.export import ExportDialog
+from studio.dialogs.settings import SettingsDialog
+from studio.panels.project_view import ProjectView
+from studio.panels.start_page import StartPage
+from studio.panels.sync_status import SyncStatusLabel
+from studio.panels.workers import RemoteFactory
 from studio.player import AudioPlayer, default_player
 from studio.prefs import Prefs
-from studio.project_view import ProjectView
-from studio.queue_model import format_eta
-from studio.settings_dialog import SettingsDialog
-from studio.start_page import StartPage
-from studio.sync_status import SyncStatusLabel
+from studio.qtmodels.queue import format_eta
 from studio.tasks import TaskKeeper, describe_error
 from studio.theme import set_role
-from studio.workers_panel import RemoteFactory
 
 log = logging.getLogger(__name__)
 ICON = Path(__file__).with_name("assets") / "icon.svg"

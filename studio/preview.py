@@ -16,9 +16,9 @@ import numpy as np
 import soundfile as sf
 from PySide6.QtCore import QObject, Signal
 
+from pipelines.core.model import Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
 from pipelines.engines.registry import get_engine
-from pipelines.model import Utterance, VoiceRef
 from studio.player import AudioPlayer, play_or_explain
 from studio.tasks import TaskKeeper
 

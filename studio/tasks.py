@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

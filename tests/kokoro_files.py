@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import models, paths
+from pipelines import downloads
+from pipelines.core import paths
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VOICES = REPO.parent / "shared" / "kokoro"
@@ -44,16 +45,16 @@ def source_dir() -> Path:
         return _SOURCE[0]
     root = Path(tempfile.mkdtemp(prefix="kokoro-files-"))
     atexit.register(shutil.rmtree, root, True)
-    model = root / models.KOKORO_MODEL_FILE
+    model = root / downloads.KOKORO_MODEL_FILE
     digest = hashlib.sha256()
     with model.open("wb") as out:
         for part in PARTS:  # the parts are the model cut in order: join them in order
             data = (resources.files(part) / "part.bin").read_bytes()
             digest.update(data)
             out.write(data)
-    expected = next(f.sha256 for f in models.model_set("kokoro").files if f.path == model.name)
+    expected = next(f.sha256 for f in downloads.model_set("kokoro").files if f.path == model.name)
     assert digest.hexdigest() == expected, "the joined PyPI parts are not the published model"
-    for voice in models.KOKORO_VOICE_SHA256:
+    for voice in downloads.KOKORO_VOICE_SHA256:
         (root / f"{voice}.pt").symlink_to(SHARED_VOICES / f"{voice}.pt")
     _SOURCE.append(root)
     return root
@@ -61,7 +62,7 @@ def source_dir() -> Path:
 
 def install_kokoro() -> Path:
     """Install the model and voices into the current (isolated) user data folder."""
-    return models.install_from("kokoro", source_dir())
+    return downloads.install_from("kokoro", source_dir())
 
 
 def install_kokoro_elsewhere() -> Path:

@@ -11,8 +11,8 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipelines.engines.cloud import CostCapExceeded
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
+from pipelines.engines.cloud.common import CostCapExceeded
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 
@@ -42,14 +42,14 @@ class CostEstimate:
 
 def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, float, str]:
     """(model, USD per million billed characters, billed per character, notice)."""
-    from pipelines.engines.cloud_settings import provider_settings
+    from pipelines.engines.cloud.settings import provider_settings
 
     if voice.engine not in CLOUD_ENGINES:
         return "", 0.0, 0.0, ""
     cfg = provider_settings(voice.engine)
     model = str(settings.get("model") or cfg.model)
     if voice.engine == "openai":
-        from pipelines.engines.openai_tts import model_info, model_notice
+        from pipelines.engines.cloud.openai_tts import model_info, model_notice
 
         price = cfg.price_per_million_chars or model_info(model, cfg).price_per_million
         return model, price, 1.0, model_notice(model) or ""

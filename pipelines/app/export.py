@@ -9,9 +9,9 @@ from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
 from pipelines.cast.narrator import narrator_voice
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Book
 from pipelines.engines.registry import resolve_voice
-from pipelines.errors import StudioError
-from pipelines.model import Book
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.renders import all_renders

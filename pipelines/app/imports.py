@@ -6,10 +6,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipelines import paths
-from pipelines.checksums import file_sha256
+from pipelines.core import paths
+from pipelines.core.checksums import file_sha256
+from pipelines.core.model import Book
 from pipelines.manuscript import load_book
-from pipelines.model import Book
 from pipelines.store import Project, slugify
 
 
@@ -33,7 +33,7 @@ def import_manuscript(source: str | Path, project_dir: str | Path | None = None)
         if created and not root_existed:
             shutil.rmtree(root, ignore_errors=True)
         raise
-    from pipelines import recent
+    from pipelines.core import recent
 
     recent.remember(root)
     return project

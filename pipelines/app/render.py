@@ -15,8 +15,8 @@ from pipelines.app.cost import CLOUD_ENGINES, CostEstimate, check_cost_cap, esti
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_for_chapter, voice_settings
-from pipelines.errors import StudioError
-from pipelines.model import Chapter, VoiceRef
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Chapter, VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 

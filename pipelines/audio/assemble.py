@@ -18,7 +18,7 @@ import soundfile as sf
 
 from pipelines.audio.dsp import RoomTone, StreamResampler, db, fade, frame_power, gain, read_blocks
 from pipelines.audio.profiles import ACX, DeliveryProfile
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 
 FRAME_S = 0.010  # analysis frame for trimming and levelling
 TRIM_BELOW_PEAK_DB = 40.0  # a frame this far under the chunk's loudest frame counts as padding

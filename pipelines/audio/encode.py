@@ -36,7 +36,7 @@ from pipelines.audio.dsp import Audio, RoomTone, StreamResampler, read_blocks
 from pipelines.audio.ffmpeg_io import ChapterMark, Progress, pcm_input, run_ffmpeg
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.audio.split import PartRange, plan_m4b_parts
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 
 
 @dataclass(slots=True)

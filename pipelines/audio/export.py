@@ -26,7 +26,7 @@ from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.audio.sample import SampleResult, SampleSource, make_sample
 from pipelines.audio.split import PartRange, plan_mp3_parts
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.audio.dsp import Audio
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 Progress = Callable[[float], None]
 

@@ -19,7 +19,7 @@ from scipy import ndimage, signal
 
 from pipelines.audio.dsp import Audio, db, gain, power_db, resampled_blocks
 from pipelines.audio.profiles import ACX, DeliveryProfile
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 
 HIGHPASS_HZ = 80.0
 MAX_GAIN_DB = 40.0  # digital silence must not be pushed to +inf

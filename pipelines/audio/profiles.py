@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 
 @dataclass(frozen=True, slots=True)

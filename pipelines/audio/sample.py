@@ -18,7 +18,7 @@ from pipelines.audio.dsp import Audio, fade, read_blocks
 from pipelines.audio.encode import Tags, encode_mp3_stream
 from pipelines.audio.ffmpeg_io import Progress
 from pipelines.audio.profiles import ACX, DeliveryProfile
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 
 LEAD_S = 0.5  # room tone kept before the first sentence
 AFTER_S = 1.0  # room tone kept after the last sentence, under the fade

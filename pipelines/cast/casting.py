@@ -22,8 +22,8 @@ from pipelines.cast.voices import (
     effective_dialogue_voice,
     voice_for_chapter,
 )
-from pipelines.errors import ProjectError
-from pipelines.model import Chapter, Role, Utterance, VoiceRef
+from pipelines.core.errors import ProjectError
+from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
 from pipelines.script.builder import mark_turns
 from pipelines.script.characters import CharacterList, find_characters
@@ -255,8 +255,8 @@ def _apply_attribution(utterances: list[Utterance], chapter_id: int, project: Pr
     chapter = next((c for c in project.chapters() if c.id == chapter_id), None)
     if chapter is None:
         return
-    from pipelines.manuscript.normalize import normalize
-    from pipelines.speech import project_lexicon
+    from pipelines.cast.lexicon import project_lexicon
+    from pipelines.speech.normalize import normalize
 
     lang = project.load_book(with_blocks=False).language
     lexicon = project_lexicon(project)

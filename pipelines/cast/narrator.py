@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 
 

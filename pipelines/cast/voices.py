@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.cast.narrator import narrator_voice
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 
 NARRATOR_KEY = "narrator"

@@ -8,9 +8,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from pipelines.cancel import Cancelled as Cancelled  # engines raise it: part of their protocol
-from pipelines.cancel import CancelToken as CancelToken
-from pipelines.model import Utterance
+from pipelines.core.cancel import Cancelled as Cancelled  # engines raise it: part of their protocol
+from pipelines.core.cancel import CancelToken as CancelToken
+from pipelines.core.model import Utterance
 
 SettingValue = float | int | str | bool
 Settings = Mapping[str, SettingValue]

@@ -7,8 +7,8 @@ enough for every import and every plan.
 
 from __future__ import annotations
 
+from pipelines.core.model import VoiceRef
 from pipelines.engines.registry import DEFAULT_VOICE, engine_names
-from pipelines.model import VoiceRef
 
 KOKORO = "kokoro"
 KOKORO_NARRATORS = ("af_heart", "am_michael")

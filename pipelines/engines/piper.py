@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from pipelines import paths
+from pipelines.core import paths
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
@@ -31,8 +33,6 @@ from pipelines.engines.base import (
     Voice,
     text_to_speak,
 )
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 
 BUNDLED_VOICE_ID = "joe-us"
 MAX_CHARS = 1000

@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Role, Utterance
 from pipelines.engines.base import CancelToken, Engine, SettingValue
 from pipelines.engines.registry import check_engine, get_engine
-from pipelines.errors import StudioError
-from pipelines.model import Role, Utterance
 
 _EMPTY_SECONDS = 0.01  # what an utterance with nothing pronounceable becomes
 

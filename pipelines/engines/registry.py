@@ -12,9 +12,9 @@ import importlib.util
 import threading
 from dataclasses import dataclass
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import VoiceRef
 from pipelines.engines.base import Engine, Voice
-from pipelines.errors import StudioError
-from pipelines.model import VoiceRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +57,12 @@ register(
     "pip install 'audiobook-studio[styletts2]', "
     "then run `audiobook-studio models download styletts2`",
 )
-register("openai", "pipelines.engines.openai_tts:OpenAIEngine", ("openai",), "pip install openai")
+register(
+    "openai", "pipelines.engines.cloud.openai_tts:OpenAIEngine", ("openai",), "pip install openai"
+)
 register(
     "elevenlabs",
-    "pipelines.engines.elevenlabs_tts:ElevenLabsEngine",
+    "pipelines.engines.cloud.elevenlabs_tts:ElevenLabsEngine",
     ("elevenlabs",),
     "pip install elevenlabs",
 )

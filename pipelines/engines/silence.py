@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
@@ -23,8 +25,6 @@ from pipelines.engines.base import (
     Voice,
     text_to_speak,
 )
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 
 CHARS_PER_SECOND = 15.0
 SAMPLE_RATE = 22050

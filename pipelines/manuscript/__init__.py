@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.errors import ManuscriptError
-from pipelines.model import Book
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import Book
 
 # Large enough for any real manuscript with images (a 1,000-page illustrated EPUB is ~60 MB),
 # small enough that a mistaken drop of a video or disk image is refused at once.
@@ -51,7 +51,7 @@ def load_book(path: str | Path) -> Book:
     path = Path(path)
     fmt = check_file(path)
     if fmt == "epub":
-        from pipelines.manuscript.epub import read_epub
+        from pipelines.manuscript.epub.reader import read_epub
 
         return read_epub(path)
     from pipelines.manuscript.chapters import build_book

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.model import Block, Cover
+from pipelines.core.model import Block, Cover
 
 
 @dataclass(slots=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, SourcePos
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.detect import Head, plain_heads, styled_heads
 from pipelines.manuscript.headings import clean, looks_like_title, smart_title
@@ -21,7 +22,6 @@ from pipelines.manuscript.matter import (
     matter_kind,
     split_gutenberg,
 )
-from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, SourcePos
 
 # How far into the body a byline ('by H. G. Wells') may sit.
 _BYLINE_WINDOW = 40

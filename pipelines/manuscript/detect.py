@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.core.model import Block, BlockKind, ChapterKind, count_words
 from pipelines.manuscript.headings import (
     Cue,
     HeadingCue,
@@ -21,7 +22,6 @@ from pipelines.manuscript.headings import (
     normalize_title,
 )
 from pipelines.manuscript.matter import CONTENTS, REASONS, byline, is_end_marker, matter_kind
-from pipelines.model import Block, BlockKind, ChapterKind, count_words
 
 # Fewer words than this between two heading lines: nothing was read between them.
 CLUSTER_GAP = 15

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import Block, BlockKind, Cover, SourcePos
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.headings import clean, is_scene_break
 from pipelines.manuscript.matter import byline
 from pipelines.manuscript.text import lines_to_blocks
-from pipelines.model import Block, BlockKind, Cover, SourcePos
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, or an encrypted .docx
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)

@@ -12,11 +12,11 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import Block, BlockKind, SourcePos
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.headings import clean, is_scene_break
 from pipelines.manuscript.text import decode_text
-from pipelines.model import Block, BlockKind, SourcePos
 
 _FRONT_MATTER = re.compile(
     r"\A---[ \t]*\r?\n(?P<body>.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S

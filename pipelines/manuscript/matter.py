@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipelines.core.model import Block
 from pipelines.manuscript.headings import clean, heading_cue, looks_like_title
-from pipelines.model import Block
 
 _PG_START = re.compile(
     r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG|^\*END\*THE SMALL PRINT", re.IGNORECASE

@@ -12,10 +12,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import count_words
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.pdf_reflow import PdfLine, reflow
-from pipelines.model import count_words
 
 # Fewer words than this (or than this many per page) is not a manuscript's text layer: a
 # scanned book with a text cover, a form, an image catalogue.

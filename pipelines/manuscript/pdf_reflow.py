@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
-from pipelines.model import Block, BlockKind, SourcePos
+from pipelines.core.model import Block, BlockKind, SourcePos
 
 
 @dataclass(slots=True)

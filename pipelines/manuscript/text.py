@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import Block, BlockKind, SourcePos
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.headings import clean, heading_cue, is_scene_break
 from pipelines.manuscript.matter import matter_kind
-from pipelines.model import Block, BlockKind, SourcePos
 
 _NOT_TEXT = "this is not a text file"
 _NOT_TEXT_FIX = "Export the manuscript as plain text (.txt), or import the original document."

@@ -10,7 +10,7 @@ def billed_characters(engine: str, text: str, settings: dict[str, Any] | None = 
     if engine == "openai":
         return len(text.strip())
     if engine == "elevenlabs":
-        from pipelines.engines.cloud_settings import provider_settings
+        from pipelines.engines.cloud.settings import provider_settings
         from pipelines.engines.registry import get_engine
 
         el: Any = get_engine("elevenlabs")

@@ -23,11 +23,12 @@ from typing import Any, TypeVar
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
 from pipelines.cast.casting import CastMode, assign_voices, cast_voices, chapter_mode
+from pipelines.cast.lexicon import project_lexicon
+from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
-from pipelines.engines.cloud import AccountProblem
+from pipelines.engines.cloud.common import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
 from pipelines.engines.registry import get_engine
-from pipelines.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.render.billing import billed_characters
 from pipelines.render.cache import ChunkCache, chunk_key
 from pipelines.render.events import (
@@ -42,7 +43,6 @@ from pipelines.render.events import (
 )
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.pauses import PauseModel
-from pipelines.speech import project_lexicon
 from pipelines.store import Project
 from pipelines.store.jobs import Job, JobQueue, JobState
 from pipelines.store.renders import RenderRow, render_of, save_render
@@ -486,7 +486,7 @@ class RenderService:
         self, name: str, paragraphs: list[str], voice: VoiceRef, settings: dict[str, Any]
     ) -> Path:
         """Render a short standalone text (opening or closing credits) to a mastered WAV."""
-        from pipelines.model import Block, BlockKind
+        from pipelines.core.model import Block, BlockKind
 
         clip = Chapter(title=name, blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs])
         plan = self.plan(clip, voice, settings, read_title=False)

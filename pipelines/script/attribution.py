@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pipelines.model import BlockKind, Chapter
+from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import NAME_RE, TITLES, CharacterList, find_characters
 from pipelines.script.dialogue import SPEECH_VERBS, QuoteStyle, detect_style, split_quotes, wordset
 

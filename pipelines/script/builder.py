@@ -6,14 +6,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipelines.manuscript.lexicon import Lexicon
-from pipelines.manuscript.normalize import normalize, prepare_chapter
-from pipelines.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance
+from pipelines.core.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance
 from pipelines.script.attribution import Quotation, attribute
 from pipelines.script.characters import CharacterList
 from pipelines.script.dialogue import QuoteStyle, detect_style, split_quotes
 from pipelines.script.pauses import PauseModel
 from pipelines.script.sentences import fit_to_limit, split_sentences
+from pipelines.speech.lexicon import Lexicon
+from pipelines.speech.normalize import normalize, prepare_chapter
 
 
 @dataclass(frozen=True, slots=True)

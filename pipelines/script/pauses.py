@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from pipelines.model import PauseKind
+from pipelines.core.model import PauseKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pipelines.errors import StudioError
-from pipelines.model import VoiceRef
+from pipelines.core.errors import StudioError
+from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ProjectError
-from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
+from pipelines.core.errors import ProjectError
+from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
 from pipelines.store.migrations import MIGRATIONS
 
 DB_NAME = "project.sqlite"

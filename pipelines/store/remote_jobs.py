@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from pipelines.store.project import Project
 from pipelines.store.renders import RenderRow, write_render
 

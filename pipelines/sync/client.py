@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from supabase import Client, ClientOptions, create_client
 
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 SERVICE = "audiobook-studio"
 SESSION_KEY = "supabase-session"
@@ -78,7 +78,7 @@ class KeyringSessionStore:
         import keyring
         from keyring.errors import KeyringError
 
-        from pipelines.secrets import keyring_status
+        from pipelines.core.secrets import keyring_status
 
         status = keyring_status()
         if not status.secure:

@@ -23,16 +23,16 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-from pipelines.checksums import file_sha256
+from pipelines.core.checksums import file_sha256
+from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, VoiceRef
 from pipelines.engines.base import CancelToken
-from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, VoiceRef
 from pipelines.render.events import JobEvent, JobProgress
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.jobs import JobQueue
 from pipelines.store.renders import render_of
 from pipelines.sync.client import Remote
-from pipelines.sync.engine import BUCKET, script_from_rows
+from pipelines.sync.passes import BUCKET, script_from_rows
 from pipelines.sync.tus import upload_resumable
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from pipelines.core.model import Utterance
 from pipelines.engines.base import AudioChunk, Cancelled, CancelToken, Engine
 from pipelines.engines.pool import SynthPool, SynthTask
-from pipelines.model import Utterance
 from tests.contract.engines import ENGINE_FACTORIES
 
 SENTENCES = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.notices import LICENSE, VoiceNotice
-from studio.about_dialog import AboutDialog, TextViewer
+from pipelines.app.notices import LICENSE, VoiceNotice
+from studio.dialogs.about import AboutDialog, TextViewer
 from studio.main_window import MainWindow
 
 

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from pipelines.errors import StudioError
-from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
-from pipelines.secrets import keyring_status
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef
+from pipelines.core.secrets import keyring_status
 from pipelines.store import Project
 from pipelines.sync.client import KeyringSessionStore, MemorySessionStore
-from pipelines.sync.engine import pending_count, queue_for_workers, sync
+from pipelines.sync.passes import pending_count, queue_for_workers, sync
 from studio import prefs
+from studio.dialogs.settings import SettingsDialog
 from studio.main_window import MainWindow
-from studio.settings_dialog import SettingsDialog
-from studio.sync_status import SyncStatusLabel
+from studio.panels.sync_status import SyncStatusLabel
 from tests.gui.conftest import finish, open_in
 from tests.sync.pg import Database, new_id
 from tests.sync.standin import StandIn

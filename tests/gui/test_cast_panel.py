@@ -10,7 +10,7 @@ import soundfile as sf
 
 from pipelines.cast import voices as cast_settings
 from pipelines.cast.casting import CastMode, book_mode
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from studio.main_window import MainWindow
 from studio.player import RecordingPlayer
 from tests.gui.conftest import finish, open_in

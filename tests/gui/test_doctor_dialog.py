@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from pipelines.doctor import Check
+from pipelines.app.doctor import Check
 from studio import prefs
-from studio.doctor_dialog import audio_output_check, gather_checks
+from studio.dialogs.doctor import audio_output_check, gather_checks
 from studio.main_window import MainWindow
 from studio.player import NO_OUTPUT, RecordingPlayer
 from studio.prefs import Prefs

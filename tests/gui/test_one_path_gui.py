@@ -11,7 +11,7 @@ import pytest
 from pipelines.app.cost import set_cost_cap
 from pipelines.app.imports import import_manuscript
 from pipelines.cast.voices import set_narrator
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 from studio.main_window import MainWindow
 from tests.gui.conftest import finish, open_in

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipelines.cast import voices as cast_settings
-from pipelines.model import VoiceRef
+from pipelines.core.model import VoiceRef
 from pipelines.render.events import JobStarted
 from pipelines.store import Project
 from studio.main_window import MainWindow

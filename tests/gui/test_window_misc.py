@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipelines import secrets
+from pipelines.core import secrets
 from studio import prefs
 from studio.main_window import MainWindow
 from tests.gui.conftest import open_in

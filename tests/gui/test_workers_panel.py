@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.model import Block, BlockKind, Book, Chapter
+from pipelines.core.model import Block, BlockKind, Book, Chapter
 from pipelines.store import Project
 from pipelines.sync.client import Remote
 from pipelines.sync.worker import RemoteWorker

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
+from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.render.events import JobEvent, JobFinished, JobStarted
 from pipelines.render.service import RenderService
 from pipelines.store import Project

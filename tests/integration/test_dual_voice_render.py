@@ -15,7 +15,7 @@ import soundfile as sf
 from pipelines.app.imports import import_manuscript
 from pipelines.cast.casting import CastMode, set_book_mode
 from pipelines.cast.voices import set_dialogue_voice
-from pipelines.model import Role, VoiceRef
+from pipelines.core.model import Role, VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from tests.standins.fixtures import announce_openai

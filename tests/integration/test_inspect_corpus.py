@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.cli import main as cli_main
+from pipelines.cli.main import main as cli_main
 
 FILES = [
     "doyle_the-adventures-of-sherlock-holmes.epub",

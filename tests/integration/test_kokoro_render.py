@@ -14,8 +14,8 @@ from mutagen.mp3 import MP3
 from pipelines.app.imports import import_manuscript
 from pipelines.audio import acx
 from pipelines.cast.casting import CastMode, set_book_mode
-from pipelines.cli import main as cli_main
-from pipelines.model import Role, VoiceRef
+from pipelines.cli.main import main as cli_main
+from pipelines.core.model import Role, VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from tests.integration.test_render_pipeline import astats, ffmpeg_info

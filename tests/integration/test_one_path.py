@@ -14,10 +14,10 @@ from pipelines.app.cost import set_cost_cap
 from pipelines.app.imports import import_manuscript
 from pipelines.app.render import prepare_render
 from pipelines.cast.voices import set_chapter_override, set_narrator
-from pipelines.cli import main
-from pipelines.cli_render import render_project
-from pipelines.engines.cloud import CostCapExceeded
-from pipelines.model import VoiceRef
+from pipelines.cli.main import main
+from pipelines.cli.render import render_project
+from pipelines.core.model import VoiceRef
+from pipelines.engines.cloud.common import CostCapExceeded
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from tests.standins.fixtures import announce_openai

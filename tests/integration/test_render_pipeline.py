@@ -18,8 +18,8 @@ import soundfile as sf
 from mutagen.mp3 import MP3, BitrateMode
 
 from pipelines.app.imports import import_manuscript
-from pipelines.cli import main as cli_main
-from pipelines.model import VoiceRef
+from pipelines.cli.main import main as cli_main
+from pipelines.core.model import VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.jobs import JobQueue, JobState

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.model import Block, BlockKind, Book, Chapter, VoiceRef
+from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.store import Project
 from pipelines.sync.client import MemorySessionStore, Remote, SyncConfig
-from pipelines.sync.engine import cancel_remote_jobs, project_uuid, queue_for_workers, sync
+from pipelines.sync.passes import cancel_remote_jobs, project_uuid, queue_for_workers, sync
 from pipelines.sync.worker import RemoteWorker
 from tests.sync.pg import Database, new_id
 from tests.sync.standin import StandIn
@@ -184,7 +184,7 @@ def test_killed_worker_lease_expires_and_another_finishes(
         "SUPABASE_EMAIL": email,
         "SUPABASE_PASSWORD": password,
     }
-    code = "import sys; from pipelines.cli_sync import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from pipelines.cli.sync import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -368,7 +368,7 @@ def test_cli_sync_queues_lists_and_cancels(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from pipelines.cli_sync import main
+    from pipelines.cli.sync import main
 
     email = _user(standin)
     root = tmp_path / "book"

@@ -13,9 +13,9 @@ import pytest
 
 from pipelines.app.imports import import_manuscript
 from pipelines.cast import casting
-from pipelines.cli_script import add_script_commands, cmd_script
+from pipelines.cli.script import add_script_commands, cmd_script
+from pipelines.core.model import Block, BlockKind, Chapter, Role, VoiceRef
 from pipelines.engines.base import Voice
-from pipelines.model import Block, BlockKind, Chapter, Role, VoiceRef
 from pipelines.script.attribution import attribute
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.characters import find_characters

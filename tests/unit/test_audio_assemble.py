@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from pipelines.audio.assemble import Segment, assemble_chapter
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
 from tests.audio_helpers import build_chapter, write_chunk
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from pipelines.core.model import Block, BlockKind, Book, ChapterKind, count_words
 from pipelines.manuscript import load_book
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.chapters import build_book
-from pipelines.model import Block, BlockKind, Book, ChapterKind, count_words
 
 _WORDS = re.split(
     r"\s+",

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipelines.engines.cloud import USAGE
-from pipelines.engines.elevenlabs_tts import (
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
+from pipelines.engines.cloud.common import USAGE
+from pipelines.engines.cloud.elevenlabs_tts import (
     ElevenLabsEngine,
     choose_format,
     format_allowed,
 )
-from pipelines.errors import StudioError
-from pipelines.manuscript.lexicon import Lexicon
-from pipelines.model import Utterance
+from pipelines.speech.lexicon import Lexicon
 from tests.standins.elevenlabs_server import ElevenLabsStandIn
 from tests.standins.fixtures import announce_elevenlabs
 

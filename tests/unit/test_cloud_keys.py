@@ -12,9 +12,9 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from pipelines import secrets
-from pipelines.cli_keys import add_key_commands
-from pipelines.errors import StudioError
+from pipelines.cli.keys import add_key_commands
+from pipelines.core import secrets
+from pipelines.core.errors import StudioError
 
 KEY = "sk-test-a1b2c3d4e5f6g7h8i9j0"
 

@@ -13,10 +13,10 @@ import pytest
 
 from pipelines.app.cost import check_cost_cap, estimate_cost, set_cost_cap
 from pipelines.app.imports import import_manuscript
-from pipelines.cli import main
-from pipelines.cli_keys import add_key_commands
-from pipelines.engines.cloud import CostCapExceeded
-from pipelines.model import VoiceRef
+from pipelines.cli.keys import add_key_commands
+from pipelines.cli.main import main
+from pipelines.core.model import VoiceRef
+from pipelines.engines.cloud.common import CostCapExceeded
 from tests.standins.common import StandIn
 from tests.standins.elevenlabs_server import ElevenLabsStandIn
 from tests.standins.fixtures import announce_elevenlabs, announce_openai

@@ -7,17 +7,17 @@ from datetime import date
 
 import pytest
 
-from pipelines.engines import openai_tts
-from pipelines.engines.cloud import AccountProblem
-from pipelines.engines.cloud_settings import save_provider_settings
-from pipelines.engines.openai_tts import (
+from pipelines.core.model import Utterance
+from pipelines.engines.cloud import openai_tts
+from pipelines.engines.cloud.common import AccountProblem
+from pipelines.engines.cloud.openai_tts import (
     MAX_CHARS,
     SUCCESSOR,
     OpenAIEngine,
     check_model,
     model_notice,
 )
-from pipelines.model import Utterance
+from pipelines.engines.cloud.settings import save_provider_settings
 from tests.standins.fixtures import announce_openai
 from tests.standins.openai_server import OpenAIStandIn
 

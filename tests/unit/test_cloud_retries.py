@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.core.model import Utterance
 from pipelines.engines.base import Cancelled, CancelToken
-from pipelines.engines.cloud import (
+from pipelines.engines.cloud.common import (
     USAGE,
     AccountProblem,
     CloudRequestError,
@@ -20,10 +21,9 @@ from pipelines.engines.cloud import (
     retry_after_seconds,
     sort_failure,
 )
-from pipelines.engines.elevenlabs_tts import ElevenLabsEngine
-from pipelines.engines.openai_tts import OpenAIEngine
+from pipelines.engines.cloud.elevenlabs_tts import ElevenLabsEngine
+from pipelines.engines.cloud.openai_tts import OpenAIEngine
 from pipelines.engines.pool import _portable, _restore
-from pipelines.model import Utterance
 from tests.standins.elevenlabs_server import ElevenLabsStandIn
 from tests.standins.fixtures import announce_elevenlabs, announce_openai
 from tests.standins.openai_server import OpenAIStandIn

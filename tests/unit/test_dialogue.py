@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.core.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance, count_words
 from pipelines.manuscript import load_book
-from pipelines.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance, count_words
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.characters import find_characters
 from pipelines.script.dialogue import QuoteStyle, detect_style, split_quotes

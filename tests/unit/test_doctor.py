@@ -1,4 +1,4 @@
-"""`pipelines.doctor`: each check with stand-ins for the machine, the real checks, the CLI."""
+"""`pipelines.app.doctor`: each check with stand-ins for the machine, the real checks, the CLI."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipelines import doctor
-from pipelines.cli_models import add_model_commands
-from pipelines.doctor import Check
+from pipelines.app import doctor
+from pipelines.app.doctor import Check
+from pipelines.cli.downloads import add_model_commands
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +101,7 @@ def test_a_bogus_keyring_backend_leaves_the_key_store_refusing_not_crashing(
 ) -> None:
     import keyring.core
 
-    from pipelines import secrets
+    from pipelines.core import secrets
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "nope.Bogus")
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # resolve again, from the env

@@ -8,10 +8,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import BlockKind, ChapterKind
 from pipelines.manuscript import load_book
 from pipelines.manuscript.docx import read_docx
-from pipelines.model import BlockKind, ChapterKind
 
 PROSE = (
     "The salt road ran from the coast to the hill towns, and every autumn the carts went up it "

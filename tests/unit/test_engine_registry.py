@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance, VoiceRef
 from pipelines.engines import registry
 from pipelines.engines.base import Engine
 from pipelines.engines.registry import (
@@ -19,8 +21,6 @@ from pipelines.engines.registry import (
     resolve_voice,
 )
 from pipelines.engines.silence import CHARS_PER_SECOND, SAMPLE_RATE, SilenceEngine
-from pipelines.errors import StudioError
-from pipelines.model import Utterance, VoiceRef
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import BlockKind, Book, Chapter, ChapterKind
 from pipelines.manuscript import load_book
-from pipelines.manuscript.epub import read_epub
-from pipelines.model import BlockKind, Book, Chapter, ChapterKind
+from pipelines.manuscript.epub.reader import read_epub
 from tests.epub_factory import JPEG_STUB, PNG_1PX, Doc, Toc, write_epub
 
 SHERLOCK = "doyle_the-adventures-of-sherlock-holmes.epub"

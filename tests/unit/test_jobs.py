@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import StudioError
-from pipelines.model import VoiceRef
+from pipelines.core.errors import StudioError
+from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 from pipelines.store.jobs import JobQueue, JobState
 from tests.unit.test_store import make_book

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from pipelines.cast import casting
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance, VoiceRef
 from pipelines.engines.base import Voice
 from pipelines.engines.defaults import contrasting_voice, default_narrator
 from pipelines.engines.kokoro.engine import KokoroEngine, speed_for
 from pipelines.engines.registry import DEFAULT_VOICE, get_engine, resolve_voice
-from pipelines.errors import StudioError
-from pipelines.model import Utterance, VoiceRef
 from pipelines.script.characters import Character, CharacterList
 from tests.kokoro_files import REPO, install_kokoro
 
@@ -198,30 +198,30 @@ def test_full_cast_suggestions_use_all_kokoro_voices_by_gender_and_accent(
 def test_the_download_manifest_is_checksummed_and_matches_the_files_tests_use(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from pipelines import models
-    from pipelines.checksums import file_sha256
-    from pipelines.cli import main as cli_main
+    from pipelines import downloads
+    from pipelines.cli.main import main as cli_main
+    from pipelines.core.checksums import file_sha256
     from tests.kokoro_files import source_dir
 
-    mset = models.model_set("kokoro")
+    mset = downloads.model_set("kokoro")
     assert all(f.sha256 and f.url.startswith("https://") and f.required for f in mset.files)
     source = source_dir()
     for item in mset.files:
         assert file_sha256(source / Path(item.path).name) == item.sha256, item.path
     assert cli_main(["models", "download", "kokoro", "--from", str(source)]) == 0
     assert "installed kokoro" in capsys.readouterr().out
-    assert models.is_installed(mset) and default_narrator() == VoiceRef("kokoro", "af_heart")
+    assert downloads.is_installed(mset) and default_narrator() == VoiceRef("kokoro", "af_heart")
 
 
 def test_a_damaged_model_file_is_not_installed(tmp_path: Path) -> None:
-    from pipelines import models
+    from pipelines import downloads
     from tests.kokoro_files import source_dir
 
     bad = tmp_path / "mine"
     bad.mkdir()
     for path in source_dir().iterdir():
         (bad / path.name).symlink_to(path.resolve())
-    (bad / models.KOKORO_MODEL_FILE).unlink()
-    (bad / models.KOKORO_MODEL_FILE).write_bytes(b"\0" * 1024)
+    (bad / downloads.KOKORO_MODEL_FILE).unlink()
+    (bad / downloads.KOKORO_MODEL_FILE).write_bytes(b"\0" * 1024)
     with pytest.raises(StudioError, match="SHA-256"):
-        models.install_from("kokoro", bad)
+        downloads.install_from("kokoro", bad)

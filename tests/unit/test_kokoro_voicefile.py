@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipelines.core.errors import StudioError
 from pipelines.engines.kokoro import voices
 from pipelines.engines.kokoro.voicefile import read_voice
-from pipelines.errors import StudioError
 from tests.kokoro_files import SHARED_VOICES, install_kokoro
 
 # -- a torch voice pack written by hand: the same archive layout and pickle opcodes ------------
@@ -187,8 +187,8 @@ def test_a_saved_blend_is_listed_and_mixes_the_packs() -> None:
 
 def test_an_unsaved_blend_can_be_cast_by_its_id() -> None:
     install_kokoro()
+    from pipelines.core.model import VoiceRef
     from pipelines.engines.registry import resolve_voice
-    from pipelines.model import VoiceRef
 
     engine, voice = resolve_voice(VoiceRef("kokoro", "af_heart+am_michael"))
     assert engine.name == "kokoro" and voice.id == "af_heart+am_michael"

@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from pipelines.errors import ManuscriptError
-from pipelines.manuscript.lexicon import PLS_NAMESPACE, Lexicon, LexiconEntry
+from pipelines.core.errors import ManuscriptError
+from pipelines.speech.lexicon import PLS_NAMESPACE, Lexicon, LexiconEntry
 
 NS = {"pls": PLS_NAMESPACE}
 

@@ -102,7 +102,7 @@ def test_committed_notices_match_this_environment(tmp_path: Path) -> None:
 def test_voice_notices_skip_broken_engines_and_never_call_the_cloud(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pipelines import notices
+    from pipelines.app import notices
     from pipelines.engines import registry
 
     asked: list[str] = []

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import BlockKind, ChapterKind
 from pipelines.manuscript import load_book
 from pipelines.manuscript.markdown import read_markdown
-from pipelines.model import BlockKind, ChapterKind
 
 PROSE = (
     "The orchard stood on the hill above the town, and every spring the blossom came down "

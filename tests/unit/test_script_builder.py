@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.core.model import WORD_RE, Block, BlockKind, Chapter, PauseKind, Role
 from pipelines.manuscript import load_book
-from pipelines.manuscript.normalize import prepare_chapter
-from pipelines.model import WORD_RE, Block, BlockKind, Chapter, PauseKind, Role
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.pauses import PauseModel
 from pipelines.script.sentences import fit_to_limit
+from pipelines.speech.normalize import prepare_chapter
 
 
 def words(text: str) -> list[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import ProjectError
-from pipelines.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
+from pipelines.core.errors import ProjectError
+from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
 from pipelines.store import Project
 from pipelines.store.migrations import MIGRATIONS
 

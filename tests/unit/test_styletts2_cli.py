@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import models
-from pipelines.cli_models import add_model_commands, doctor_lines
+from pipelines import downloads
+from pipelines.cli.downloads import add_model_commands, doctor_lines
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,14 +32,14 @@ def test_models_list_shows_what_is_missing(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_models_download_from_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    mset = models.model_set("styletts2")
+    mset = downloads.model_set("styletts2")
     for item in mset.files:
         path = tmp_path / "files" / item.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(f"stand-in for {item.path}".encode())
     assert _run(["models", "download", "styletts2", "--from", str(tmp_path / "files")]) == 0
-    assert models.is_installed(mset)
-    assert (mset.root() / models.SUMS_FILE).is_file()
+    assert downloads.is_installed(mset)
+    assert (mset.root() / downloads.SUMS_FILE).is_file()
     assert "installed styletts2" in capsys.readouterr().out
 
 
@@ -61,7 +61,7 @@ def test_listing_engines_and_styletts2_voices_does_not_import_torch() -> None:
         "from pipelines.engines.styletts2.engine import StyleTTS2Engine\n"
         "voices = StyleTTS2Engine().voices()\n"
         "assert voices, 'no starter voice'\n"
-        "from pipelines import cli_models, models\n"
+        "from pipelines import downloads\nfrom pipelines.cli import downloads as cli_downloads\n"
         "heavy = [m for m in ('torch', 'torchaudio', 'styletts2', 'transformers') "
         "if m in sys.modules]\n"
         "assert not heavy, heavy\n"

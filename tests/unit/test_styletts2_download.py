@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import models
+from pipelines import downloads
+from pipelines.core.errors import StudioError
 from pipelines.engines.base import Cancelled, CancelToken
-from pipelines.errors import StudioError
 
 PAYLOAD = os.urandom(3 * (1 << 20) + 12345)  # a few chunks of random bytes
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -77,15 +77,15 @@ def _url(srv: _Server) -> str:
     return f"http://127.0.0.1:{srv.server_address[1]}/model.bin"
 
 
-def _set(srv: _Server, sha: str | None = SHA) -> models.ModelSet:
-    return models.ModelSet(
-        "testmodel", "test", (models.ModelFile("weights/model.bin", _url(srv), sha),)
+def _set(srv: _Server, sha: str | None = SHA) -> downloads.ModelSet:
+    return downloads.ModelSet(
+        "testmodel", "test", (downloads.ModelFile("weights/model.bin", _url(srv), sha),)
     )
 
 
 def test_download_reports_progress_and_verifies(server: _Server) -> None:
     seen: list[tuple[int, int | None]] = []
-    root = models.download_model(_set(server), progress=lambda n, d, t: seen.append((d, t)))
+    root = downloads.download_model(_set(server), progress=lambda n, d, t: seen.append((d, t)))
     assert (root / "weights/model.bin").read_bytes() == PAYLOAD
     assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -96,7 +96,7 @@ def test_a_partial_file_is_resumed_with_a_range_request(server: _Server, tmp_pat
     target = tmp_path / "model.bin"
     half = len(PAYLOAD) // 2
     target.with_name("model.bin.part").write_bytes(PAYLOAD[:half])
-    digest = models.download_file(_url(server), target, SHA)
+    digest = downloads.download_file(_url(server), target, SHA)
     assert server.ranges == [f"bytes={half}-"]
     assert digest == SHA
     assert target.read_bytes() == PAYLOAD
@@ -106,14 +106,14 @@ def test_a_server_that_ignores_ranges_restarts_cleanly(server: _Server, tmp_path
     server.ignore_range = True
     target = tmp_path / "model.bin"
     target.with_name("model.bin.part").write_bytes(b"stale bytes from another file")
-    models.download_file(_url(server), target, SHA)
+    downloads.download_file(_url(server), target, SHA)
     assert target.read_bytes() == PAYLOAD
 
 
 def test_a_dropped_connection_resumes_where_it_stopped(server: _Server, tmp_path: Path) -> None:
     server.drop_after = 1 << 20
     target = tmp_path / "model.bin"
-    models.download_file(_url(server), target, SHA)
+    downloads.download_file(_url(server), target, SHA)
     assert target.read_bytes() == PAYLOAD
     assert len(server.ranges) == 1
     resumed_at = int(server.ranges[0].removeprefix("bytes=").rstrip("-"))
@@ -123,7 +123,7 @@ def test_a_dropped_connection_resumes_where_it_stopped(server: _Server, tmp_path
 def test_a_wrong_checksum_fails_and_leaves_nothing(server: _Server, tmp_path: Path) -> None:
     target = tmp_path / "model.bin"
     with pytest.raises(StudioError, match="damaged"):
-        models.download_file(_url(server), target, "0" * 64)
+        downloads.download_file(_url(server), target, "0" * 64)
     assert not target.exists()
     assert not target.with_name("model.bin.part").exists()
 
@@ -137,34 +137,34 @@ def test_cancel_keeps_the_part_file_for_a_later_resume(server: _Server, tmp_path
             token.cancel()
 
     with pytest.raises(Cancelled):
-        models.download_file(_url(server), target, SHA, progress, token)
+        downloads.download_file(_url(server), target, SHA, progress, token)
     part = target.with_name("model.bin.part")
     assert part.stat().st_size >= 1 << 20
-    models.download_file(_url(server), target, SHA)
+    downloads.download_file(_url(server), target, SHA)
     assert target.read_bytes() == PAYLOAD
     assert server.ranges  # the second run resumed
 
 
 def test_without_a_published_checksum_the_first_digest_is_recorded(server: _Server) -> None:
     mset = _set(server, sha=None)
-    root = models.download_model(mset)
-    assert (root / models.SUMS_FILE).read_text().split() == [SHA, "weights/model.bin"]
+    root = downloads.download_model(mset)
+    assert (root / downloads.SUMS_FILE).read_text().split() == [SHA, "weights/model.bin"]
     # A file damaged later no longer matches the recorded digest and is fetched again.
     (root / "weights/model.bin").write_bytes(b"corrupted")
-    models.download_model(mset)
+    downloads.download_model(mset)
     assert (root / "weights/model.bin").read_bytes() == PAYLOAD
 
 
 def test_a_verified_file_is_not_downloaded_again(server: _Server) -> None:
     mset = _set(server)
-    models.download_model(mset)
+    downloads.download_model(mset)
     server.server_close()  # any further request would fail
-    assert models.download_model(mset) == mset.root()
+    assert downloads.download_model(mset) == mset.root()
 
 
 def test_http_errors_name_the_file_and_the_fix(server: _Server, tmp_path: Path) -> None:
     with pytest.raises(StudioError, match="HTTP 404") as err:
-        models.download_file(_url(server).replace("model.bin", "nope"), tmp_path / "x.bin")
+        downloads.download_file(_url(server).replace("model.bin", "nope"), tmp_path / "x.bin")
     assert "download again" in err.value.fix
 
 
@@ -172,19 +172,19 @@ def test_install_from_a_folder_the_author_has(tmp_path: Path, server: _Server) -
     source = tmp_path / "mine" / "deep"
     source.mkdir(parents=True)
     (source / "model.bin").write_bytes(PAYLOAD)
-    root = models.install_from(_set(server), tmp_path / "mine")
+    root = downloads.install_from(_set(server), tmp_path / "mine")
     assert (root / "weights/model.bin").read_bytes() == PAYLOAD
     (source / "model.bin").write_bytes(b"not the model")
     with pytest.raises(StudioError, match="does not match"):
-        models.install_from(_set(server), tmp_path / "mine")
+        downloads.install_from(_set(server), tmp_path / "mine")
 
 
 def test_the_styletts2_manifest_covers_checkpoint_and_auxiliary_models() -> None:
-    mset = models.model_set("styletts2")
+    mset = downloads.model_set("styletts2")
     paths = {f.path for f in mset.files}
     assert {"LibriTTS/config.yml", "LibriTTS/epochs_2nd_00020.pth"} <= paths
     assert {"PLBERT/step_1000000.t7", "ASR/epoch_00080.pth", "JDC/bst.t7"} <= paths
     assert all(f.url.startswith("https://") for f in mset.files)
-    assert not models.is_installed(mset)
+    assert not downloads.is_installed(mset)
     with pytest.raises(StudioError, match="unknown model"):
-        models.model_set("nosuch")
+        downloads.model_set("nosuch")

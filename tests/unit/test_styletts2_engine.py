@@ -15,11 +15,11 @@ import soundfile
 pytest.importorskip("torch", reason="needs the styletts2 extra")
 pytest.importorskip("styletts2", reason="needs the styletts2 extra")
 
-from pipelines import paths
+from pipelines.core import paths
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.styletts2 import files, loader, style
 from pipelines.engines.styletts2.engine import STARTER_DIR, StyleTTS2Engine
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 from tests.styletts2_tiny import tiny_model_for_tests
 
 STARTER = "joe-us-reference"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import soundfile
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Role
 from pipelines.engines.base import SettingValue
 from pipelines.engines.pool import SynthPool, SynthTask, WorkerCrashed
 from pipelines.engines.silence import CHARS_PER_SECOND, SAMPLE_RATE
-from pipelines.errors import StudioError
-from pipelines.model import Role
 
 REPO = Path(__file__).resolve().parents[2]
 SLOW: dict[str, SettingValue] = {"rtf": 0.25}  # 60 characters = 4 s of audio = 1 s of work

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import ManuscriptError
+from pipelines.core.errors import ManuscriptError
+from pipelines.core.model import BlockKind
 from pipelines.manuscript import load_book
 from pipelines.manuscript.text import read_text
-from pipelines.model import BlockKind
 
 SAMPLE = "Chapter 1\n\n“Café au lait,” she said — naïve, façade… ‘quoted’ €5 Œuvre.\n"
 

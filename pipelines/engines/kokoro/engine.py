@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
@@ -30,8 +32,6 @@ from pipelines.engines.kokoro.g2p import EnglishG2P, split_phonemes
 from pipelines.engines.kokoro.trim import gap_after, trim
 from pipelines.engines.kokoro.vocab import encode
 from pipelines.engines.kokoro.voicefile import read_voice
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 
 ENGINE_NAME = files.ENGINE
 MAX_CHARS = 400  # about one long sentence; longer text is spoken in several requests anyway

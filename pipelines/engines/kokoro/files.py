@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines import models, paths
-from pipelines.checksums import file_fingerprint
-from pipelines.errors import StudioError
+from pipelines import downloads
+from pipelines.core import paths
+from pipelines.core.checksums import file_fingerprint
+from pipelines.core.errors import StudioError
 
 MODEL_DIR_ENV = "AUDIOBOOK_STUDIO_KOKORO_MODEL"
 ENGINE = "kokoro"
@@ -24,11 +25,11 @@ ENGINE = "kokoro"
 
 def model_root() -> Path:
     custom = os.environ.get(MODEL_DIR_ENV, "").strip()
-    return Path(custom).expanduser() if custom else models.model_set(ENGINE).root()
+    return Path(custom).expanduser() if custom else downloads.model_set(ENGINE).root()
 
 
 def model_file() -> Path:
-    return model_root() / models.KOKORO_MODEL_FILE
+    return model_root() / downloads.KOKORO_MODEL_FILE
 
 
 def stock_voice_files() -> dict[str, Path]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.core.errors import StudioError
 from pipelines.engines.kokoro.vocab import PAD
-from pipelines.errors import StudioError
 
 SAMPLE_RATE = 24000
 CPU = "CPUExecutionProvider"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import StudioError
+from pipelines.core.errors import StudioError
 
 STYLE_DIM = 256  # floats per style vector
 MAX_ROWS = 4096  # a stock pack has 510 rows, one per phoneme count

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines import paths
+from pipelines.core import paths
+from pipelines.core.errors import StudioError
 from pipelines.engines.kokoro.files import ENGINE
-from pipelines.errors import StudioError
 
 LICENSE = "Apache-2.0"
 ATTRIBUTION = "Kokoro-82M by hexgrad"

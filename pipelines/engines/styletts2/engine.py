@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from pipelines import paths
+from pipelines.core import paths
+from pipelines.core.errors import StudioError
+from pipelines.core.model import Utterance
 from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
 from pipelines.engines.styletts2 import ENGINE_NAME, SAMPLE_RATE
 from pipelines.engines.styletts2 import files as model_files
-from pipelines.errors import StudioError
-from pipelines.model import Utterance
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class StyleTTS2Engine:
         return entry
 
     def _clip_hash(self, clip: Path) -> str:
-        from pipelines.checksums import file_sha256
+        from pipelines.core.checksums import file_sha256
 
         st = clip.stat()
         key = (str(clip), st.st_size, st.st_mtime_ns)

@@ -17,9 +17,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines import paths
-from pipelines.checksums import file_fingerprint
-from pipelines.errors import StudioError
+from pipelines.core import paths
+from pipelines.core.checksums import file_fingerprint
+from pipelines.core.errors import StudioError
 
 # A folder of model files the user points at instead of the downloaded one.
 MODEL_DIR_ENV = "AUDIOBOOK_STUDIO_STYLETTS2_MODEL"

@@ -15,9 +15,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.core.errors import StudioError
 from pipelines.engines.styletts2.device import DeviceChoice, choose_device, cpu_threads
 from pipelines.engines.styletts2.files import ModelFiles, fingerprint
-from pipelines.errors import StudioError
 
 _OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from pipelines import paths
-from pipelines.checksums import file_sha256
-from pipelines.errors import StudioError
+from pipelines.core import paths
+from pipelines.core.checksums import file_sha256
+from pipelines.core.errors import StudioError
 
 SAMPLE_RATE = 24000
 MIN_SECONDS = 3.0  # the style encoders need about a second; three gives a usable voice

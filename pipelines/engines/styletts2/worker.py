@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.core.errors import StudioError
 from pipelines.engines.base import Cancelled, CancelToken, SettingValue
-from pipelines.errors import StudioError
 
 DEFAULT_FACTORY = "pipelines.engines.styletts2.engine:StyleTTS2Engine"
 _POLL_SECONDS = 0.1

@@ -1,0 +1,262 @@
+"""The `audiobook-studio` command: every studio action, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipelines import __version__
+from pipelines.core.errors import StudioError
+from pipelines.store import Project
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _open(project: str) -> Project:
+    return Project.open(Path(project))
+
+
+# -- manuscript ----------------------------------------------------------------------------------
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from pipelines.manuscript import load_book
+
+    book = load_book(Path(args.file))
+    summary = book.summary()
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(f"{book.title} — {book.author or 'unknown author'} [{book.language}]")
+    _print_chapter_table(summary)
+    return 0
+
+
+def _print_chapter_table(summary: dict[str, object]) -> None:
+    chapters = summary["chapters"]
+    assert isinstance(chapters, list)
+    for i, ch in enumerate(chapters, start=1):
+        part = f"  [{ch['part']}]" if ch.get("part") else ""
+        print(f"{i:4d}  {ch['words']:7,d} words  {ch['title']}{part}")
+    excluded = summary["excluded"]
+    assert isinstance(excluded, list)
+    for ex in excluded:
+        print(f"   -  set aside: {ex['title']} ({ex['reason']})")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pipelines.app.imports import import_manuscript
+
+    project = import_manuscript(Path(args.file), args.project)
+    with project:
+        summary = {"project": str(project.root), **project.load_book().summary()}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"project: {project.root}")
+        _print_chapter_table(summary)
+    return 0
+
+
+def cmd_chapters(args: argparse.Namespace) -> int:
+    with _open(args.project) as project:
+        action = args.action
+        if action == "rename":
+            project.rename_chapter(args.number, args.title)
+        elif action == "merge":
+            project.merge_chapters(args.number, args.count)
+        elif action == "split":
+            project.split_chapter(args.number, args.at, args.title)
+        elif action == "move":
+            project.move_chapter(args.number, args.to)
+        elif action == "exclude":
+            project.set_included(args.number, False, args.reason)
+        elif action == "include":
+            project.set_included(args.number, True)
+        chapters = project.chapters()
+    rows = [
+        {
+            "number": i,
+            "title": c.title,
+            "kind": c.kind.value,
+            "part": c.part,
+            "included": c.included,
+            "reason": c.excluded_reason,
+            "words": c.words,
+            "blocks": len(c.blocks),
+        }
+        for i, c in enumerate(chapters, start=1)
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        mark = " " if r["included"] else "x"
+        why = f"  ({r['reason']})" if r["reason"] else ""
+        print(f"{r['number']:4d} {mark} {r['kind']:<7} {r['words']:7,d}w  {r['title']}{why}")
+    return 0
+
+
+def cmd_spoken(args: argparse.Namespace) -> int:
+    from pipelines.cast.lexicon import project_lexicon
+    from pipelines.speech.normalize import prepare_chapter
+
+    with _open(args.project) as project:
+        chapter = project.chapter(args.chapter)
+        book = project.load_book(with_blocks=False)
+        pairs = prepare_chapter(chapter, book.language, project_lexicon(project))
+    if args.json:
+        _print_json([{"kind": b.kind.value, "written": b.text, "spoken": s} for b, s in pairs])
+        return 0
+    print(f"# {chapter.title}")
+    for block, spoken in pairs:
+        if spoken:
+            print(spoken if not args.both else f"{block.text}\n  -> {spoken}")
+        print()
+    return 0
+
+
+def cmd_lexicon(args: argparse.Namespace) -> int:
+    with _open(args.project) as project:
+        if args.action == "add":
+            project.set_lexicon_entry(args.word, args.spoken, args.case_sensitive)
+        elif args.action == "remove" and not project.remove_lexicon_entry(args.word):
+            raise StudioError(args.project, f"'{args.word}' is not in the lexicon", "")
+        entries = project.lexicon_entries()
+    for word, spoken, cs in entries:
+        print(f"{word}\t{spoken}{'  (case-sensitive)' if cs else ''}")
+    return 0
+
+
+def cmd_metadata(args: argparse.Namespace) -> int:
+    with _open(args.project) as project:
+        fields = {
+            k: v
+            for k, v in vars(args).items()
+            if k in {"title", "author", "narrator", "year", "genre", "description", "language"}
+            and v is not None
+        }
+        if fields:
+            project.set_metadata(**fields)
+        if args.cover:
+            project.set_cover(Path(args.cover))
+        book = project.load_book(with_blocks=False)
+    _print_json(
+        {
+            "title": book.title,
+            "author": book.author,
+            "narrator": book.narrator,
+            "language": book.language,
+            "year": book.year,
+            "genre": book.genre,
+            "description": book.description,
+            "cover": book.cover is not None,
+        }
+    )
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="audiobook-studio",
+        description="Turn manuscripts into finished audiobooks. No command opens the studio.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="show the chapters detected in a manuscript")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("import", help="create or update a project from a manuscript")
+    p.add_argument("file")
+    p.add_argument("--project", help="project folder (default: one in the user data folder)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("chapters", help="list and edit a project's chapters")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_chapters, action="list")
+    acts = p.add_subparsers(dest="action", metavar="ACTION")
+    a = acts.add_parser("rename", help="give chapter N a new title")
+    a.add_argument("number", type=int)
+    a.add_argument("title")
+    a = acts.add_parser("merge", help="merge chapter N with the ones after it")
+    a.add_argument("number", type=int)
+    a.add_argument("--count", type=int, default=2, help="how many chapters to merge (default 2)")
+    a = acts.add_parser("split", help="start a new chapter at block B of chapter N")
+    a.add_argument("number", type=int)
+    a.add_argument("--at", type=int, required=True, help="1-based block number")
+    a.add_argument("--title")
+    a = acts.add_parser("move", help="move chapter N to position TO")
+    a.add_argument("number", type=int)
+    a.add_argument("to", type=int)
+    a = acts.add_parser("exclude", help="leave chapter N out of the audiobook")
+    a.add_argument("number", type=int)
+    a.add_argument("--reason")
+    a = acts.add_parser("include", help="put chapter N back in")
+    a.add_argument("number", type=int)
+
+    p = sub.add_parser("spoken", help="show a chapter as it will be spoken")
+    p.add_argument("project")
+    p.add_argument("chapter", type=int, help="1-based chapter number (as `chapters` lists)")
+    p.add_argument("--both", action="store_true", help="show the written text too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_spoken)
+
+    p = sub.add_parser("lexicon", help="the project's pronunciation lexicon")
+    p.add_argument("project")
+    p.set_defaults(handler=cmd_lexicon, action="list")
+    acts = p.add_subparsers(dest="action", metavar="ACTION")
+    a = acts.add_parser("add", help="say WORD as SPOKEN")
+    a.add_argument("word")
+    a.add_argument("spoken")
+    a.add_argument("--case-sensitive", action="store_true")
+    a = acts.add_parser("remove")
+    a.add_argument("word")
+
+    p = sub.add_parser("metadata", help="show or change the book's metadata and cover")
+    p.add_argument("project")
+    for name in ("title", "author", "narrator", "year", "genre", "description", "language"):
+        p.add_argument(f"--{name}")
+    p.add_argument("--cover", help="a JPEG or PNG image")
+    p.set_defaults(handler=cmd_metadata)
+
+    from pipelines.cli.downloads import add_model_commands
+    from pipelines.cli.keys import add_key_commands
+    from pipelines.cli.render import add_render_commands
+    from pipelines.cli.script import add_script_commands
+    from pipelines.cli.sync import add_sync_commands
+
+    add_render_commands(sub)
+    add_script_commands(sub)
+    add_key_commands(sub)
+    add_model_commands(sub)
+    add_sync_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except StudioError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

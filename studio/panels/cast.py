@@ -1,0 +1,398 @@
+"""The cast: every engine's voices, the narrator and dialogue voices, per-chapter voices, voice
+settings, and a preview that speaks a sample in the chosen voice."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pipelines.cast import voices as cast_settings
+from pipelines.cast.casting import CastMode, book_mode, set_book_mode
+from pipelines.cast.narrator import narrator_voice
+from pipelines.core.model import ChapterKind, VoiceRef
+from pipelines.engines.base import Voice
+from pipelines.engines.registry import engine_names, get_engine
+from pipelines.store import Project
+from studio.context import StudioContext
+from studio.preview import SAMPLE_TEXT, PreviewController
+from studio.theme import set_role
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSetting:
+    key: str
+    label: str
+    low: float
+    high: float
+    default: float
+    step: float = 0.05
+
+
+# Each engine's own knobs beyond speed, as the cast panel offers them.
+ENGINE_SETTINGS: dict[str, tuple[EngineSetting, ...]] = {
+    "piper": (
+        EngineSetting("noise_scale", "Expressiveness", 0.0, 2.0, 0.667),
+        EngineSetting("noise_w_scale", "Rhythm variation", 0.0, 2.0, 0.8),
+    ),
+    "silence": (EngineSetting("rtf", "Simulated slowness", 0.0, 2.0, 0.0),),
+}
+
+
+MODE_LABELS = {
+    CastMode.SINGLE: "Single voice: the narrator reads everything",
+    CastMode.DUAL: "Dual voice: a second voice reads the dialogue",
+    CastMode.FULL: "Full cast: a voice per character",
+}
+
+
+def list_voices() -> list[Voice]:
+    voices: list[Voice] = []
+    for name in engine_names():
+        try:
+            voices += get_engine(name).voices()
+        except Exception:  # one broken engine must not hide the others
+            continue
+    return voices
+
+
+class CastPanel(QWidget):
+    cast_changed = Signal()
+
+    def __init__(self, project: Project, ctx: StudioContext, preview: PreviewController) -> None:
+        super().__init__()
+        self.project = project
+        self.ctx = ctx
+        self.preview_controller = preview
+        self.voices: list[Voice] = []
+        self._loading = False
+        self._setting_boxes: dict[str, QDoubleSpinBox] = {}
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Voice", "Engine", "Language", "Gender", "Licence"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(4, 170)
+        self.table.doubleClicked.connect(lambda: self.use_selected_as("narrator"))
+
+        use_narrator = QPushButton("Use as narrator")
+        use_narrator.clicked.connect(lambda: self.use_selected_as("narrator"))
+        use_dialogue = QPushButton("Use for dialogue")
+        use_dialogue.clicked.connect(lambda: self.use_selected_as("dialogue"))
+        catalogue = QGroupBox("Voices on this computer")
+        cat_lay = QVBoxLayout(catalogue)
+        cat_lay.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(use_narrator)
+        row.addWidget(use_dialogue)
+        cat_lay.addLayout(row)
+
+        self.mode = QComboBox()
+        for mode, label in MODE_LABELS.items():
+            self.mode.addItem(label, mode.value)
+        self.mode.setToolTip(
+            "Who reads the dialogue: the narrator, one second voice, or a voice per character"
+        )
+        self.mode.currentIndexChanged.connect(self._mode_edited)
+        self.narrator = QComboBox()
+        self.dialogue = QComboBox()
+        self.narrator.currentIndexChanged.connect(self._cast_edited)
+        self.dialogue.currentIndexChanged.connect(self._cast_edited)
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(0.5, 2.0)
+        self.speed.setSingleStep(0.05)
+        self.speed.setValue(1.0)
+        self.speed.setSuffix(" ×")
+        self.speed.valueChanged.connect(self._settings_edited)
+        self.engine_form = QFormLayout()
+        cast_box = QGroupBox("Cast")
+        form = QFormLayout(cast_box)
+        form.addRow("Reading", self.mode)
+        form.addRow("Narrator", self.narrator)
+        form.addRow("Dialogue", self.dialogue)
+        form.addRow("Speed", self.speed)
+        form.addRow(self.engine_form)
+
+        self.sample = QLineEdit(SAMPLE_TEXT)
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.setProperty("primary", True)
+        self.preview_button.setShortcut("Ctrl+P")
+        self.preview_button.setToolTip("Speak the sample in the narrator's voice (Ctrl+P)")
+        self.preview_button.clicked.connect(self.preview)
+        self.preview_state = QLabel("")
+        set_role(self.preview_state, "muted")
+        preview.started.connect(lambda v: self.preview_state.setText(f"Speaking as {v}…"))
+        preview.playing.connect(self.preview_state.setText)
+        preview_box = QGroupBox("Preview")
+        pv = QVBoxLayout(preview_box)
+        pv.addWidget(self.sample)
+        prow = QHBoxLayout()
+        prow.addWidget(self.preview_state, 1)
+        prow.addWidget(self.preview_button)
+        pv.addLayout(prow)
+
+        self.overrides = QTableWidget(0, 2)
+        self.overrides.setHorizontalHeaderLabels(["Chapter", "Voice"])
+        self.overrides.verticalHeader().hide()
+        self.overrides.setShowGrid(False)
+        oh = self.overrides.horizontalHeader()
+        oh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        oh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        override_box = QGroupBox("Voice per chapter")
+        ov = QVBoxLayout(override_box)
+        ov.addWidget(self.overrides)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(cast_box)
+        rl.addWidget(preview_box)
+        rl.addWidget(override_box, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(catalogue)
+        splitter.addWidget(right)
+        splitter.setSizes([620, 520])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 8)
+        layout.addWidget(splitter)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        def read() -> tuple[
+            list[Voice],
+            VoiceRef,
+            VoiceRef | None,
+            dict[str, Any],
+            Any,
+            Any,
+            CastMode,
+            VoiceRef | None,
+        ]:
+            chapters = [
+                c
+                for c in self.project.chapters(with_blocks=False)
+                if c.included and c.kind is not ChapterKind.FRONT
+            ]
+            return (
+                list_voices(),
+                narrator_voice(self.project),
+                cast_settings.dialogue_voice(self.project),
+                cast_settings.voice_settings(self.project),
+                chapters,
+                cast_settings.chapter_overrides(self.project),
+                book_mode(self.project),
+                cast_settings.default_dialogue_for_book(self.project),
+            )
+
+        (
+            voices,
+            narrator,
+            dialogue,
+            settings,
+            chapters,
+            overrides,
+            mode,
+            paired,
+        ) = await asyncio.to_thread(read)
+        self._loading = True
+        try:
+            self.voices = voices
+            self.mode.setCurrentIndex(max(self.mode.findData(mode.value), 0))
+            self._fill_table()
+            self._fill_combo(self.narrator, narrator, none_label=None)
+            # With no choice made, a Kokoro narrator's dialogue goes to a contrasting voice.
+            same = f"Automatic: {paired.voice_id}" if paired else "Same as narrator"
+            self._fill_combo(self.dialogue, dialogue, none_label=same)
+            self.speed.setValue(float(settings.get("speed", 1.0)))
+            self._build_engine_settings(narrator.engine, settings)
+            self._fill_overrides(chapters, overrides)
+        finally:
+            self._loading = False
+
+    def _fill_table(self) -> None:
+        self.table.setRowCount(len(self.voices))
+        for row, v in enumerate(self.voices):
+            # Long licence texts show their first clause; the whole text is in the tooltip.
+            licence = (v.license or "unknown").split(":")[0].strip()
+            values = (v.name, v.engine, v.language, v.gender or "—", licence)
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setToolTip(f"{v.engine}:{v.id}\n{v.attribution}")
+                elif col == 4:
+                    item.setToolTip(v.license)
+                self.table.setItem(row, col, item)
+
+    def _fill_combo(
+        self, combo: QComboBox, current: VoiceRef | None, none_label: str | None
+    ) -> None:
+        combo.clear()
+        if none_label is not None:
+            combo.addItem(none_label, "")
+        for v in self.voices:
+            combo.addItem(f"{v.name}  ({v.engine})", f"{v.engine}:{v.id}")
+        index = combo.findData(str(current)) if current else 0
+        combo.setCurrentIndex(max(index, 0))
+
+    def _fill_overrides(self, chapters: list[Any], overrides: dict[int, VoiceRef]) -> None:
+        self.overrides.setRowCount(len(chapters))
+        for row, chapter in enumerate(chapters):
+            item = QTableWidgetItem(chapter.title)
+            item.setData(Qt.ItemDataRole.UserRole, chapter.id)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.overrides.setItem(row, 0, item)
+            combo = QComboBox()
+            self._fill_combo(combo, overrides.get(chapter.id), none_label="Narrator")
+            combo.currentIndexChanged.connect(
+                lambda _i, cid=chapter.id, c=combo: self._override_edited(cid, c)
+            )
+            self.overrides.setCellWidget(row, 1, combo)
+
+    def _build_engine_settings(self, engine: str, settings: dict[str, Any]) -> None:
+        while self.engine_form.rowCount():
+            self.engine_form.removeRow(0)
+        self._setting_boxes = {}
+        for spec in ENGINE_SETTINGS.get(engine, ()):
+            box = QDoubleSpinBox()
+            box.setRange(spec.low, spec.high)
+            box.setSingleStep(spec.step)
+            box.setDecimals(3)
+            box.setValue(float(settings.get(spec.key, spec.default)))
+            box.valueChanged.connect(self._settings_edited)
+            self._setting_boxes[spec.key] = box
+            self.engine_form.addRow(spec.label, box)
+
+    # -- the author's choices --------------------------------------------------------------------
+
+    def narrator_ref(self) -> VoiceRef:
+        return VoiceRef.parse(self.narrator.currentData())
+
+    def dialogue_ref(self) -> VoiceRef | None:
+        data = self.dialogue.currentData()
+        return VoiceRef.parse(data) if data else None
+
+    def settings(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if abs(self.speed.value() - 1.0) > 1e-9:
+            out["speed"] = round(self.speed.value(), 3)
+        narrator = self.narrator.currentData() or ""
+        for spec in ENGINE_SETTINGS.get(narrator.partition(":")[0], ()):
+            value = self._setting_boxes[spec.key].value()
+            if abs(value - spec.default) > 1e-9:
+                out[spec.key] = round(value, 3)
+        return out
+
+    def choose_voice(self, role: str, spec: str) -> None:
+        combo = self.narrator if role == "narrator" else self.dialogue
+        index = combo.findData(spec)
+        if index < 0:
+            self.ctx.reporter.error(f"There is no voice {spec} on this computer.")
+            return
+        if combo.currentIndex() == index:
+            self._cast_edited()  # the same choice, made explicitly, is still stored
+        else:
+            combo.setCurrentIndex(index)
+
+    def use_selected_as(self, role: str) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.voices):
+            v = self.voices[row]
+            self.choose_voice(role, f"{v.engine}:{v.id}")
+
+    def set_chapter_voice(self, chapter_id: int, spec: str | None) -> None:
+        for row in range(self.overrides.rowCount()):
+            item = self.overrides.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == chapter_id:
+                combo = self.overrides.cellWidget(row, 1)
+                assert isinstance(combo, QComboBox)
+                combo.setCurrentIndex(max(combo.findData(spec or ""), 0))
+
+    def _cast_edited(self) -> None:
+        if self._loading or self.narrator.currentData() is None:
+            return
+        narrator, dialogue = self.narrator_ref(), self.dialogue_ref()
+        self._loading = True
+        try:
+            self._build_engine_settings(narrator.engine, self.settings())
+        finally:
+            self._loading = False
+        settings = self.settings()
+
+        def save() -> None:
+            cast_settings.set_narrator(self.project, narrator)
+            cast_settings.set_dialogue_voice(self.project, dialogue)
+            cast_settings.set_voice_settings(self.project, settings)
+
+        self.ctx.tasks.spawn(self._save(save, f"Narrator: {narrator}"), slot="cast-save")
+
+    def _mode_edited(self) -> None:
+        if self._loading:
+            return
+        mode = CastMode(self.mode.currentData())
+        self.ctx.tasks.spawn(
+            self._save(lambda: set_book_mode(self.project, mode), f"Reading: {MODE_LABELS[mode]}"),
+            slot="mode-save",
+        )
+
+    def _settings_edited(self) -> None:
+        if self._loading:
+            return
+        settings = self.settings()
+        self.ctx.tasks.spawn(
+            self._save(lambda: cast_settings.set_voice_settings(self.project, settings), ""),
+            slot="settings-save",
+        )
+
+    def _override_edited(self, chapter_id: int, combo: QComboBox) -> None:
+        if self._loading:
+            return
+        data = combo.currentData()
+        voice = VoiceRef.parse(data) if data else None
+        self.ctx.tasks.spawn(
+            self._save(
+                lambda: cast_settings.set_chapter_override(self.project, chapter_id, voice), ""
+            )
+        )
+
+    async def _save(self, work: Any, message: str) -> None:
+        await asyncio.to_thread(work)
+        if message:
+            self.ctx.reporter.status(message, 4000)
+        self.cast_changed.emit()
+
+    def preview(self) -> asyncio.Task[Any] | None:
+        if self.narrator.currentData() is None:
+            return None
+        return self.preview_controller.preview(
+            self.narrator_ref(), self.settings(), self.sample.text().strip() or SAMPLE_TEXT
+        )
