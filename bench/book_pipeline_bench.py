@@ -25,6 +25,7 @@ from pipelines.app.export import export_project  # noqa: E402
 from pipelines.app.imports import import_manuscript  # noqa: E402
 from pipelines.core.model import VoiceRef  # noqa: E402
 from pipelines.render.service import RenderService  # noqa: E402
+from pipelines.store.settings import NARRATOR  # noqa: E402
 
 
 def peak_mb(who: int) -> float:
@@ -53,7 +54,7 @@ def main() -> None:
                     [x.id for x in project.chapters(with_blocks=False)].index(c.id) + 1, False
                 )
             chapters = chapters[: args.chapters]
-        project.set_setting("narrator", "silence:default")
+        project.set_setting(NARRATOR, "silence:default")
         with RenderService(project, workers=0) as service:
             service.enqueue([c.id for c in chapters if c.id], VoiceRef("silence", "default"))
             service.run()

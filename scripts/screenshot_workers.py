@@ -31,6 +31,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from pipelines.app.imports import import_manuscript
+    from pipelines.store.settings import NARRATOR
     from pipelines.sync.client import Remote
     from pipelines.sync.worker import RemoteWorker
     from studio import theme
@@ -53,7 +54,7 @@ def main() -> int:
             return standin.signed_in(EMAIL, PASSWORD)
 
         project = import_manuscript(SAMPLE, home / "projects" / "lamplighter")
-        project.set_setting("narrator", "piper:joe-us")
+        project.set_setting(NARRATOR, "piper:joe-us")
         root = project.root
         project.close()
 

@@ -13,11 +13,10 @@ from typing import Any
 
 from pipelines.core.model import VoiceRef
 from pipelines.engines.cloud.common import CostCapExceeded
+from pipelines.engines.registry import capabilities
 from pipelines.render.service import RenderService
 from pipelines.store import Project
-
-CAP_SETTING = "cost_cap_usd"
-CLOUD_ENGINES = frozenset({"openai", "elevenlabs"})
+from pipelines.store.settings import COST_CAP_USD
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,7 @@ def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, flo
     """(model, USD per million billed characters, billed per character, notice)."""
     from pipelines.engines.cloud.settings import provider_settings
 
-    if voice.engine not in CLOUD_ENGINES:
+    if not capabilities(voice.engine).billed:
         return "", 0.0, 0.0, ""
     cfg = provider_settings(voice.engine)
     model = str(settings.get("model") or cfg.model)
@@ -60,7 +59,7 @@ def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, flo
 
 
 def get_cost_cap(project: Project) -> float | None:
-    value = project.get_setting(CAP_SETTING)
+    value = project.get_setting(COST_CAP_USD)
     return float(value) if value is not None else None
 
 
@@ -68,7 +67,7 @@ def set_cost_cap(project: Project, usd: float | None) -> None:
     """The most this book may cost to render; None removes the cap."""
     if usd is not None and usd < 0:
         raise ValueError("a cost cap cannot be negative")
-    project.set_setting(CAP_SETTING, usd)
+    project.set_setting(COST_CAP_USD, usd)
 
 
 def estimate_cost(

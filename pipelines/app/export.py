@@ -9,6 +9,7 @@ from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
 from pipelines.cast.narrator import narrator_voice
+from pipelines.cast.voices import voice_settings
 from pipelines.core.errors import StudioError
 from pipelines.core.model import Book
 from pipelines.engines.registry import resolve_voice
@@ -41,7 +42,7 @@ def render_credits(
     opening_text, closing_text = credits_text(
         book.title, book.author, _narrator(project, book, voice_spec)
     )
-    settings = project.get_setting("narrator_settings", {}) or {}
+    settings = voice_settings(project)
     opening = renderer.render_clip("opening-credits", opening_text, voice, settings)
     closing = renderer.render_clip("closing-credits", closing_text, voice, settings)
     return opening, closing

@@ -10,7 +10,7 @@ from pipelines.core import paths
 from pipelines.core.checksums import file_sha256
 from pipelines.core.model import Book
 from pipelines.manuscript import load_book
-from pipelines.store import Project, slugify
+from pipelines.store import Project, settings, slugify
 
 
 def default_project_dir(book: Book, source: Path) -> Path:
@@ -47,5 +47,5 @@ def _choose_narrator(project: Project) -> None:
     from pipelines.engines.registry import DEFAULT_VOICE
 
     narrator = default_narrator()
-    if narrator != DEFAULT_VOICE and not project.get_setting("narrator"):
-        project.set_setting("narrator", str(narrator))
+    if narrator != DEFAULT_VOICE and not project.get_setting(settings.NARRATOR):
+        project.set_setting(settings.NARRATOR, str(narrator))

@@ -11,12 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.app.cost import CLOUD_ENGINES, CostEstimate, check_cost_cap, estimate_cost
+from pipelines.app.cost import CostEstimate, check_cost_cap, estimate_cost
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_for_chapter, voice_settings
 from pipelines.core.errors import StudioError
 from pipelines.core.model import Chapter, VoiceRef
+from pipelines.engines.registry import capabilities
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 
@@ -88,7 +89,7 @@ def prepare_render(
             plan.todo.append(ChapterRender(c, voice))
     by_voice: dict[VoiceRef, list[int]] = defaultdict(list)
     for item in plan.todo:
-        if item.voice.engine in CLOUD_ENGINES and item.chapter.id is not None:
+        if capabilities(item.voice.engine).billed and item.chapter.id is not None:
             by_voice[item.voice].append(item.chapter.id)
     for voice, ids in by_voice.items():
         plan.estimates.append(estimate_cost(project, voice, ids, settings, service))

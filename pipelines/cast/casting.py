@@ -27,7 +27,7 @@ from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
 from pipelines.script.builder import mark_turns
 from pipelines.script.characters import CharacterList, find_characters
-from pipelines.store import Project
+from pipelines.store import Project, settings
 from pipelines.store.corrections import (
     forget_speaker_corrections,
     import_stamp,
@@ -37,11 +37,6 @@ from pipelines.store.corrections import (
 
 if TYPE_CHECKING:
     from pipelines.engines.base import Voice
-
-MODE_KEY = "cast_mode"
-CHAPTER_MODES_KEY = "chapter_cast_modes"
-CHARACTER_VOICES_KEY = "character_voices"
-UNKNOWN_VOICE_KEY = "unknown_speaker_voice"
 
 
 class CastMode(StrEnum):
@@ -63,26 +58,26 @@ class CastMode(StrEnum):
 
 
 def book_mode(project: Project) -> CastMode:
-    return CastMode(project.get_setting(MODE_KEY) or CastMode.SINGLE)
+    return CastMode(project.get_setting(settings.CAST_MODE))
 
 
 def set_book_mode(project: Project, mode: CastMode) -> None:
-    project.set_setting(MODE_KEY, mode.value)
+    project.set_setting(settings.CAST_MODE, mode.value)
 
 
 def chapter_modes(project: Project) -> dict[int, CastMode]:
-    stored = project.get_setting(CHAPTER_MODES_KEY, {}) or {}
+    stored = project.get_setting(settings.CHAPTER_CAST_MODES)
     return {int(cid): CastMode(m) for cid, m in stored.items()}
 
 
 def set_chapter_mode(project: Project, chapter_id: int, mode: CastMode | None) -> None:
     """Override the book's mode for one chapter; None goes back to the book's."""
-    stored = dict(project.get_setting(CHAPTER_MODES_KEY, {}) or {})
+    stored = project.get_setting(settings.CHAPTER_CAST_MODES)
     if mode is None:
         stored.pop(str(chapter_id), None)
     else:
         stored[str(chapter_id)] = mode.value
-    project.set_setting(CHAPTER_MODES_KEY, stored)
+    project.set_setting(settings.CHAPTER_CAST_MODES, stored)
 
 
 def chapter_mode(project: Project, chapter_id: int) -> CastMode:
@@ -93,28 +88,28 @@ def chapter_mode(project: Project, chapter_id: int) -> CastMode:
 
 
 def character_voices(project: Project) -> dict[str, VoiceRef]:
-    stored = project.get_setting(CHARACTER_VOICES_KEY, {}) or {}
+    stored = project.get_setting(settings.CHARACTER_VOICES)
     return {name: VoiceRef.parse(spec) for name, spec in stored.items()}
 
 
 def set_character_voice(project: Project, character: str, voice: VoiceRef | None) -> None:
     """Give a character (by any of its names) a voice; None takes it away."""
     name = book_characters(project).canonical(character.strip())
-    stored = dict(project.get_setting(CHARACTER_VOICES_KEY, {}) or {})
+    stored = project.get_setting(settings.CHARACTER_VOICES)
     if voice is None:
         stored.pop(name, None)
     else:
         stored[name] = str(voice)
-    project.set_setting(CHARACTER_VOICES_KEY, stored)
+    project.set_setting(settings.CHARACTER_VOICES, stored)
 
 
 def unknown_speaker_voice(project: Project) -> VoiceRef | None:
-    stored = project.get_setting(UNKNOWN_VOICE_KEY)
+    stored = project.get_setting(settings.UNKNOWN_SPEAKER_VOICE)
     return VoiceRef.parse(stored) if stored else None
 
 
 def set_unknown_speaker_voice(project: Project, voice: VoiceRef | None) -> None:
-    project.set_setting(UNKNOWN_VOICE_KEY, str(voice) if voice else None)
+    project.set_setting(settings.UNKNOWN_SPEAKER_VOICE, str(voice) if voice else None)
 
 
 def suggest_voices(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.core.model import VoiceRef
-from pipelines.store import Project
+from pipelines.store import Project, settings
 
 
 def narrator_voice(project: Project, override: str | None = None) -> VoiceRef:
@@ -14,7 +14,7 @@ def narrator_voice(project: Project, override: str | None = None) -> VoiceRef:
     if override:
         voice = VoiceRef.parse(override)
         resolve_voice(voice)  # fails early, with the list of voices, on a typo
-        project.set_setting("narrator", str(voice))
+        project.set_setting(settings.NARRATOR, str(voice))
         return voice
-    stored = project.get_setting("narrator")
+    stored = project.get_setting(settings.NARRATOR)
     return VoiceRef.parse(stored) if stored else DEFAULT_VOICE

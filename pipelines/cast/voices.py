@@ -1,6 +1,6 @@
 """The cast beyond the narrator: the dialogue voice, per-chapter voices and voice settings.
 
-Stored in the project's settings table under fixed keys, so the studio window, the command
+Stored as declared project settings (`pipelines.store.settings`), so the studio window, the command
 line and the exporter read the same cast. The narrator itself is `pipelines.cast.narrator`'s.
 """
 
@@ -10,20 +10,15 @@ from typing import Any
 
 from pipelines.cast.narrator import narrator_voice
 from pipelines.core.model import VoiceRef
-from pipelines.store import Project
-
-NARRATOR_KEY = "narrator"
-DIALOGUE_KEY = "dialogue_voice"
-OVERRIDES_KEY = "chapter_voices"
-SETTINGS_KEY = "narrator_settings"  # the exporter reads the credits' settings from here
+from pipelines.store import Project, settings
 
 
 def set_narrator(project: Project, voice: VoiceRef) -> None:
-    project.set_setting(NARRATOR_KEY, str(voice))
+    project.set_setting(settings.NARRATOR, str(voice))
 
 
 def dialogue_voice(project: Project) -> VoiceRef | None:
-    stored = project.get_setting(DIALOGUE_KEY)
+    stored = project.get_setting(settings.DIALOGUE_VOICE)
     return VoiceRef.parse(stored) if stored else None
 
 
@@ -50,29 +45,30 @@ def effective_dialogue_voice(project: Project, narrator: VoiceRef | None = None)
 
 
 def set_dialogue_voice(project: Project, voice: VoiceRef | None) -> None:
-    project.set_setting(DIALOGUE_KEY, str(voice) if voice else None)
+    project.set_setting(settings.DIALOGUE_VOICE, str(voice) if voice else None)
 
 
 def chapter_overrides(project: Project) -> dict[int, VoiceRef]:
-    stored = project.get_setting(OVERRIDES_KEY, {}) or {}
+    stored = project.get_setting(settings.CHAPTER_VOICES)
     return {int(cid): VoiceRef.parse(spec) for cid, spec in stored.items()}
 
 
 def set_chapter_override(project: Project, chapter_id: int, voice: VoiceRef | None) -> None:
-    stored = dict(project.get_setting(OVERRIDES_KEY, {}) or {})
+    stored = project.get_setting(settings.CHAPTER_VOICES)
     if voice is None:
         stored.pop(str(chapter_id), None)
     else:
         stored[str(chapter_id)] = str(voice)
-    project.set_setting(OVERRIDES_KEY, stored)
+    project.set_setting(settings.CHAPTER_VOICES, stored)
 
 
 def voice_settings(project: Project) -> dict[str, Any]:
-    return dict(project.get_setting(SETTINGS_KEY, {}) or {})
+    """The narrator voice's engine settings; the exporter reads the credits' settings here."""
+    return project.get_setting(settings.VOICE_SETTINGS)
 
 
-def set_voice_settings(project: Project, settings: dict[str, Any]) -> None:
-    project.set_setting(SETTINGS_KEY, dict(settings))
+def set_voice_settings(project: Project, values: dict[str, Any]) -> None:
+    project.set_setting(settings.VOICE_SETTINGS, dict(values))
 
 
 def voice_for_chapter(project: Project, chapter_id: int) -> VoiceRef:

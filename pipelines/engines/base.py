@@ -38,6 +38,17 @@ class EngineLimits:
     gpu: bool = False  # GPU engines render one job at a time
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What kind of engine this is, declared on its class: the render service and the cost
+    estimate read these rather than keying behaviour on engine names."""
+
+    stitching: bool = False  # takes the neighbouring text as context, for prosody across requests
+    billed: bool = False  # a cloud provider charges for every character it speaks
+    gpu: bool = False  # wants the GPU (`EngineLimits.gpu` says whether an instance got one)
+    resource: str = "cpu"  # what its workers share and wait on: "cpu", "gpu" or "network"
+
+
 @dataclass(slots=True)
 class AudioChunk:
     """Mono float32 PCM in [-1, 1] at `sample_rate`, with word timings when the engine has them."""
@@ -60,6 +71,7 @@ def text_to_speak(utterance: Utterance) -> str:
 class Engine(Protocol):
     name: str
     limits: EngineLimits
+    capabilities: Capabilities  # a class attribute: read without building the engine
 
     def voices(self) -> list[Voice]:
         """Every voice this engine can speak with right now."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pipelines.core.errors import StudioError
 from pipelines.core.model import VoiceRef
-from pipelines.engines.base import Engine, Voice
+from pipelines.engines.base import Capabilities, Engine, Voice
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,12 @@ def check_engine(name: str) -> EngineSpec:
     return spec
 
 
+def _engine_class(spec: EngineSpec) -> type[Engine]:
+    module_name, _, class_name = spec.target.partition(":")
+    cls: type[Engine] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
 def get_engine(name: str) -> Engine:
     """The process's shared instance of engine `name`, built on first use."""
     key = name.strip().lower()
@@ -107,11 +113,19 @@ def get_engine(name: str) -> Engine:
         if engine is not None:
             return engine
         spec = check_engine(key)
-        module_name, _, class_name = spec.target.partition(":")
-        cls = getattr(importlib.import_module(module_name), class_name)
-        engine = cls()
+        engine = _engine_class(spec)()
         _INSTANCES[key] = engine
         return engine
+
+
+def capabilities(name: str) -> Capabilities:
+    """What engine `name` declares it is (its class's `capabilities`), installed or not: the
+    class is imported, not built, and engine modules import their heavy packages only when they
+    speak. An engine nobody registered declares nothing: the defaults."""
+    spec = _SPECS.get(name.strip().lower())
+    if spec is None:
+        return Capabilities()
+    return _engine_class(spec).capabilities
 
 
 def resolve_voice(ref: VoiceRef) -> tuple[Engine, Voice]:

@@ -20,6 +20,7 @@ from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
+    Capabilities,
     EngineLimits,
     Settings,
     Voice,
@@ -34,6 +35,7 @@ _WORD = re.compile(r"\S+")
 
 class SilenceEngine:
     name = "silence"
+    capabilities = Capabilities()
 
     def __init__(self) -> None:
         self.limits = EngineLimits(

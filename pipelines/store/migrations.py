@@ -156,4 +156,18 @@ ALTER TABLE remote_jobs ADD COLUMN chunks_total INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE remote_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0
 """
 
-MIGRATIONS: list[str] = [V1_BOOK, V2_RENDER, V3_SPEAKERS, V4_BILLING, V5_SYNC, V6_REMOTE_RESULTS]
+# V7: settings named for what they hold (`pipelines.store.settings` declares each one): the
+# narrator voice's engine settings were stored as "narrator_settings".
+V7_SETTING_NAMES = """
+UPDATE settings SET key = 'voice_settings' WHERE key = 'narrator_settings'
+"""
+
+MIGRATIONS: list[str] = [
+    V1_BOOK,
+    V2_RENDER,
+    V3_SPEAKERS,
+    V4_BILLING,
+    V5_SYNC,
+    V6_REMOTE_RESULTS,
+    V7_SETTING_NAMES,
+]

@@ -10,21 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import sqlite3
-import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from pipelines.core.errors import ProjectError
+from pipelines.core.files import copy_atomic, write_bytes_atomic
 from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
-from pipelines.store.migrations import MIGRATIONS
+from pipelines.store.chapter_edits import ChapterEdits
+from pipelines.store.settings import SETTINGS, Setting, decode
 
-DB_NAME = "project.sqlite"
+T = TypeVar("T")
+
 METADATA_FIELDS = ("title", "author", "language", "narrator", "year", "genre", "description")
 
 
@@ -38,103 +37,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
-def atomic_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
-
-
-class Project:
-    """An open project. Thread-safe: one connection, serialized by a lock."""
-
-    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
-        self.root = root
-        self._conn = conn
-        self._lock = threading.RLock()
-
-    # -- opening ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def is_project(root: Path) -> bool:
-        return (root / DB_NAME).is_file()
-
-    @classmethod
-    def open(cls, root: str | Path, *, create: bool = False) -> Project:
-        root = Path(root)
-        db = root / DB_NAME
-        if not db.is_file() and not create:
-            raise ProjectError(
-                root, "not an Audiobook Studio project", "Import a manuscript into it first."
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(db, check_same_thread=False, timeout=10.0, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
-        except sqlite3.DatabaseError as exc:
-            raise ProjectError(
-                db, f"the project database cannot be opened ({exc})", "Restore it from a backup."
-            ) from exc
-        project = cls(root, conn)
-        project._migrate()
-        return project
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Project:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def schema_version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        current = self.schema_version
-        if current > len(MIGRATIONS):
-            raise ProjectError(
-                self.root / DB_NAME,
-                f"the project was saved by a newer Audiobook Studio (schema {current})",
-                "Update Audiobook Studio to open it.",
-            )
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self.transaction() as cur:
-                for statement in _split_sql(script):
-                    cur.execute(statement)
-                cur.execute(f"PRAGMA user_version = {version}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Cursor]:
-        """One atomic unit of work (BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error)."""
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
-                cur.execute("COMMIT")
-            finally:
-                cur.close()
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+class Project(ChapterEdits):
+    """An open project: its folders, the book, settings and lexicon (SQL in this package only)."""
 
     # -- folders ---------------------------------------------------------------------------------
 
@@ -170,11 +74,11 @@ class Project:
         """
         if source is not None:
             self.source_dir.mkdir(exist_ok=True)
-            atomic_copy(source, self.source_dir / source.name)
+            copy_atomic(source, self.source_dir / source.name)
         cover_file = None
         if book.cover is not None:
             cover_file = f"cover{book.cover.extension}"
-            atomic_write_bytes(self.root / cover_file, book.cover.data)
+            write_bytes_atomic(self.root / cover_file, book.cover.data)
         edits = self._author_edits()
         with self.transaction() as cur:
             existing = cur.execute("SELECT * FROM book WHERE id = 1").fetchone()
@@ -328,161 +232,9 @@ class Project:
         if suffix not in {".jpg", ".jpeg", ".png"}:
             raise ProjectError(image, "the cover must be a JPEG or PNG image", "Convert it first.")
         name = "cover.png" if suffix == ".png" else "cover.jpg"
-        atomic_copy(image, self.root / name)
+        copy_atomic(image, self.root / name)
         with self.transaction() as cur:
             cur.execute("UPDATE book SET cover_file = ? WHERE id = 1", (name,))
-
-    # -- chapter editing -------------------------------------------------------------------------
-
-    def _chapter_id(self, number: int) -> int:
-        rows = self.query("SELECT id FROM chapters ORDER BY position")
-        if not 1 <= number <= len(rows):
-            raise ProjectError(
-                self.root, f"there is no chapter {number}", f"Chapters are numbered 1-{len(rows)}."
-            )
-        return int(rows[number - 1]["id"])
-
-    def _renumber(self, cur: sqlite3.Cursor, ordered_ids: list[int]) -> None:
-        # Two passes so the UNIQUE(position) constraint never sees a duplicate mid-way.
-        cur.executemany(
-            "UPDATE chapters SET position = ? WHERE id = ?",
-            [(-(i + 1), cid) for i, cid in enumerate(ordered_ids)],
-        )
-        cur.executemany(
-            "UPDATE chapters SET position = ? WHERE id = ?",
-            [(i, cid) for i, cid in enumerate(ordered_ids)],
-        )
-
-    def rename_chapter(self, number: int, title: str) -> None:
-        title = " ".join(title.split())
-        if not title:
-            raise ProjectError(self.root, "a chapter title cannot be empty", "Give a title.")
-        cid = self._chapter_id(number)
-        with self.transaction() as cur:
-            cur.execute("UPDATE chapters SET title = ?, edited = 1 WHERE id = ?", (title, cid))
-
-    def set_included(self, number: int, included: bool, reason: str | None = None) -> None:
-        cid = self._chapter_id(number)
-        why = None if included else (reason or "excluded by the author")
-        with self.transaction() as cur:
-            cur.execute(
-                "UPDATE chapters SET included = ?, excluded_reason = ?, edited = 1 WHERE id = ?",
-                (int(included), why, cid),
-            )
-
-    def merge_chapters(self, number: int, count: int = 2) -> None:
-        """Merge `count` consecutive chapters starting at `number` into the first of them."""
-        if count < 2:
-            raise ProjectError(self.root, "merging needs at least two chapters", "Use --count 2.")
-        ids = [self._chapter_id(n) for n in range(number, number + count)]
-        with self.transaction() as cur:
-            target = ids[0]
-            next_pos = cur.execute(
-                "SELECT COALESCE(MAX(position) + 1, 0) FROM blocks WHERE chapter_id = ?", (target,)
-            ).fetchone()[0]
-            for cid in ids[1:]:
-                blocks = cur.execute(
-                    "SELECT id FROM blocks WHERE chapter_id = ? ORDER BY position", (cid,)
-                ).fetchall()
-                for row in blocks:
-                    cur.execute(
-                        "UPDATE blocks SET chapter_id = ?, position = ? WHERE id = ?",
-                        (target, next_pos, row["id"]),
-                    )
-                    next_pos += 1
-                cur.execute("DELETE FROM chapters WHERE id = ?", (cid,))
-            cur.execute("UPDATE chapters SET edited = 1 WHERE id = ?", (target,))
-            order = [r["id"] for r in cur.execute("SELECT id FROM chapters ORDER BY position")]
-            self._renumber(cur, order)
-
-    def split_chapter(self, number: int, at_block: int, title: str | None = None) -> None:
-        """Start a new chapter at 1-based block `at_block` of chapter `number`."""
-        cid = self._chapter_id(number)
-        rows = self.query(
-            "SELECT id, kind, text FROM blocks WHERE chapter_id = ? ORDER BY position", (cid,)
-        )
-        if not 2 <= at_block <= len(rows):
-            raise ProjectError(
-                self.root,
-                f"cannot split chapter {number} at block {at_block}",
-                f"Choose a block from 2 to {len(rows)}.",
-            )
-        first = rows[at_block - 1]
-        if title is None:
-            title = first["text"] if first["kind"] == BlockKind.HEADING.value else ""
-        src = self.query("SELECT * FROM chapters WHERE id = ?", (cid,))[0]
-        title = " ".join((title or f"{src['title']} (continued)").split())
-        with self.transaction() as cur:
-            cur.execute(
-                "INSERT INTO chapters (position, title, original_title, kind, part, included,"
-                " excluded_reason, edited) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                (
-                    100_000 + src["position"],
-                    title,
-                    title,
-                    ChapterKind.CHAPTER.value,
-                    src["part"],
-                    src["included"],
-                    src["excluded_reason"],
-                ),
-            )
-            new_id = cur.lastrowid
-            assert new_id is not None
-            for i, row in enumerate(rows[at_block - 1 :]):
-                cur.execute(
-                    "UPDATE blocks SET chapter_id = ?, position = ? WHERE id = ?",
-                    (new_id, i, row["id"]),
-                )
-            order = [r["id"] for r in cur.execute("SELECT id FROM chapters ORDER BY position")]
-            order.remove(new_id)
-            order.insert(order.index(cid) + 1, new_id)
-            self._renumber(cur, order)
-
-    def move_chapter(self, number: int, to: int) -> None:
-        cid = self._chapter_id(number)
-        self._chapter_id(to)  # validates the destination
-        with self.transaction() as cur:
-            order = [r["id"] for r in cur.execute("SELECT id FROM chapters ORDER BY position")]
-            order.remove(cid)
-            order.insert(to - 1, cid)
-            self._renumber(cur, order)
-
-    def update_block_text(self, block_id: int, text: str) -> None:
-        with self.transaction() as cur:
-            cur.execute("UPDATE blocks SET text = ? WHERE id = ?", (text, block_id))
-
-    # -- snapshots for undo ----------------------------------------------------------------------
-
-    def snapshot_chapters(self) -> dict[str, list[tuple[Any, ...]]]:
-        """The chapter structure as plain rows; `restore_chapters` puts it back (GUI undo)."""
-        return {
-            "chapters": [tuple(r) for r in self.query("SELECT * FROM chapters ORDER BY id")],
-            "blocks": [tuple(r) for r in self.query("SELECT id, chapter_id, position FROM blocks")],
-        }
-
-    def restore_chapters(self, snapshot: dict[str, list[tuple[Any, ...]]]) -> None:
-        with self.transaction() as cur:
-            cols = [d[1] for d in cur.execute("PRAGMA table_info(chapters)").fetchall()]
-            cur.execute("PRAGMA defer_foreign_keys = ON")
-            cur.execute("UPDATE chapters SET position = -id - 1000000")
-            keep = {row[0] for row in snapshot["chapters"]}
-            marks = ", ".join("?" for _ in cols)
-            # An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the
-            # cascade would take the chapter's blocks with it.
-            updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-            for row in snapshot["chapters"]:
-                cur.execute(
-                    f"INSERT INTO chapters ({', '.join(cols)}) VALUES ({marks})"
-                    f" ON CONFLICT(id) DO UPDATE SET {updates}",
-                    row,
-                )
-            cur.executemany(
-                "UPDATE blocks SET chapter_id = ?, position = ? WHERE id = ?",
-                [(cid, pos, bid) for bid, cid, pos in snapshot["blocks"]],
-            )
-            for (cid,) in cur.execute("SELECT id FROM chapters").fetchall():
-                if cid not in keep:
-                    cur.execute("DELETE FROM chapters WHERE id = ?", (cid,))
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -490,8 +242,11 @@ class Project:
         """A digest of what every chapter's script is planned from besides its own text: the
         settings (cast, modes, pauses), the lexicon, the speaker corrections and the import."""
         digest = hashlib.sha256()
+        for row in self.query("SELECT key, value FROM settings ORDER BY key"):
+            declared = SETTINGS.get(row["key"])
+            if declared is None or declared.plans:  # the sync clock and the cost cap plan nothing
+                digest.update(json.dumps(list(row)).encode())
         for sql in (
-            "SELECT key, value FROM settings ORDER BY key",
             "SELECT word, spoken, case_sensitive FROM lexicon ORDER BY word",
             "SELECT quote_key, speaker FROM speaker_corrections ORDER BY quote_key",
             "SELECT language, source_sha256, imported_at FROM book",
@@ -500,16 +255,23 @@ class Project:
                 digest.update(json.dumps(list(row)).encode())
         return digest.hexdigest()
 
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self.query("SELECT value FROM settings WHERE key = ?", (key,))
-        return json.loads(rows[0]["value"]) if rows else default
+    def get_setting(self, setting: Setting[T]) -> T:
+        rows = self.query("SELECT value FROM settings WHERE key = ?", (setting.key,))
+        return decode(setting, json.loads(rows[0]["value"]) if rows else None)
 
-    def set_setting(self, key: str, value: Any) -> None:
+    def set_setting(self, setting: Setting[T], value: T) -> None:
+        if not setting.accepts(value):
+            raise ProjectError(
+                self.root,
+                f"the setting {setting.key} takes {'/'.join(k.__name__ for k in setting.kinds)},"
+                f" not {value!r}",
+                "",
+            )
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value)),
+                (setting.key, json.dumps(value)),
             )
 
     # -- pronunciation lexicon -------------------------------------------------------------------
@@ -533,10 +295,6 @@ class Project:
         with self.transaction() as cur:
             cur.execute("DELETE FROM lexicon WHERE word = ?", (word,))
             return cur.rowcount > 0
-
-
-def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";\n") if s.strip()]
 
 
 def _chapter_key(ref: str, title: str) -> str:

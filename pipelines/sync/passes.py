@@ -39,12 +39,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pipelines.core.errors import StudioError
+from pipelines.core.files import write_bytes_atomic
 from pipelines.core.model import PauseKind, Role, Utterance, VoiceRef
 from pipelines.store import Project
 from pipelines.store import remote_jobs as store
 from pipelines.store.jobs import JobQueue
 from pipelines.store.remote_jobs import RemoteJob
 from pipelines.store.renders import RenderRow
+from pipelines.store.settings import SYNC_LAST, SYNC_PROJECT_ID, WORKER_SETTINGS
 from pipelines.sync.client import Remote
 
 if TYPE_CHECKING:
@@ -80,10 +82,10 @@ def _hash(data: Any) -> str:
 
 
 def project_uuid(project: Project) -> str:
-    value = project.get_setting("sync_project_id")
+    value = project.get_setting(SYNC_PROJECT_ID)
     if not value:
         value = str(uuid.uuid4())
-        project.set_setting("sync_project_id", value)
+        project.set_setting(SYNC_PROJECT_ID, value)
     return str(value)
 
 
@@ -107,8 +109,7 @@ def _project_row(project: Project) -> dict[str, Any]:
         "language": book.language,
         "settings": {
             "lexicon": project.lexicon_entries(),
-            "pauses": project.get_setting("pauses"),
-            "delivery_profile": project.get_setting("delivery_profile"),
+            **{s.key: project.get_setting(s) for s in WORKER_SETTINGS},
         },
     }
 
@@ -331,9 +332,7 @@ def _download_finished(project: Project, remote: Remote) -> int:
             )
         out.mkdir(parents=True, exist_ok=True)
         wav = out / f"chapter-{r.chapter_id}.wav"
-        tmp = wav.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(wav)
+        write_bytes_atomic(wav, data)
         acx = result.get("acx") or {}
         # renders is keyed by chapter: a chapter has one render, however many jobs ran
         render = RenderRow(
@@ -361,7 +360,7 @@ def sync(project: Project, remote: Remote | None) -> SyncStatus:
             push(project, remote)
             pull(project, remote)
             online = True
-            project.set_setting("sync_last", _now())
+            project.set_setting(SYNC_LAST, _now())
         except OFFLINE_ERRORS as exc:
             message = f"offline ({type(exc).__name__})"
         except Exception as exc:  # a server error: keep working locally, retry next pass
@@ -375,7 +374,7 @@ def status(project: Project, *, online: bool = False, message: str = "") -> Sync
     counts = store.state_counts(project)
     return SyncStatus(
         online=online,
-        last_synced=project.get_setting("sync_last"),
+        last_synced=project.get_setting(SYNC_LAST),
         pending=pending_count(project),
         remote_running=counts.get("running", 0),
         remote_done=counts.get("done", 0),

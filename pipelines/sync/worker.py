@@ -31,6 +31,7 @@ from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.jobs import JobQueue
 from pipelines.store.renders import render_of
+from pipelines.store.settings import WORKER_SETTINGS
 from pipelines.sync.client import Remote
 from pipelines.sync.passes import BUCKET, script_from_rows
 from pipelines.sync.tus import upload_resumable
@@ -99,9 +100,9 @@ class RemoteWorker:
         settings = prow["settings"] or {}
         for word, spoken, case in settings.get("lexicon") or []:
             project.set_lexicon_entry(word, spoken, case)
-        for key in ("pauses", "delivery_profile"):
-            if settings.get(key) is not None:
-                project.set_setting(key, settings[key])
+        for setting in WORKER_SETTINGS:
+            if settings.get(setting.key) is not None:
+                project.set_setting(setting, settings[setting.key])
         cid = project.chapters(with_blocks=False)[0].id
         assert cid is not None
         return project, cid

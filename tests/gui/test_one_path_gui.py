@@ -13,6 +13,7 @@ from pipelines.app.imports import import_manuscript
 from pipelines.cast.voices import set_narrator
 from pipelines.core.model import VoiceRef
 from pipelines.store import Project
+from pipelines.store.settings import DELIVERY_PROFILE
 from studio.main_window import MainWindow
 from tests.gui.conftest import finish, open_in
 from tests.standins.fixtures import announce_openai
@@ -56,7 +57,7 @@ def test_the_profile_saved_in_settings_is_the_open_books(
     dialog.save()
     assert window.project_view is not None
     project = window.project_view.project
-    qtbot.waitUntil(lambda: project.get_setting("delivery_profile") == "findaway", timeout=5_000)
+    qtbot.waitUntil(lambda: project.get_setting(DELIVERY_PROFILE) == "findaway", timeout=5_000)
     assert window.project_view.render_control.service.profile.name == "findaway"
     task = window.tasks.current("profile")
     if task is not None:

@@ -13,6 +13,7 @@ from pipelines.cast import voices as cast_settings
 from pipelines.core.model import VoiceRef
 from pipelines.render.events import JobStarted
 from pipelines.store import Project
+from pipelines.store.settings import NARRATOR
 from studio.main_window import MainWindow
 from tests.gui.conftest import close_window, finish, make_window, open_in
 
@@ -81,9 +82,7 @@ def test_a_failed_job_then_a_rerender(
     assert "no-such-voice" in (rows(window)[0].error or "")
 
     view.cast.choose_voice("narrator", "silence:default")
-    qtbot.waitUntil(
-        lambda: view.project.get_setting("narrator") == "silence:default", timeout=10_000
-    )
+    qtbot.waitUntil(lambda: view.project.get_setting(NARRATOR) == "silence:default", timeout=10_000)
     view.queue.table.selectRow(0)
     view.queue.rerender_selected()
     qtbot.waitUntil(lambda: bool(rows(window)) and rows(window)[0].state == "done", timeout=60_000)

@@ -10,6 +10,7 @@ from typing import Any
 import imageio_ffmpeg
 import pytest
 
+from pipelines.store.settings import NARRATOR
 from studio.main_window import MainWindow
 from tests.gui.conftest import SHERLOCK, drop_files, finish
 
@@ -66,7 +67,7 @@ def test_drop_cast_render_export(
     view.tabs.setCurrentWidget(view.cast)
     qtbot.waitUntil(lambda: view.cast.narrator.findData("piper:joe-us") >= 0, timeout=30_000)
     view.cast.choose_voice("narrator", "piper:joe-us")
-    qtbot.waitUntil(lambda: view.project.get_setting("narrator") == "piper:joe-us", timeout=10_000)
+    qtbot.waitUntil(lambda: view.project.get_setting(NARRATOR) == "piper:joe-us", timeout=10_000)
 
     # Queue the two chapters and watch them finish.
     view.tabs.setCurrentWidget(view.queue)

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.core.model import Block, BlockKind, Book, Chapter
 from pipelines.store import Project
+from pipelines.store.settings import NARRATOR, VOICE_SETTINGS
 from pipelines.sync.client import Remote
 from pipelines.sync.worker import RemoteWorker
 from studio.main_window import MainWindow
@@ -47,7 +48,7 @@ def signed_in(
                 ],
             )
         )
-        project.set_setting("narrator", "silence:default")
+        project.set_setting(NARRATOR, "silence:default")
     window = make_window(qtbot, tmp_path / "settings.ini")
     window.remote_factory = lambda: _remote(standin, email)
     yield window, root, email
@@ -101,7 +102,7 @@ def test_cancel_stops_a_running_worker(
 ) -> None:
     window, root, email = signed_in
     with Project.open(root) as project:
-        project.set_setting("narrator_settings", {"rtf": 2.0})  # slow enough to catch it
+        project.set_setting(VOICE_SETTINGS, {"rtf": 2.0})  # slow enough to catch it
     open_in(qtbot, window, root)
     view = window.project_view
     assert view is not None

@@ -18,6 +18,7 @@ from pipelines.cli.main import main as cli_main
 from pipelines.core.model import Role, VoiceRef
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.settings import NARRATOR
 from tests.integration.test_render_pipeline import astats, ffmpeg_info
 from tests.kokoro_files import install_kokoro
 
@@ -74,7 +75,7 @@ def test_make_with_a_kokoro_voice_writes_an_m4b_and_acx_mp3s(tmp_path: Path) -> 
         assert stats["peak"] <= -3.0, (path.name, stats)
         assert stats["noise"] <= -60.0, (path.name, stats)
     with Project.open(tmp_path / "proj") as project:
-        assert project.get_setting("narrator") == str(HEART)
+        assert project.get_setting(NARRATOR) == str(HEART)
         rows = project.query("SELECT spans, acx_passed FROM renders")
     assert rows and all(r["acx_passed"] == 1 for r in rows)
     spans = [s for r in rows for s in json.loads(r["spans"])]

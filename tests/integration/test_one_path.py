@@ -20,6 +20,7 @@ from pipelines.core.model import VoiceRef
 from pipelines.engines.cloud.common import CostCapExceeded
 from pipelines.render.service import RenderService
 from pipelines.store import Project
+from pipelines.store.settings import DELIVERY_PROFILE
 from tests.standins.fixtures import announce_openai
 from tests.standins.openai_server import OpenAIStandIn
 
@@ -125,7 +126,7 @@ def test_the_profile_chosen_with_the_cli_masters_and_exports(
     with Project.open(project_dir) as project:
         reports = [json.loads(r["acx"]) for r in project.query("SELECT acx FROM renders")]
         assert [r["profile"] for r in reports] == ["findaway"] * 3
-        assert project.get_setting("delivery_profile") == "findaway"
+        assert project.get_setting(DELIVERY_PROFILE) == "findaway"
     out = tmp_path / "out"
     code, _ = _cli("export", str(project_dir), "--out", str(out), "--mp3")
     assert code == 0

@@ -21,6 +21,7 @@ from pipelines.engines.defaults import contrasting_voice, default_narrator
 from pipelines.engines.kokoro.engine import KokoroEngine, speed_for
 from pipelines.engines.registry import DEFAULT_VOICE, get_engine, resolve_voice
 from pipelines.script.characters import Character, CharacterList
+from pipelines.store.settings import NARRATOR
 from tests.kokoro_files import REPO, install_kokoro
 
 SENTENCE = "The ferry left the harbour an hour before dawn."
@@ -144,11 +145,11 @@ def test_new_books_get_kokoro_once_it_is_installed(tmp_path: Path) -> None:
     story = tmp_path / "story.md"
     story.write_text("# A Story\n\n## One\n\nThe ferry was late.\n", encoding="utf-8")
     with import_manuscript(story, tmp_path / "before") as project:
-        assert project.get_setting("narrator") is None  # Piper, the fallback, stores nothing
+        assert project.get_setting(NARRATOR) is None  # Piper, the fallback, stores nothing
     install_kokoro()
     assert default_narrator() == VoiceRef("kokoro", "af_heart")
     with import_manuscript(story, tmp_path / "after") as project:
-        assert project.get_setting("narrator") == "kokoro:af_heart"
+        assert project.get_setting(NARRATOR) == "kokoro:af_heart"
     from pipelines.store import Project
 
     with Project.open(tmp_path / "before") as project:

@@ -11,6 +11,15 @@ from pipelines.core.errors import ProjectError
 from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
 from pipelines.store import Project
 from pipelines.store.migrations import MIGRATIONS
+from pipelines.store.settings import (
+    CAST_MODE,
+    CHAPTER_VOICES,
+    COST_CAP_USD,
+    PAUSES,
+    SETTINGS,
+    VOICE_SETTINGS,
+    named,
+)
 
 
 def make_book(n: int = 4) -> Book:
@@ -164,11 +173,41 @@ def test_failed_transaction_leaves_the_database_unchanged(project: Project) -> N
 
 
 def test_settings_and_lexicon(project: Project) -> None:
-    project.set_setting("pauses", {"sentence": 0.5})
-    assert project.get_setting("pauses") == {"sentence": 0.5}
-    assert project.get_setting("missing", 3) == 3
+    project.set_setting(PAUSES, {"sentence": 0.5})
+    assert project.get_setting(PAUSES) == {"sentence": 0.5}
+    assert project.get_setting(CAST_MODE) == "single"  # the declared default
+    with pytest.raises(ProjectError, match="cost_cap_usd takes int/float"):
+        project.set_setting(COST_CAP_USD, "five dollars")
     project.set_lexicon_entry("Holmes", "Homes")
     project.set_lexicon_entry("Holmes", "Hohmz")
     assert project.lexicon_entries() == [("Holmes", "Hohmz", False)]
     assert project.remove_lexicon_entry("Holmes")
     assert project.lexicon_entries() == []
+
+
+def test_a_stored_value_of_the_wrong_type_reads_as_the_default(project: Project) -> None:
+    with project.transaction() as cur:
+        cur.execute("INSERT INTO settings (key, value) VALUES ('chapter_voices', '\"oops\"')")
+    assert project.get_setting(CHAPTER_VOICES) == {}
+
+
+def test_every_setting_is_declared_once_with_a_default_of_its_type() -> None:
+    assert len(SETTINGS) == len({s.key for s in SETTINGS.values()})
+    for setting in SETTINGS.values():
+        assert setting.accepts(setting.default), setting.key
+        assert named(setting.key) is setting
+
+
+def test_an_old_project_keeps_its_voice_settings_under_the_new_name(tmp_path: Path) -> None:
+    """V7 renamed "narrator_settings"; a project made before it keeps the author's values."""
+    db = tmp_path / "old" / "project.sqlite"
+    db.parent.mkdir()
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:6]:
+        conn.executescript(script)
+    conn.execute("INSERT INTO settings (key, value) VALUES ('narrator_settings', '{\"rtf\": 2.0}')")
+    conn.execute("PRAGMA user_version = 6")
+    conn.commit()
+    conn.close()
+    project = Project.open(db.parent)
+    assert project.get_setting(VOICE_SETTINGS) == {"rtf": 2.0}

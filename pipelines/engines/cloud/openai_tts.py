@@ -28,6 +28,7 @@ from pipelines.core.secrets import get_key
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
+    Capabilities,
     EngineLimits,
     Settings,
     Voice,
@@ -159,6 +160,7 @@ def _failure_from(exc: BaseException) -> HttpFailure | None:
 
 class OpenAIEngine:
     name = PROVIDER
+    capabilities = Capabilities(billed=True, resource="network")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -22,6 +22,7 @@ from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
+    Capabilities,
     EngineLimits,
     Settings,
     Voice,
@@ -76,6 +77,8 @@ class KokoroEngine:
     """Kokoro-82M v1.0 voices, one sentence per chunk, 24 kHz."""
 
     name = ENGINE_NAME
+    # The CPU by default; with onnxruntime-gpu and a device, `limits.gpu` says it runs there.
+    capabilities = Capabilities()
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads or session.threads_per_session()

@@ -22,7 +22,14 @@ import numpy as np
 from pipelines.core import paths
 from pipelines.core.errors import StudioError
 from pipelines.core.model import Utterance
-from pipelines.engines.base import AudioChunk, CancelToken, EngineLimits, Settings, Voice
+from pipelines.engines.base import (
+    AudioChunk,
+    CancelToken,
+    Capabilities,
+    EngineLimits,
+    Settings,
+    Voice,
+)
 from pipelines.engines.styletts2 import ENGINE_NAME, SAMPLE_RATE
 from pipelines.engines.styletts2 import files as model_files
 
@@ -83,6 +90,7 @@ class _VoiceEntry:
 class StyleTTS2Engine:
     name = ENGINE_NAME
     limits = EngineLimits(max_chars=MAX_CHARS, sample_rate=SAMPLE_RATE, concurrency=1, gpu=True)
+    capabilities = Capabilities(gpu=True, resource="gpu")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

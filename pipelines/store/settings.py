@@ -1,0 +1,117 @@
+"""The project's settings, each declared once: its key, type, default and what it holds.
+
+Book-specific choices (the cast, the pauses, the delivery profile, the cost cap, the sync state)
+live in the project database's `settings` table as JSON. Code names a `Setting` instead of a
+string, so a key is spelled in one place and every value read back has the declared type. Keys
+that change meaning are upgraded by a schema migration (see `migrations.V7_SETTING_NAMES`).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)  # not slots: a subscripted generic sets __orig_class__ on its instances
+class Setting(Generic[T]):
+    key: str
+    kinds: tuple[type, ...]  # the JSON types a stored value may have (None is always allowed)
+    default: T
+    about: str
+    plans: bool = True  # a change means chapter scripts must be planned again
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, bool) and bool not in self.kinds:
+            return False  # JSON true is not a number, whatever Python thinks
+        return isinstance(value, self.kinds)
+
+    def fresh_default(self) -> T:
+        return copy.deepcopy(self.default)  # callers may mutate a dict they read
+
+
+Voices = dict[str, str]
+
+NARRATOR = Setting[str | None]("narrator", (str,), None, "the narrator's voice, engine:voice")
+DIALOGUE_VOICE = Setting[str | None](
+    "dialogue_voice", (str,), None, "who reads quoted speech in dual-voice books"
+)
+CHAPTER_VOICES = Setting[Voices](
+    "chapter_voices", (dict,), {}, "chapter id → the voice that reads that chapter"
+)
+VOICE_SETTINGS = Setting[dict[str, Any]](
+    "voice_settings", (dict,), {}, "the narrator voice's engine settings (speed, style…)"
+)
+CAST_MODE = Setting[str]("cast_mode", (str,), "single", "single, dual or full cast")
+CHAPTER_CAST_MODES = Setting[Voices](
+    "chapter_cast_modes", (dict,), {}, "chapter id → its own cast mode"
+)
+CHARACTER_VOICES = Setting[Voices](
+    "character_voices", (dict,), {}, "character name → the voice that speaks their lines"
+)
+UNKNOWN_SPEAKER_VOICE = Setting[str | None](
+    "unknown_speaker_voice", (str,), None, "who speaks a quotation no character is found for"
+)
+PAUSES = Setting[dict[str, Any] | None](
+    "pauses", (dict,), None, "the pause model's lengths in seconds (None: the defaults)"
+)
+DELIVERY_PROFILE = Setting[str | None](
+    "delivery_profile", (str,), None, "the retailer whose mastering targets apply (None: ACX)"
+)
+COST_CAP_USD = Setting[float | None](
+    "cost_cap_usd", (int, float), None, "the most a cloud render may cost", plans=False
+)
+SYNC_PROJECT_ID = Setting[str | None](
+    "sync_project_id", (str,), None, "this project's id in the sync account", plans=False
+)
+SYNC_LAST = Setting[str | None](
+    "sync_last", (str,), None, "when the project last synced (ISO time)", plans=False
+)
+
+SETTINGS: dict[str, Setting[Any]] = {
+    s.key: s
+    for s in (
+        NARRATOR,
+        DIALOGUE_VOICE,
+        CHAPTER_VOICES,
+        VOICE_SETTINGS,
+        CAST_MODE,
+        CHAPTER_CAST_MODES,
+        CHARACTER_VOICES,
+        UNKNOWN_SPEAKER_VOICE,
+        PAUSES,
+        DELIVERY_PROFILE,
+        COST_CAP_USD,
+        SYNC_PROJECT_ID,
+        SYNC_LAST,
+    )
+}
+
+# what a render worker on another machine needs besides the chapter's script and voice
+WORKER_SETTINGS: tuple[Setting[Any], ...] = (PAUSES, DELIVERY_PROFILE)
+
+
+def named(key: str) -> Setting[Any]:
+    """The declared setting for a key read from outside (a sync row, a test); KeyError if none."""
+    return SETTINGS[key]
+
+
+def decode(setting: Setting[T], stored: Any) -> T:
+    """A stored value as the declared type, or the default (with a warning) if it has another."""
+    if stored is None:
+        return setting.fresh_default()
+    if not setting.accepts(stored):
+        log.warning(
+            "project setting %s holds %r, not a %s: using the default",
+            setting.key,
+            stored,
+            "/".join(k.__name__ for k in setting.kinds),
+        )
+        return setting.fresh_default()
+    return stored
