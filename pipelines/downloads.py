@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from pipelines.core import paths
 from pipelines.core.cancel import Cancelled, CancelToken
 from pipelines.core.checksums import file_sha256
 from pipelines.core.errors import StudioError
+from pipelines.core.files import copy_atomic, write_text_atomic
 
 Progress = Callable[[str, int, int | None], None]  # (file, bytes done, bytes in all or None)
 
@@ -141,9 +141,7 @@ def _record(root: Path, name: str, digest: str) -> None:
     sums = _recorded(root)
     sums[name] = digest
     text = "".join(f"{d}  {n}\n" for n, d in sorted(sums.items()))
-    tmp = root / f".{SUMS_FILE}.part"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, root / SUMS_FILE)
+    write_text_atomic(root / SUMS_FILE, text)
 
 
 def expected_sha(mset: ModelSet, item: ModelFile) -> str | None:
@@ -321,9 +319,7 @@ def install_from(name_or_set: str | ModelSet, folder: Path) -> Path:
             raise StudioError(source, "does not match the published model (SHA-256)", _RETRY_FIX)
         target = root / item.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        copy_atomic(source, target)
         if expected is None:
             _record(root, item.path, digest)
         found += 1

@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 from PySide6.QtCore import QObject, Signal
 
+from pipelines.core.files import atomic_path
 from pipelines.core.model import Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
 from pipelines.engines.registry import get_engine
@@ -43,9 +44,8 @@ def synthesize_sample(
         rate = chunk.sample_rate
     cancel.raise_if_cancelled()
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.wav")
-    sf.write(tmp, np.concatenate(parts) if parts else np.zeros(1, np.float32), rate)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        sf.write(tmp, np.concatenate(parts) if parts else np.zeros(1, np.float32), rate)
     return out
 
 

@@ -8,7 +8,6 @@ silence. The output is float WAV: levelled chunks may briefly exceed full scale 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import soundfile as sf
 from pipelines.audio.dsp import RoomTone, StreamResampler, db, fade, frame_power, gain, read_blocks
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.core.errors import ManuscriptError
+from pipelines.core.files import atomic_path
 
 FRAME_S = 0.010  # analysis frame for trimming and levelling
 TRIM_BELOW_PEAK_DB = 40.0  # a frame this far under the chunk's loudest frame counts as padding
@@ -153,46 +153,44 @@ def assemble_chapter(
     tone = RoomTone(rate, room_tone_db)
     out_wav = Path(out_wav)
     out_wav.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_wav.with_name(f".{out_wav.stem}.partial{out_wav.suffix}")
     spans: list[Span] = []
     frames = 0
     count = 0
-    try:
-        with sf.SoundFile(
+    with (
+        atomic_path(out_wav) as tmp,
+        sf.SoundFile(
             str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="FLOAT"
-        ) as out:
+        ) as out,
+    ):
 
-            def room(seconds: float) -> None:
-                nonlocal frames
-                remaining = round(seconds * rate)
-                while remaining > 0:
-                    n = min(remaining, 65_536)
-                    out.write(tone.take(n))
-                    frames += n
-                    remaining -= n
+        def room(seconds: float) -> None:
+            nonlocal frames
+            remaining = round(seconds * rate)
+            while remaining > 0:
+                n = min(remaining, 65_536)
+                out.write(tone.take(n))
+                frames += n
+                remaining -= n
 
-            room(head)
-            pending_pause = 0.0
-            for seg in segments:
-                count += 1
-                plan = _plan_chunk(seg, keep_s, level_db)
-                if plan is None:
-                    # A silent chunk (the diagnostic silence engine, a voice that said nothing)
-                    # keeps its length as room tone, so timing stays true to the text.
-                    room(pending_pause + sf.info(str(seg.path)).duration)
-                    pending_pause = max(0.0, seg.pause_after_s)
-                    continue
-                room(pending_pause)
-                start = frames
-                frames += _write_chunk(out, plan, Path(seg.path), rate)
-                spans.append(Span(start / rate, frames / rate, seg.text, seg.voice))
+        room(head)
+        pending_pause = 0.0
+        for seg in segments:
+            count += 1
+            plan = _plan_chunk(seg, keep_s, level_db)
+            if plan is None:
+                # A silent chunk (the diagnostic silence engine, a voice that said nothing)
+                # keeps its length as room tone, so timing stays true to the text.
+                room(pending_pause + sf.info(str(seg.path)).duration)
                 pending_pause = max(0.0, seg.pause_after_s)
-            if count == 0:
-                raise ManuscriptError(out_wav, "chapter has no rendered chunks", "render it first")
-            room(tail)  # the last pause gives way to the profile's tail
-        os.replace(tmp, out_wav)
-    finally:
-        tmp.unlink(missing_ok=True)
+                continue
+            room(pending_pause)
+            start = frames
+            frames += _write_chunk(out, plan, Path(seg.path), rate)
+            spans.append(Span(start / rate, frames / rate, seg.text, seg.voice))
+            pending_pause = max(0.0, seg.pause_after_s)
+        if count == 0:
+            raise ManuscriptError(out_wav, "chapter has no rendered chunks", "render it first")
+        room(tail)  # the last pause gives way to the profile's tail
     return Assembly(out_wav, frames, rate, spans)
 
 

@@ -8,7 +8,6 @@ RMS out of the profile's window, the render runs once more with the gain correct
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from scipy import ndimage, signal
 from pipelines.audio.dsp import Audio, db, gain, power_db, resampled_blocks
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.core.errors import ManuscriptError
+from pipelines.core.files import atomic_path
 
 HIGHPASS_HZ = 80.0
 MAX_GAIN_DB = 40.0  # digital silence must not be pushed to +inf
@@ -196,8 +196,7 @@ def master_chapter(in_wav: Path, out_wav: Path, profile: DeliveryProfile = ACX) 
         ) from exc
     gain_db = float(np.clip(profile.target_rms_db - input_rms, MIN_GAIN_DB, MAX_GAIN_DB))
     out_wav.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_wav.with_name(f".{out_wav.stem}.partial{out_wav.suffix}")
-    try:
+    with atomic_path(out_wav) as tmp:
         rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
         passes = 1
         margin = 0.5
@@ -210,9 +209,6 @@ def master_chapter(in_wav: Path, out_wav: Path, profile: DeliveryProfile = ACX) 
             )
             rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
             passes = 2
-        os.replace(tmp, out_wav)
-    finally:
-        tmp.unlink(missing_ok=True)
     return MasterReport(
         path=out_wav,
         input_rms_db=input_rms,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from pipelines.core import paths
+from pipelines.core.files import write_text_atomic
 
 LIMIT = 20
 
@@ -27,7 +28,4 @@ def projects() -> list[Path]:
 def remember(root: Path) -> None:
     root = root.resolve()
     entries = [str(root)] + [str(p) for p in projects() if p.resolve() != root]
-    target = _file()
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries[:LIMIT], indent=1), encoding="utf-8")
-    tmp.replace(target)
+    write_text_atomic(_file(), json.dumps(entries[:LIMIT], indent=1))

@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,10 +22,12 @@ import numpy as np
 
 from pipelines.core import paths
 from pipelines.core.errors import StudioError
+from pipelines.core.files import copy_atomic
 from pipelines.core.model import Utterance
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
+    Capabilities,
     EngineLimits,
     Settings,
     Voice,
@@ -192,6 +192,7 @@ class PiperEngine:
     """Piper VITS voices on the CPU, one sentence per chunk."""
 
     name = "piper"
+    capabilities = Capabilities()  # VITS on the CPU, one process per core
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
@@ -244,7 +245,7 @@ class PiperEngine:
         _open_session(model, 1)  # proves the model loads and has Piper's inputs
         target = paths.voices_dir(self.name)
         for src, name in ((model, model.name), (config, model.name + ".json")):
-            _copy_atomic(src, target / name)
+            copy_atomic(src, target / name)
         files = _VoiceFiles(target / model.name, target / (model.name + ".json"))
         return _describe(model.stem, files, data, False)
 
@@ -336,14 +337,3 @@ def _synthesis_config(settings: Settings) -> Any:
         # Piper would peak every sentence at 0 dBFS; the studio masters loudness itself.
         normalize_audio=False,
     )
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

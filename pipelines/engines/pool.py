@@ -18,7 +18,6 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
-import tempfile
 import threading
 import time
 from collections import deque
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.core.errors import StudioError
+from pipelines.core.files import atomic_path
 from pipelines.core.model import Role, Utterance
 from pipelines.engines.base import CancelToken, Engine, SettingValue
 from pipelines.engines.registry import check_engine, get_engine
@@ -101,17 +101,8 @@ def synthesize_to_file(
 def _write_flac_atomic(path: Path, audio: np.ndarray, rate: int) -> None:
     import soundfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            soundfile.write(fh, audio, rate, format="FLAC", subtype="PCM_24")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, durable=True) as tmp:
+        soundfile.write(tmp, audio, rate, format="FLAC", subtype="PCM_24")
 
 
 # -- errors that cross the process boundary ----------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
-import os
 import random
 import sys
 import threading
@@ -27,6 +26,7 @@ import numpy as np
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from pipelines.core.errors import StudioError
+from pipelines.core.files import write_text_atomic
 from pipelines.core.secrets import env_var, scrub
 from pipelines.engines.base import AudioChunk, Cancelled, CancelToken
 from pipelines.engines.cloud.settings import ProviderSettings
@@ -318,9 +318,7 @@ class RateLimiter:
                 tokens -= 1.0
             else:
                 wait = (1.0 - tokens) / rate
-            tmp = state_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"tokens": tokens, "stamp": now}))
-            os.replace(tmp, state_path)
+            write_text_atomic(state_path, json.dumps({"tokens": tokens, "stamp": now}))
             return wait
 
     def acquire(self, cancel: CancelToken | None = None) -> float:

@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from pipelines.core.errors import StudioError
+from pipelines.core.files import write_text_atomic
 from pipelines.core.model import Utterance
 from pipelines.core.secrets import get_key
 from pipelines.engines.base import (
     AudioChunk,
     CancelToken,
+    Capabilities,
     EngineLimits,
     Settings,
     Voice,
@@ -125,6 +127,8 @@ def _failure_from(exc: BaseException) -> HttpFailure | None:
 
 class ElevenLabsEngine:
     name = PROVIDER
+    # Each request carries the text around it (`previous_text`, `next_text`) for its prosody.
+    capabilities = Capabilities(stitching=True, billed=True, resource="network")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -210,9 +214,7 @@ class ElevenLabsEngine:
             log.warning("elevenlabs: the plan could not be read (%s); assuming free", exc)
             return "free"
         tier = str(getattr(sub, "tier", "free") or "free").lower()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"slot": slot, "tier": tier, "at": time.time()}))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps({"slot": slot, "tier": tier, "at": time.time()}))
         return tier
 
     def output_format(self, model_format: str = "") -> str:

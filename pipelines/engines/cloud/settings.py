@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from pipelines.core.errors import StudioError
+from pipelines.core.files import write_text_atomic
 
 ENV_PREFIX = "AUDIOBOOK_STUDIO_"
 BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "elevenlabs": "ELEVENLABS_BASE_URL"}
@@ -141,10 +141,7 @@ def save_provider_settings(provider: str, **values: Any) -> ProviderSettings:
         coerced = _coerce(name, value, name)
         section[name] = list(coerced) if isinstance(coerced, tuple) else coerced
     data[provider] = section
-    fd, tmp = tempfile.mkstemp(prefix=".cloud.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2))
     return provider_settings(provider)
 
 

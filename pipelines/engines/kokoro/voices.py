@@ -10,9 +10,7 @@ blends (`blends.json` in the voice folder) are also listed as voices of their ow
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from pipelines.core import paths
 from pipelines.core.errors import StudioError
+from pipelines.core.files import write_text_atomic
 from pipelines.engines.kokoro.files import ENGINE
 
 LICENSE = "Apache-2.0"
@@ -162,13 +161,5 @@ def save_blend(voice_id: str, name: str = "") -> str:
     stored = saved_blends()
     stored[blend] = name.strip()
     payload = {"blends": [{"id": k, "name": v} for k, v in stored.items()]}
-    path = _blends_path()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(_blends_path(), json.dumps(payload, indent=2, ensure_ascii=False))
     return blend

@@ -6,8 +6,6 @@ SHA-256 and the model's fingerprint, so a re-recorded clip or another model gets
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import numpy as np
 from pipelines.core import paths
 from pipelines.core.checksums import file_sha256
 from pipelines.core.errors import StudioError
+from pipelines.core.files import atomic_path
 
 SAMPLE_RATE = 24000
 MIN_SECONDS = 3.0  # the style encoders need about a second; three gives a usable voice
@@ -106,12 +105,5 @@ def compute_style(model: Any, audio: np.ndarray) -> np.ndarray:
 
 
 def _save_atomic(path: Path, vector: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, vector)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.save(fh, vector)
