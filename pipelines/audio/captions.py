@@ -6,11 +6,9 @@ them by their share of the text, which tracks speech closely enough for reading 
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipelines.audio.assemble import Span
 
@@ -71,10 +69,3 @@ def to_webvtt(spans: Iterable[Span]) -> str:
         for c in cues(spans)
     ]
     return "WEBVTT\n\n" + "\n\n".join(blocks) + ("\n" if blocks else "")
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path

@@ -10,7 +10,6 @@ each file is renamed to its final name only once it is complete.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,9 +33,11 @@ from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
 from pipelines.audio.dsp import Audio, RoomTone, StreamResampler, read_blocks
 from pipelines.audio.ffmpeg_io import ChapterMark, Progress, pcm_input, run_ffmpeg
+from pipelines.audio.names import m4b_part_path, part_title
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.audio.split import PartRange, plan_m4b_parts
 from pipelines.core.errors import ManuscriptError
+from pipelines.core.files import atomic_path
 
 
 @dataclass(slots=True)
@@ -63,11 +64,6 @@ class M4bPart:
     path: Path
     chapters: list[ChapterMark] = field(default_factory=list)
     duration_s: float = 0.0
-
-
-def partial_name(path: Path) -> Path:
-    """Where a file is written until it is complete (hidden, same folder, same extension)."""
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
 
 
 def _cover_mime(cover: Path) -> str:
@@ -152,15 +148,13 @@ def encode_mp3_stream(
     """Encode mono float PCM blocks at the profile's rate (or a WAV file at that rate) into a
     tagged CBR MP3."""
     out_mp3 = Path(out_mp3)
-    tmp = partial_name(out_mp3)
-    out_mp3.parent.mkdir(parents=True, exist_ok=True)
     source = ["-i", str(feed)] if isinstance(feed, Path) else pcm_input(profile.sample_rate)
     # CBR, no joint stereo: a mono CBR stream, as ACX asks; tags come from mutagen afterwards.
     args = [*source, "-map_metadata", "-1", "-c:a", "libmp3lame"]
     args += ["-b:a", f"{profile.mp3_bitrate_kbps}k", "-ar", str(profile.sample_rate)]
     args += ["-ac", str(profile.channels), "-id3v2_version", "0", "-write_id3v1", "0"]
-    args += ["-f", "mp3", str(tmp)]
-    try:
+    with atomic_path(out_mp3) as tmp:
+        args += ["-f", "mp3", str(tmp)]
         run_ffmpeg(
             args,
             target=out_mp3,
@@ -169,9 +163,6 @@ def encode_mp3_stream(
             progress=progress,
         )
         _id3_tags(tmp, tags, cover)
-        os.replace(tmp, out_mp3)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out_mp3
 
 
@@ -284,7 +275,6 @@ def _encode_one_m4b(
         direct = direct and rate_in == rate
         marks.append(ChapterMark(ch.title, pos / rate, (pos + frames) / rate))
         pos += frames
-    tmp = partial_name(out_m4b)
     meta = out_m4b.with_name(f".{out_m4b.stem}.chapters.txt")
     listing = out_m4b.with_name(f".{out_m4b.stem}.inputs.txt")
     _write_ffmetadata(meta, marks)
@@ -309,22 +299,35 @@ def _encode_one_m4b(
     # Chapter titles travel as metadata: "-map_metadata -1" would drop them too.
     args += ["-map_metadata", "1", "-map_chapters", "1"]
     args += ["-c:a", "aac", "-aac_coder", profile.aac_coder, "-b:a", f"{bitrate_kbps}k"]
-    args += ["-ar", str(rate), "-ac", "1", "-movflags", "+faststart", "-f", "ipod", str(tmp)]
+    args += ["-ar", str(rate), "-ac", "1", "-movflags", "+faststart", "-f", "ipod"]
     try:
-        run_ffmpeg(
-            args,
-            target=out_m4b,
-            feed=None if direct else feed(),
-            duration_s=pos / rate,
-            progress=progress,
-        )
-        _mp4_tags(tmp, tags, cover)
-        os.replace(tmp, out_m4b)
+        with atomic_path(out_m4b) as tmp:
+            run_ffmpeg(
+                [*args, str(tmp)],
+                target=out_m4b,
+                feed=None if direct else feed(),
+                duration_s=pos / rate,
+                progress=progress,
+            )
+            _mp4_tags(tmp, tags, cover)
     finally:
-        tmp.unlink(missing_ok=True)
         meta.unlink(missing_ok=True)
         listing.unlink(missing_ok=True)
     return M4bPart(out_m4b, marks, pos / rate)
+
+
+def m4b_groups(
+    durations_s: list[float],
+    profile: DeliveryProfile = ACX,
+    *,
+    bitrate_kbps: int | None = None,
+    max_hours: float | None = None,
+) -> list[list[int]]:
+    """Which chapters go into which M4B: one group per file (see `plan_m4b_parts`)."""
+    kbps = bitrate_kbps or profile.aac_bitrate_kbps
+    max_s = (max_hours if max_hours is not None else profile.m4b_max_hours) * 3600
+    max_s = min(max_s, profile.m4b_max_bytes * 8 / (kbps * 1000) * 0.97)  # container overhead
+    return plan_m4b_parts(durations_s, max_s, profile.m4b_min_part_minutes * 60)
 
 
 def encode_m4b(
@@ -348,10 +351,8 @@ def encode_m4b(
     out_m4b = Path(out_m4b)
     out_m4b.parent.mkdir(parents=True, exist_ok=True)
     kbps = bitrate_kbps or profile.aac_bitrate_kbps
-    max_s = (max_hours if max_hours is not None else profile.m4b_max_hours) * 3600
-    max_s = min(max_s, profile.m4b_max_bytes * 8 / (kbps * 1000) * 0.97)  # container overhead
     durations = [_frames_at(c.wav, profile.sample_rate)[0] / profile.sample_rate for c in chapters]
-    groups = plan_m4b_parts(durations, max_s, profile.m4b_min_part_minutes * 60)
+    groups = m4b_groups(durations, profile, bitrate_kbps=kbps, max_hours=max_hours)
     total = sum(durations) or 1.0
     done = 0.0
     parts: list[M4bPart] = []
@@ -366,9 +367,9 @@ def encode_m4b(
         if len(groups) == 1:
             path, part_tags = out_m4b, tags
         else:
-            path = out_m4b.with_name(f"{out_m4b.stem} - Part {n}{out_m4b.suffix}")
+            path = m4b_part_path(out_m4b, n)
             part_tags = replace(
-                tags, title=f"{tags.title}, Part {n}", track=n, track_total=len(groups)
+                tags, title=part_title(tags.title, n), track=n, track_total=len(groups)
             )
         parts.append(
             _encode_one_m4b(

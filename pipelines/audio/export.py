@@ -2,16 +2,15 @@
 
 Every file is written under a hidden partial name and renamed when complete, so a killed export
 leaves no half file under a final name; leftovers of an earlier killed run are swept first.
+Files are named by `names`; `plan_files` lists them without writing anything.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import threading
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,31 +18,17 @@ from typing import Any
 
 import soundfile as sf
 
-from pipelines.audio import acx
+from pipelines.audio import acx, names
 from pipelines.audio.assemble import Span
-from pipelines.audio.captions import to_srt, to_webvtt, write_text_atomic
-from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3
+from pipelines.audio.captions import to_srt, to_webvtt
+from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3, m4b_groups
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.audio.sample import SampleResult, SampleSource, make_sample
-from pipelines.audio.split import PartRange, plan_mp3_parts
+from pipelines.audio.split import PartRange, mp3_part_count, plan_mp3_parts
 from pipelines.core.errors import ManuscriptError
+from pipelines.core.files import write_text_atomic
 
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}
-
-
-def safe_filename(name: str, max_len: int = 120) -> str:
-    """A file name every common OS accepts: no reserved characters or names, no trailing dots."""
-    text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub(" ", text)
-    text = re.sub(r"\s+", " ", text).strip().rstrip(". ")
-    if len(text) > max_len:
-        text = text[:max_len].rstrip(". ")
-    if not text:
-        text = "Untitled"
-    if text.split(".")[0].upper() in _RESERVED:
-        text = f"{text}_"
-    return text
+_CAPTION_WRITERS = {".srt": to_srt, ".vtt": to_webvtt}
 
 
 @dataclass(slots=True)
@@ -107,39 +92,55 @@ def _seconds(wav: Path, profile: DeliveryProfile) -> tuple[int, float]:
     return int(info.frames), info.frames / info.samplerate
 
 
-def _sequence(book: BookExport) -> list[tuple[str, Path, list[Span]]]:
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One track in listening order, with its audio."""
+
+    track: names.Track
+    wav: Path
+    spans: list[Span]
+
+    @property
+    def title(self) -> str:
+        return self.track.title
+
+
+def _sequence(book: BookExport) -> list[_Item]:
     """Everything in listening order: credits, chapters, credits."""
-    items: list[tuple[str, Path, list[Span]]] = []
+    tracks = names.tracks(
+        [ch.title for ch in book.chapters],
+        opening_credits=bool(book.opening_credits),
+        closing_credits=bool(book.closing_credits),
+    )
+    audio: list[tuple[Path, list[Span]]] = []
     if book.opening_credits:
-        items.append(("Opening Credits", Path(book.opening_credits), []))
-    for i, ch in enumerate(book.chapters, start=1):
-        items.append((ch.title.strip() or f"Chapter {i}", Path(ch.wav), list(ch.spans)))
+        audio.append((Path(book.opening_credits), []))
+    audio += [(Path(ch.wav), list(ch.spans)) for ch in book.chapters]
     if book.closing_credits:
-        items.append(("Closing Credits", Path(book.closing_credits), []))
-    return items
+        audio.append((Path(book.closing_credits), []))
+    return [_Item(t, wav, spans) for t, (wav, spans) in zip(tracks, audio, strict=True)]
 
 
 def _plan_mp3(
-    items: list[tuple[str, Path, list[Span]]],
-    profile: DeliveryProfile,
-    max_minutes: float | None,
-    numbered_from: int,
+    items: list[_Item], profile: DeliveryProfile, max_minutes: float | None
 ) -> list[_Mp3Job]:
-    width = max(2, len(str(len(items) + numbered_from)))
+    sizes = [_seconds(item.wav, profile) for item in items]
+    cuts = [
+        plan_mp3_parts(item.wav, profile.sample_rate, frames, profile, max_minutes)
+        for item, (frames, _) in zip(items, sizes, strict=True)
+    ]
+    file_names = names.mp3_names([i.track for i in items], [len(parts) for parts in cuts])
     jobs: list[_Mp3Job] = []
-    for n, (title, wav, _) in enumerate(items, start=numbered_from):
-        frames, seconds = _seconds(wav, profile)
-        stem = f"{n:0{width}d} - {safe_filename(title)}"
-        parts = plan_mp3_parts(wav, profile.sample_rate, frames, profile, max_minutes)
+    for item, (_, seconds), parts, files in zip(items, sizes, cuts, file_names, strict=True):
         if len(parts) == 1:
-            jobs.append(_Mp3Job(f"{stem}.mp3", wav, title, None, seconds))
+            jobs.append(_Mp3Job(files[0], item.wav, item.title, None, seconds))
             continue
-        for k, part in enumerate(parts, start=1):
+        for k, (part, name) in enumerate(zip(parts, files, strict=True), start=1):
             jobs.append(
                 _Mp3Job(
-                    f"{stem} (Part {k}).mp3",
-                    wav,
-                    f"{title}, Part {k}",
+                    name,
+                    item.wav,
+                    names.part_title(item.title, k),
                     part,
                     (part.stop - part.start) / profile.sample_rate,
                 )
@@ -148,8 +149,52 @@ def _plan_mp3(
 
 
 def _sweep_partials(out_dir: Path) -> None:
-    for stale in out_dir.glob(".*.partial.*"):
+    for stale in out_dir.glob(names.PARTIAL_GLOB):
         stale.unlink(missing_ok=True)
+
+
+def plan_files(
+    book_title: str,
+    chapter_titles: Sequence[str],
+    *,
+    chapter_seconds: Sequence[float | None] | None = None,
+    chapter_captioned: Sequence[bool] | None = None,
+    opening_credits: bool = True,
+    closing_credits: bool = True,
+    m4b: bool = True,
+    mp3: bool = True,
+    sample: bool = True,
+    captions: bool = True,
+    profile: DeliveryProfile = ACX,
+    max_file_minutes: float | None = None,
+) -> list[str]:
+    """The names `export_book` will write for these chapters, in its order, before any audio.
+
+    `chapter_seconds` (each chapter's length, None where not known yet) decides which chapters
+    are split into MP3 parts and whether the M4B is; the credits, not rendered yet, count as
+    nothing there. `chapter_captioned` says which chapters have timings for captions (all, when
+    not given); the credits never do.
+    """
+    n = len(chapter_titles)
+    seconds = list(chapter_seconds) if chapter_seconds is not None else [None] * n
+    timed = list(chapter_captioned) if chapter_captioned is not None else [True] * n
+    tracks = names.tracks(
+        chapter_titles, opening_credits=opening_credits, closing_credits=closing_credits
+    )
+    # Per track in listening order: its length, and whether it has captions.
+    lengths = [s or 0.0 for s in seconds]
+    if opening_credits:
+        lengths, timed = [0.0, *lengths], [False, *timed]
+    if closing_credits:
+        lengths, timed = [*lengths, 0.0], [*timed, False]
+    return names.export_names(
+        book_title,
+        tracks,
+        mp3_parts=[mp3_part_count(s, profile, max_file_minutes) for s in lengths] if mp3 else None,
+        m4b_parts=len(m4b_groups(lengths, profile)) if m4b else 0,
+        captioned=timed if captions else None,
+        sample=sample,
+    )
 
 
 class _Progress:
@@ -192,9 +237,8 @@ def export_book(
     out_dir.mkdir(parents=True, exist_ok=True)
     _sweep_partials(out_dir)
     items = _sequence(book)
-    first_number = 0 if book.opening_credits else 1
-    jobs = _plan_mp3(items, profile, max_file_minutes, first_number) if mp3 else []
-    book_s = sum(_seconds(wav, profile)[1] for _, wav, _ in items)
+    jobs = _plan_mp3(items, profile, max_file_minutes) if mp3 else []
+    book_s = sum(_seconds(item.wav, profile)[1] for item in items)
     # Progress weights: encoding is proportional to audio length; checks decode it again.
     work = (
         (book_s * 1.3 if mp3 else 0)
@@ -204,7 +248,7 @@ def export_book(
     tracker = _Progress(work, progress)
     abort = threading.Event()
 
-    result = ExportResult(files=[], manifest=out_dir / "export.json")
+    result = ExportResult(files=[], manifest=out_dir / names.MANIFEST)
     cover = Path(book.cover) if book.cover else None
     manifest_files: list[dict[str, object]] = []
 
@@ -257,8 +301,8 @@ def export_book(
         if m4b:
             m4b_future = pool.submit(
                 encode_m4b,
-                [ChapterInput(title, wav) for title, wav, _ in items],
-                out_dir / f"{safe_filename(book.title)}.m4b",
+                [ChapterInput(item.title, item.wav) for item in items],
+                out_dir / names.m4b_name(book.title),
                 book_tags,
                 cover,
                 profile,
@@ -270,7 +314,7 @@ def export_book(
             sample_future = pool.submit(
                 make_sample,
                 [SampleSource(Path(ch.wav), ch.spans) for ch in book.chapters],
-                out_dir / "sample.mp3",
+                out_dir / names.SAMPLE,
                 replace(book_tags, title=f"{book.title} (Sample)", description=""),
                 cover,
                 profile,
@@ -294,15 +338,16 @@ def export_book(
             raise
 
     if captions:
-        width = max(2, len(str(len(items) - 1 + first_number)))
-        for n, (title, _, spans) in enumerate(items, start=first_number):
-            if not spans:
+        caption_files = names.caption_names([item.track for item in items])
+        for item, files in zip(items, caption_files, strict=True):
+            if not item.spans:
                 continue
-            stem = f"{n:0{width}d} - {safe_filename(title)}"
-            for suffix, text in ((".srt", to_srt(spans)), (".vtt", to_webvtt(spans))):
-                path = write_text_atomic(out_dir / f"{stem}{suffix}", text)
+            for name in files:
+                text = _CAPTION_WRITERS[Path(name).suffix](item.spans)
+                path = write_text_atomic(out_dir / name, text)
                 result.captions.append(path)
-                manifest_files.append({"file": path.name, "kind": suffix[1:], "title": title})
+                kind = path.suffix[1:]
+                manifest_files.append({"file": path.name, "kind": kind, "title": item.title})
 
     m4b_chapters: list[dict[str, object]] = []
     for part in parts:

@@ -35,17 +35,31 @@ def _quiet_runs(quiet: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def _limits(profile: DeliveryProfile, max_minutes: float | None) -> tuple[float, float]:
+    """The longest MP3, and the speech that fits in it beside the room tone added at each edge."""
+    max_s = (max_minutes if max_minutes is not None else profile.max_file_minutes) * 60
+    return max_s, max_s - profile.head_s - profile.tail_s
+
+
+def mp3_part_count(
+    seconds: float, profile: DeliveryProfile, max_minutes: float | None = None
+) -> int:
+    """How many MP3s a chapter this long becomes (`plan_mp3_parts` finds where they are cut)."""
+    max_s, usable = _limits(profile, max_minutes)
+    if seconds <= max_s:
+        return 1
+    return math.ceil(seconds / (usable * 0.95))
+
+
 def plan_mp3_parts(
     wav: Path, rate: int, frames: int, profile: DeliveryProfile, max_minutes: float | None = None
 ) -> list[PartRange]:
     """Split a chapter longer than the per-file limit into near-equal parts at pauses."""
-    max_s = (max_minutes if max_minutes is not None else profile.max_file_minutes) * 60
-    # Leave room for the room tone added at each new edge.
-    usable = max_s - profile.head_s - profile.tail_s
+    _, usable = _limits(profile, max_minutes)
     total_s = frames / rate
-    if total_s <= max_s:
+    n = mp3_part_count(total_s, profile, max_minutes)
+    if n == 1:
         return [PartRange(0, frames)]
-    n = math.ceil(total_s / (usable * 0.95))
     frame = round(rate * FRAME_S)
     power = frame_power(wav, frame)
     levels = 10 * np.log10(np.maximum(power, 1e-14))

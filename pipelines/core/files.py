@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# what `atomic_path`'s temporary files look like, for sweeping those a kill left behind
+PARTIAL_GLOB = ".*.part.*"
+
 
 @contextmanager
 def atomic_path(target: Path, *, durable: bool = False) -> Iterator[Path]:

@@ -15,11 +15,11 @@ from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.detect import Head, plain_heads, styled_heads
 from pipelines.manuscript.headings import clean, looks_like_title, smart_title
 from pipelines.manuscript.matter import (
-    CONTENTS,
-    REASONS,
+    MatterKind,
     byline,
     front_pieces,
     matter_kind,
+    side_reason,
     split_gutenberg,
 )
 
@@ -59,7 +59,9 @@ def build_book(flat: FlatManuscript, path: Path) -> Book:
     chapters.extend(_chapters(body, heads, title))
     if pg.end < len(blocks):
         chapters.append(
-            _excluded("Project Gutenberg licence", blocks[pg.end :], ChapterKind.BACK, "licence")
+            _excluded(
+                "Project Gutenberg licence", blocks[pg.end :], ChapterKind.BACK, MatterKind.LICENCE
+            )
         )
     if not any(c.included for c in chapters):
         raise ManuscriptError(
@@ -89,12 +91,12 @@ def _chapters(body: list[Block], heads: list[Head], title: str) -> list[Chapter]
         # No chapter headings at all: the whole text is one chapter named for the book.
         out.append(Chapter(title=title, blocks=_trim(front), pos=front[0].pos))
         front = []
-    for reason, piece in front_pieces(front):
+    for matter, piece in front_pieces(front):
         if any(b.kind is not BlockKind.SCENE_BREAK for b in piece):
             label = _label(piece)
-            if reason == CONTENTS and matter_kind(piece[0].text) is None:
+            if matter is MatterKind.CONTENTS and matter_kind(piece[0].text) is None:
                 label = "Contents"  # a list without its own heading
-            out.append(_excluded(label, piece, ChapterKind.FRONT, reason))
+            out.append(_excluded(label, piece, ChapterKind.FRONT, matter))
     seen_chapter = False
     part: str | None = None
     for k, h in enumerate(heads):
@@ -123,17 +125,19 @@ def _excluded(
     title: str,
     blocks: list[Block],
     kind: ChapterKind,
-    reason: str | None = None,
+    matter: MatterKind | None = None,
     pos: SourcePos | None = None,
 ) -> Chapter:
-    reason = reason or title.lower()
-    side = "front" if kind is ChapterKind.FRONT else "back"
+    if matter is not None:
+        reason = side_reason(matter, kind)
+    else:  # the Project Gutenberg header, named for itself
+        reason = f"{side_reason(MatterKind.FRONT, kind)}: {title.lower()}"
     return Chapter(
         title=title,
         blocks=blocks,
         kind=kind,
         included=False,
-        excluded_reason=f"{side} matter: {reason}",
+        excluded_reason=reason,
         pos=pos or (blocks[0].pos if blocks else SourcePos()),
     )
 
@@ -170,7 +174,7 @@ def _find_byline(body: list[Block]) -> str:
 def _title_from_front(body: list[Block], heads: list[Head]) -> str:
     """The book's title: its title-page heading, or the first title-like line before chapter one."""
     for h in heads:
-        if h.matter == REASONS["title"]:
+        if h.matter is MatterKind.TITLE:
             return smart_title(h.title.split(" / ")[0])
     first = next((h.start for h in heads if h.matter is None), len(body))
     if first == 0 and _real(heads) == 1:

@@ -21,7 +21,7 @@ from pipelines.manuscript.headings import (
     looks_like_title,
     normalize_title,
 )
-from pipelines.manuscript.matter import CONTENTS, REASONS, byline, is_end_marker, matter_kind
+from pipelines.manuscript.matter import MatterKind, byline, is_end_marker, matter_kind
 
 # Fewer words than this between two heading lines: nothing was read between them.
 CLUSTER_GAP = 15
@@ -37,7 +37,7 @@ class Head:
     end: int  # index after the heading blocks (heading and title line)
     title: str
     kind: ChapterKind = ChapterKind.CHAPTER
-    matter: str | None = None  # the reason, when this heading opens front/back matter
+    matter: MatterKind | None = None  # what front/back matter this heading opens, if any
     levels: list[int] = field(default_factory=list)  # heading level of each heading block
     book_level: bool = False  # a prologue or epilogue: outside any part
 
@@ -64,9 +64,9 @@ def styled_heads(body: list[Block], book_title: str) -> list[Head]:
     for n, g in enumerate(groups):
         kind = matter_kind(g.texts[0])
         if kind is not None:
-            heads.append(_head(g, matter=REASONS[kind]))
+            heads.append(_head(g, matter=kind))
         elif not rest and _is_title_group(g, groups[n + 1 :], book_title):
-            heads.append(_head(g, matter=REASONS["title"]))
+            heads.append(_head(g, matter=MatterKind.TITLE))
         else:
             rest.append(g)
     if not rest:
@@ -142,7 +142,9 @@ def _chapter_level(groups: list[_Group]) -> int:
     return levels[-1]
 
 
-def _head(g: _Group, kind: ChapterKind = ChapterKind.CHAPTER, matter: str | None = None) -> Head:
+def _head(
+    g: _Group, kind: ChapterKind = ChapterKind.CHAPTER, matter: MatterKind | None = None
+) -> Head:
     levels = [g.level] * len(g.texts)
     title = " / ".join(g.texts)
     return Head(g.start, g.end, title, kind, matter, levels, is_book_level(g.texts[0]))
@@ -157,7 +159,7 @@ class _Unit:
     end: int
     texts: list[str]
     cue: HeadingCue | None
-    matter: str | None
+    matter: MatterKind | None
     prose: int = 0  # words between this unit and the next
     contents: bool = False
 
@@ -202,8 +204,7 @@ def _units(body: list[Block]) -> list[_Unit]:
         candidate = False
         if b.kind is BlockKind.PARAGRAPH and len(text) <= 100:
             cue = heading_cue(text)
-            kind = matter_kind(text) if looks_like_title(text, strict=False) else None
-            matter = REASONS[kind] if kind is not None else None
+            matter = matter_kind(text) if looks_like_title(text, strict=False) else None
             candidate = cue is not None or matter is not None
             candidate = candidate or (looks_like_title(text) and not is_end_marker(text))
         if not candidate:
@@ -237,20 +238,24 @@ def _mark_contents(units: list[_Unit], body: list[Block]) -> set[str]:
         while m + 1 < len(units) and units[m].prose < CLUSTER_GAP:
             m += 1
         run = units[n : m + 1]
-        labelled = n > 0 and units[n - 1].matter == CONTENTS and units[n - 1].prose < CLUSTER_GAP
+        labelled = (
+            n > 0
+            and units[n - 1].matter is MatterKind.CONTENTS
+            and units[n - 1].prose < CLUSTER_GAP
+        )
         # Entries of one list repeat one form ('Chapter 1', 'Chapter 2'); 'Chapter I.' over a
         # numeral section 'I' is a heading and its first section.
         numbered = max(sum(1 for u in run if _cue(u) is c) for c in (Cue.NUMBERED, Cue.NUMERAL))
-        if len(run) >= 2 and (labelled or numbered >= 2 or run[0].matter == CONTENTS):
+        if len(run) >= 2 and (labelled or numbered >= 2 or run[0].matter is MatterKind.CONTENTS):
             real = _first_repeat(run)
             for u in run[:real]:
-                if u.matter != CONTENTS:
+                if u.matter is not MatterKind.CONTENTS:
                     u.contents = True
                     entries.add(_entry_key(u.texts))
         n = m + 1
     # Lines under a 'Contents' heading that are not heading-like (a list kept line by line).
     for u in units:
-        if u.matter == CONTENTS:
+        if u.matter is MatterKind.CONTENTS:
             for b in body[u.end : _next_start(units, u, len(body))]:
                 entries.add(_entry_key([b.text]))
     return entries

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pipelines.core.roman import ROMAN
+
 _SPACES = re.compile(r"\s+")
 
-ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"

@@ -1,17 +1,75 @@
 """Front and back matter: what a careful editor leaves out of the narration, and why.
 
-Project Gutenberg's header, footer and licence are found by their markers; contents lists,
-copyright pages, transcriber's notes, endnotes and colophons by their headings. Each excluded
-part carries a reason the author sees in the chapter list.
+`MatterKind` is the one vocabulary of what is set aside, for every reader: the EPUB reader finds
+the kind from epub:type semantics, landmarks, the guide and titles (`epub.matter`), the
+single-stream readers from headings (here). Each kind has one label, the reason the author sees
+in the chapter list, whichever reader found it.
+
+In single-stream manuscripts Project Gutenberg's header, footer and licence are found by their
+markers; contents lists, copyright pages, transcriber's notes, endnotes and colophons by their
+headings.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
-from pipelines.core.model import Block
+from pipelines.core.model import Block, ChapterKind
 from pipelines.manuscript.headings import clean, heading_cue, looks_like_title
+
+
+class MatterKind(StrEnum):
+    """A kind of page that is not narrated. Its value is its label: the reason shown for it."""
+
+    COVER = "cover"
+    TITLE = "title page"  # and the half title
+    SERIES = "series page"
+    IMPRINT = "imprint"
+    COPYRIGHT = "copyright page"
+    CONTENTS = "contents list"  # a table of contents, the EPUB landmarks
+    ILLUSTRATIONS = "list of illustrations"
+    TABLES = "list of tables"
+    DEDICATION = "dedication"
+    ACKNOWLEDGEMENTS = "acknowledgements"
+    FOREWORD = "foreword"
+    PREFACE = "preface"
+    TRANSCRIBER = "transcriber's notes"
+    NOTES = "endnotes"  # and footnotes
+    BIBLIOGRAPHY = "bibliography"
+    GLOSSARY = "glossary"
+    APPENDIX = "appendix"
+    AFTERWORD = "afterword"
+    INDEX = "index"
+    ERRATA = "errata"
+    COLOPHON = "colophon"
+    CREDITS = "credits"
+    OTHER_BOOKS = "other books"  # "Also by", "Other books by"
+    ABOUT_AUTHOR = "about the author"
+    LICENCE = "licence"  # a licence, or Project Gutenberg's boilerplate around the book
+    FRONT = "front matter"  # front matter of no more precise kind
+    BACK = "back matter"  # back matter of no more precise kind
+    NO_TEXT = "no text"  # a contents entry with nothing under it
+
+    @property
+    def label(self) -> str:
+        """The reason as plain text, as a chapter's `excluded_reason` holds it."""
+        return str(self.value)
+
+
+# The kinds that say no more than where the part sits.
+GENERIC = frozenset({MatterKind.FRONT, MatterKind.BACK})
+
+
+def side_reason(kind: MatterKind, side: ChapterKind) -> str:
+    """The reason a single-stream manuscript gives: the side of the book, then the kind.
+
+    'front matter: title page'; a part of no precise kind is just 'front matter'.
+    """
+    where = MatterKind.BACK if side is ChapterKind.BACK else MatterKind.FRONT
+    return where.label if kind in GENERIC else f"{where.label}: {kind.label}"
+
 
 _PG_START = re.compile(
     r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG|^\*END\*THE SMALL PRINT", re.IGNORECASE
@@ -30,26 +88,21 @@ _PG_LICENCE = re.compile(
 _PG_FIELD = re.compile(r"^(Title|Author|Language)\s*:\s*(.+)$", re.IGNORECASE)
 _BYLINE = re.compile(r"^by\s+(?P<name>[A-Z][\w.’' -]{1,60})$", re.IGNORECASE)
 
-CONTENTS = "contents list"
-REASONS = {
-    "contents": CONTENTS,
-    "copyright": "copyright page",
-    "transcriber": "transcriber's note",
-    "notes": "endnotes",
-    "colophon": "colophon",
-    "index": "index",
-    "title": "title page",
-}
+# Headings that open front or back matter in a single-stream manuscript.
 _MATTER_HEADINGS = (
-    ("contents", re.compile(r"^(?:table of )?contents\.?$|^list of chapters\.?$", re.IGNORECASE)),
-    ("copyright", re.compile(r"^copyright(?: page)?\.?$|^imprint\.?$", re.IGNORECASE)),
     (
-        "transcriber",
+        MatterKind.CONTENTS,
+        re.compile(r"^(?:table of )?contents\.?$|^list of chapters\.?$", re.IGNORECASE),
+    ),
+    (MatterKind.COPYRIGHT, re.compile(r"^copyright(?: page)?\.?$", re.IGNORECASE)),
+    (MatterKind.IMPRINT, re.compile(r"^imprint\.?$", re.IGNORECASE)),
+    (
+        MatterKind.TRANSCRIBER,
         re.compile(r"^(?:original )?transcriber[’']?s?[’']? notes?\.?:?$", re.IGNORECASE),
     ),
-    ("notes", re.compile(r"^(?:end|foot)?notes\.?$", re.IGNORECASE)),
-    ("colophon", re.compile(r"^colophon\.?$", re.IGNORECASE)),
-    ("index", re.compile(r"^index\.?$", re.IGNORECASE)),
+    (MatterKind.NOTES, re.compile(r"^(?:end|foot)?notes\.?$", re.IGNORECASE)),
+    (MatterKind.COLOPHON, re.compile(r"^colophon\.?$", re.IGNORECASE)),
+    (MatterKind.INDEX, re.compile(r"^index\.?$", re.IGNORECASE)),
 )
 _END_MARKER = re.compile(r"^(?:the end|finis|end)\.?$", re.IGNORECASE)
 
@@ -98,8 +151,8 @@ def split_gutenberg(blocks: list[Block]) -> GutenbergSplit:
     return GutenbergSplit(start, end, title, author)
 
 
-def matter_kind(text: str) -> str | None:
-    """The kind of front/back matter a heading names ('contents', 'copyright' ...), or None."""
+def matter_kind(text: str) -> MatterKind | None:
+    """The kind of front/back matter a heading names (contents, copyright ...), or None."""
     t = clean(text).strip("*_ ")
     if len(t) > 40:
         return None
@@ -124,31 +177,31 @@ def byline(text: str) -> str:
     return name if looks_like_title(name, strict=False) else ""
 
 
-def front_pieces(blocks: list[Block]) -> list[tuple[str, list[Block]]]:
-    """Split what comes before the first chapter into (reason, blocks) pieces.
+def front_pieces(blocks: list[Block]) -> list[tuple[MatterKind, list[Block]]]:
+    """Split what comes before the first chapter into (kind, blocks) pieces.
 
     A contents heading starts the contents piece; what precedes it is the title page when it is
     only short lines, otherwise plain front matter (an unnamed note, a dedication).
     """
-    pieces: list[tuple[str, list[Block]]] = []
+    pieces: list[tuple[MatterKind, list[Block]]] = []
     current: list[Block] = []
-    reason = ""
+    named: MatterKind | None = None
     k = _unlabelled_contents(blocks)
     if k is not None:
         head, blocks = blocks[:k], blocks[k:]
         if head:
             pieces.append((_guess_front(head), head))
-        return [*pieces, (CONTENTS, blocks)]
+        return [*pieces, (MatterKind.CONTENTS, blocks)]
     for b in blocks:
         kind = matter_kind(b.text)
         if kind is not None and looks_like_title(b.text, strict=False):
             if current:
-                pieces.append((reason or _guess_front(current), current))
-            current, reason = [b], REASONS[kind]
+                pieces.append((named or _guess_front(current), current))
+            current, named = [b], kind
             continue
         current.append(b)
     if current:
-        pieces.append((reason or _guess_front(current), current))
+        pieces.append((named or _guess_front(current), current))
     return pieces
 
 
@@ -166,7 +219,7 @@ def _unlabelled_contents(blocks: list[Block]) -> int | None:
     return None
 
 
-def _guess_front(blocks: list[Block]) -> str:
+def _guess_front(blocks: list[Block]) -> MatterKind:
     if all(len(b.text.split()) <= 12 for b in blocks):
-        return REASONS["title"]
-    return "front matter before the first chapter"
+        return MatterKind.TITLE
+    return MatterKind.FRONT

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from pipelines.core.model import Block, BlockKind, SourcePos
+from pipelines.core.roman import roman_to_int
 
 
 @dataclass(slots=True)
@@ -39,7 +40,6 @@ SHORT_LINE = 0.7  # a line shorter than this share of a full line may end a para
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-\u2010'’][^\W\d_]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
-_ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$", re.IGNORECASE)
 _PAGE_NO = re.compile(
     r"^(?:page\s+)?[-–—(\[]?\s*(\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$",
     re.IGNORECASE,
@@ -144,18 +144,8 @@ def _page_number(text: str) -> tuple[int, bool] | None:
     if token.isdigit():
         return int(token), False
     # Roman folios are lower case; "IV" alone is more likely a chapter number.
-    if token.islower() and _ROMAN.match(token):
-        return _roman_value(token), True
-    return None
-
-
-def _roman_value(token: str) -> int:
-    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
-    total = 0
-    for a, b in zip(token.lower(), token.lower()[1:] + " ", strict=True):
-        v = values[a]
-        total += -v if b != " " and values[b] > v else v
-    return total
+    value = roman_to_int(token) if token.islower() else None
+    return (value, True) if value is not None else None
 
 
 def _body_size(lines: list[PdfLine]) -> float | None:

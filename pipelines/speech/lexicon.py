@@ -6,18 +6,16 @@ entries; it is part of every audio cache key, so it changes exactly when the ent
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from pipelines.core.errors import ManuscriptError
+from pipelines.core.files import atomic_path
 
 FORMAT_VERSION = 1
 PLS_NAMESPACE = "http://www.w3.org/2005/01/pronunciation-lexicon"
@@ -233,19 +231,9 @@ class Lexicon:
     def save(self, path: str | Path) -> None:
         """Write atomically: a crash leaves either the old file or the new one, never half."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         blob = json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(blob)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path, durable=True) as tmp:
+            tmp.write_text(blob, encoding="utf-8")
 
     def to_pls(self, lang: str = "en-US") -> str:
         """A W3C PLS 1.0 document of alias entries, for providers that take pronunciation files.

@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from pipelines.core.model import Block, BlockKind, Chapter
+from pipelines.core.roman import ROMAN, roman_to_int
 from pipelines.speech.lexicon import Lexicon
 from pipelines.speech.numbers import (
     HAS_NUMBER,
@@ -331,22 +332,6 @@ def expand_abbreviations(text: str) -> str:
 
 # -- roman numerals --------------------------------------------------------------------------------
 
-_ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
-_IS_ROMAN = re.compile(rf"(?=[MDCLXVI])({_ROMAN})", re.IGNORECASE)
-
-
-def roman_value(numeral: str) -> int | None:
-    """The value of a well-formed roman numeral ("XIV" -> 14), None for anything else."""
-    if not numeral or not _IS_ROMAN.fullmatch(numeral):
-        return None
-    total = 0
-    values = [_ROMAN_VALUES[c] for c in numeral.upper()]
-    for i, v in enumerate(values):
-        total += -v if i + 1 < len(values) and values[i + 1] > v else v
-    return total
-
-
 # Words after which a numeral is a cardinal: "Chapter IV", "World War II", "Type II".
 _COUNTED = wordset(
     "Chapter Book Part Stave Volume Vol. Act Scene Canto Section Letter Appendix Psalm Article "
@@ -355,7 +340,7 @@ _COUNTED = wordset(
 )
 _RE_COUNTED = re.compile(
     rf"\b(?P<kw>{_alt(_both_cases({w: w for w in _COUNTED}))})(?P<sp>\s+)"
-    rf"(?P<rn>(?=[MDCLXVI])(?:{_ROMAN})|(?=[mdclxvi])(?i:{_ROMAN}))(?![\w'])"
+    rf"(?P<rn>(?:{ROMAN})|(?=[mdclxvi])(?i:{ROMAN}))(?![\w'])"
 )
 # Names that take an ordinal: "Henry VIII" -> Henry the eighth. Any other capitalised word before a
 # numeral of two or more letters (Amenhotep III, Pius XII) is read the same way.
@@ -369,11 +354,11 @@ _REGNAL = wordset(
     "Theodosius Justinian Michael Basil Selim Mehmed Suleiman Murad Darius Xerxes Artaxerxes Cyrus"
 )
 _RE_REGNAL = re.compile(
-    rf"\b(?P<name>[A-Z][a-z]+)(?P<sp>\s+)(?P<rn>(?=[MDCLXVI]){_ROMAN})(?![\w'])"
+    rf"\b(?P<name>[A-Z][a-z]+)(?P<sp>\s+)(?P<rn>{ROMAN})(?![\w'])"
     r"(?P<stop>\.(?=[,;:]))?"
 )
 _AFTER_REGNAL_I = re.compile(r"$|[,.;:!?)\"]|'s\b|\s+of\b")
-_RE_TITLE_NUMERAL = re.compile(rf"^(?P<rn>(?=[MDCLXVI])(?:{_ROMAN}))(?P<after>[.:)]?(?:\s|$))")
+_RE_TITLE_NUMERAL = re.compile(rf"^(?P<rn>{ROMAN})(?P<after>[.:)]?(?:\s|$))")
 
 
 # "numbered: I., the GRAMPUS; II., the BLACK FISH": items of a list, two letters or more.
@@ -384,7 +369,7 @@ _RE_LIST_NUMERAL = re.compile(
 
 def _counted_numeral(m: re.Match[str]) -> str:
     numeral = m.group("rn")
-    value = roman_value(numeral)
+    value = roman_to_int(numeral)
     # Single C, D, L, M after "Class" or "Plate" are letters; "MIX" is not a chapter number.
     if value is None or value > 399 or (len(numeral) == 1 and numeral.upper() not in "IVX"):
         return m.group()
@@ -396,7 +381,7 @@ def _counted_numeral(m: re.Match[str]) -> str:
 
 def _regnal_numeral(m: re.Match[str]) -> str:
     name, numeral = m.group("name"), m.group("rn")
-    value = roman_value(numeral)
+    value = roman_to_int(numeral)
     if value is None or value > 50:
         return m.group()
     if name in _REGNAL:
@@ -415,14 +400,14 @@ def _title_numeral(text: str, lang: str) -> str:
     if code is None:
         return text
     bare = text.rstrip(" .:")
-    value = roman_value(bare) if bare.isupper() else None
+    value = roman_to_int(bare) if bare.isupper() else None
     if value is not None and value <= 399:
         return number_words(value, code) + text[len(bare) :]
     m = _RE_TITLE_NUMERAL.match(text)
     if m is None:
         return text
     numeral, after = m.group("rn"), m.group("after")
-    value = roman_value(numeral)
+    value = roman_to_int(numeral)
     # A lone "I" or "V" followed by a word may be the pronoun or a letter ("I Remember", "V for");
     # it is a number only with a stop: "I. Introduction".
     if value is None or value > 399 or (len(numeral) == 1 and not after.strip()):
@@ -437,7 +422,7 @@ def expand_roman(text: str, *, is_title: bool = False, lang: str = "en") -> str:
     if lang.split("-")[0].split("_")[0].lower() != "en":
         return text
     text = _RE_COUNTED.sub(_counted_numeral, text)
-    text = _RE_LIST_NUMERAL.sub(lambda m: number_words(roman_value(m.group("rn")) or 0), text)
+    text = _RE_LIST_NUMERAL.sub(lambda m: number_words(roman_to_int(m.group("rn")) or 0), text)
     return _RE_REGNAL.sub(_regnal_numeral, text)
 
 

@@ -1,20 +1,29 @@
-"""What an export will write, listed before it starts (names follow the exporter's rules)."""
+"""What an export will write, listed before it starts.
+
+The names come from the exporter's own planner (`pipelines.audio.export.plan_files`), fed what
+`export_project` will give the exporter: the included chapters, both credits, a sample and
+captions, the project's delivery profile. Rendered chapters bring their lengths (which decide
+any split into parts) and whether they have timings for captions.
+"""
 
 from __future__ import annotations
 
-from pipelines.audio.export import safe_filename
+from pipelines.app.delivery import delivery_profile
+from pipelines.audio.export import plan_files
 from pipelines.store import Project
+from pipelines.store.renders import all_renders
 
 
 def planned_files(project: Project, *, m4b: bool, mp3: bool) -> list[str]:
     book = project.load_book(with_blocks=False)
-    titles = [c.title.strip() or f"Chapter {i}" for i, c in enumerate(book.body, start=1)]
-    items = ["Opening Credits", *titles, "Closing Credits"]
-    width = max(2, len(str(len(items))))
-    names: list[str] = []
-    if mp3:
-        names += [f"{n:0{width}d} - {safe_filename(t)}.mp3" for n, t in enumerate(items)]
-    if m4b:
-        names.append(f"{safe_filename(book.title)}.m4b")
-    names += ["sample.mp3", "captions (.srt and .vtt) for each chapter", "export.json"]
-    return names
+    rows = all_renders(project)
+    renders = [rows.get(c.id) if c.id is not None else None for c in book.body]
+    return plan_files(
+        book.title,
+        [c.title for c in book.body],
+        chapter_seconds=[r.duration_s if r is not None else None for r in renders],
+        chapter_captioned=[bool(r.spans) if r is not None else True for r in renders],
+        m4b=m4b,
+        mp3=mp3,
+        profile=delivery_profile(project),
+    )

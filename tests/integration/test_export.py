@@ -7,14 +7,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 
 from pipelines.audio.assemble import Segment, assemble_chapter
-from pipelines.audio.export import BookExport, ChapterAudio, export_book, safe_filename
+from pipelines.audio.export import BookExport, ChapterAudio, export_book, plan_files
 from pipelines.audio.ffmpeg_io import probe
 from pipelines.audio.master import master_chapter
+from pipelines.audio.names import safe_filename
 from pipelines.audio.profiles import ACX
 from tests.audio_helpers import build_chapter, ffmpeg_exe, ffmpeg_levels, write_chunk
 
@@ -102,6 +104,19 @@ def test_files_names_and_manifest(exported: tuple[Path, object, list[float]]) ->
     assert sorted(p.name for p in result.files) == names  # type: ignore[attr-defined]
     assert manifest["passed"] is True and manifest["profile"] == "acx"
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_the_plan_names_every_file_the_export_wrote_in_its_order(
+    exported: tuple[Path, object, list[float]], book: BookExport
+) -> None:
+    _, result, _ = exported
+    planned = plan_files(
+        book.title,
+        [c.title for c in book.chapters],
+        chapter_seconds=[sf.info(str(c.wav)).duration for c in book.chapters],
+        chapter_captioned=[bool(c.spans) for c in book.chapters],
+    )
+    assert planned == [p.name for p in result.files]  # type: ignore[attr-defined]
 
 
 def test_every_mp3_meets_acx_measured_by_ffmpeg(exported: tuple[Path, object, list[float]]) -> None:

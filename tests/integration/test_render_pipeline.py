@@ -120,6 +120,18 @@ def test_chapter_mp3s_pass_acx_when_measured_by_ffmpeg(made_book: dict[str, Path
         assert stats["noise"] <= -60.0, (path.name, stats)
 
 
+def test_the_export_plan_names_what_the_export_wrote(made_book: dict[str, Path]) -> None:
+    """The export dialog's list (built without audio) is exactly what `make` wrote, in order."""
+    from studio.dialogs.export_plan import planned_files
+
+    out = made_book["out"]
+    manifest = json.loads((out / "export.json").read_text(encoding="utf-8"))
+    with Project.open(made_book["project"]) as project:
+        planned = planned_files(project, m4b=True, mp3=True)
+    assert planned == [f["file"] for f in manifest["files"]] + ["export.json"]
+    assert sorted(planned) == sorted(p.name for p in out.iterdir())
+
+
 def test_durations_follow_the_text(made_book: dict[str, Path]) -> None:
     with Project.open(made_book["project"]) as project:
         rows = project.query("SELECT spans FROM renders")

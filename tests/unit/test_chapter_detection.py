@@ -256,7 +256,7 @@ def test_back_matter_headings_are_set_aside(tmp_path: Path) -> None:
     assert [c.title for c in chapters(book)] == ["Chapter 1", "Chapter 2"]
     note = book.excluded[-1]
     assert note.kind is ChapterKind.BACK
-    assert note.excluded_reason == "back matter: transcriber's note"
+    assert note.excluded_reason == "back matter: transcriber's notes"
 
 
 def test_text_without_headings_is_one_chapter(tmp_path: Path) -> None:

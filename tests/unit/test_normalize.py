@@ -10,12 +10,7 @@ import pytest
 
 from pipelines.core.model import Block, BlockKind, Chapter, count_words
 from pipelines.speech.lexicon import Lexicon
-from pipelines.speech.normalize import (
-    clean_typography,
-    normalize,
-    prepare_chapter,
-    roman_value,
-)
+from pipelines.speech.normalize import clean_typography, normalize, prepare_chapter
 
 # -- typography ------------------------------------------------------------------------------------
 
@@ -266,19 +261,6 @@ def test_numerals_in_titles(title: str, spoken: str) -> None:
 def test_a_lone_numeral_is_a_pronoun_or_letter_outside_titles() -> None:
     assert normalize("I") == "I"
     assert normalize("IV") == "IV"
-
-
-@pytest.mark.parametrize(
-    ("numeral", "value"),
-    [("I", 1), ("IV", 4), ("ix", 9), ("XIV", 14), ("XL", 40), ("MCMXXXI", 1931), ("MMXXIV", 2024)],
-)
-def test_roman_value(numeral: str, value: int) -> None:
-    assert roman_value(numeral) == value
-
-
-@pytest.mark.parametrize("word", ["IIII", "VV", "IC", "DID", "LIVID", "CIVIL", "", "HELLO"])
-def test_roman_value_refuses_what_is_not_a_numeral(word: str) -> None:
-    assert roman_value(word) is None
 
 
 # -- capitals, languages, lexicon ------------------------------------------------------------------

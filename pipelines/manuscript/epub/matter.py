@@ -1,7 +1,8 @@
 """What is narrated and what is set aside: front and back matter, licences, Gutenberg boilerplate.
 
 Semantics decide first (epub:type and ARIA roles on the document, landmarks and the EPUB 2
-guide), titles second. The reason returned is what the author sees next to a set-aside item.
+guide), titles second. The kinds are the ones every reader uses (`manuscript.matter.MatterKind`);
+a kind's label is what the author sees next to a set-aside item.
 """
 
 from __future__ import annotations
@@ -9,54 +10,60 @@ from __future__ import annotations
 import re
 
 from pipelines.manuscript.epub.xhtml import PG_BOILERPLATE, DocBlock, XhtmlDoc
+from pipelines.manuscript.matter import MatterKind
 
-# Types that are never narrated, wherever they sit, with the reason shown to the author.
+# Types that are never narrated, wherever they sit.
 NEVER_READ = {
-    "cover": "cover",
-    "titlepage": "title page",
-    "halftitlepage": "title page",
-    "seriespage": "series page",
-    "imprint": "imprint",
-    "copyright-page": "copyright page",
-    "toc": "table of contents",
-    "landmarks": "table of contents",
-    "loi": "list of illustrations",
-    "lot": "list of tables",
-    "colophon": "colophon",
-    "endnotes": "endnotes",
-    "rearnotes": "endnotes",
-    "footnotes": "endnotes",
-    "index": "index",
-    "errata": "errata",
-    "other-credits": "credits",
+    "cover": MatterKind.COVER,
+    "titlepage": MatterKind.TITLE,
+    "halftitlepage": MatterKind.TITLE,
+    "seriespage": MatterKind.SERIES,
+    "imprint": MatterKind.IMPRINT,
+    "copyright-page": MatterKind.COPYRIGHT,
+    "toc": MatterKind.CONTENTS,
+    "landmarks": MatterKind.CONTENTS,
+    "loi": MatterKind.ILLUSTRATIONS,
+    "lot": MatterKind.TABLES,
+    "colophon": MatterKind.COLOPHON,
+    "endnotes": MatterKind.NOTES,
+    "rearnotes": MatterKind.NOTES,
+    "footnotes": MatterKind.NOTES,
+    "index": MatterKind.INDEX,
+    "errata": MatterKind.ERRATA,
+    "other-credits": MatterKind.CREDITS,
 }
 # Types that name front or back matter more precisely when the document is typed as such.
-MATTER_REASONS = {
-    "dedication": "dedication",
-    "acknowledgments": "acknowledgements",
-    "foreword": "foreword",
-    "preface": "preface",
-    "bibliography": "bibliography",
-    "glossary": "glossary",
-    "appendix": "appendix",
-    "afterword": "afterword",
+MATTER_TYPES = {
+    "dedication": MatterKind.DEDICATION,
+    "acknowledgments": MatterKind.ACKNOWLEDGEMENTS,
+    "foreword": MatterKind.FOREWORD,
+    "preface": MatterKind.PREFACE,
+    "bibliography": MatterKind.BIBLIOGRAPHY,
+    "glossary": MatterKind.GLOSSARY,
+    "appendix": MatterKind.APPENDIX,
+    "afterword": MatterKind.AFTERWORD,
 }
-TITLE_REASONS = [
-    (re.compile(r"licen[cs]e|uncopyright|project gutenberg|^terms of use"), "licence"),
-    (re.compile(r"transcriber'?s?'? notes?"), "transcriber's notes"),
-    (re.compile(r"^(?:the )?title ?page$|^half[- ]?title"), "title page"),
-    (re.compile(r"^copyright|copyright page$"), "copyright page"),
-    (re.compile(r"^imprint$"), "imprint"),
+# The innermost frontmatter/backmatter type, for a document typed as nothing more precise.
+_SIDES = {"frontmatter": MatterKind.FRONT, "backmatter": MatterKind.BACK}
+TITLE_KINDS = [
+    (re.compile(r"licen[cs]e|uncopyright|project gutenberg|^terms of use"), MatterKind.LICENCE),
+    (re.compile(r"transcriber'?s?'? notes?"), MatterKind.TRANSCRIBER),
+    (re.compile(r"^(?:the )?title ?page$|^half[- ]?title"), MatterKind.TITLE),
+    (re.compile(r"^copyright|copyright page$"), MatterKind.COPYRIGHT),
+    (re.compile(r"^imprint$"), MatterKind.IMPRINT),
     (
         re.compile(r"^(?:brief |short |detailed )?(?:table of )?contents$|^toc$"),
-        "table of contents",
+        MatterKind.CONTENTS,
     ),
-    (re.compile(r"^colophon$"), "colophon"),
-    (re.compile(r"^(?:end ?|foot ?)?notes$"), "endnotes"),
-    (re.compile(r"^index$"), "index"),
-    (re.compile(r"^(?:also by|other (?:books|titles|works) by|books by)\b"), "other books"),
-    (re.compile(r"^about the (?:author|publisher)s?$"), "about the author"),
-    (re.compile(r"^cover$"), "cover"),
+    (re.compile(r"^colophon$"), MatterKind.COLOPHON),
+    (re.compile(r"^(?:end ?|foot ?)?notes$"), MatterKind.NOTES),
+    (re.compile(r"^index$"), MatterKind.INDEX),
+    (
+        re.compile(r"^(?:also by|other (?:books|titles|works) by|books by)\b"),
+        MatterKind.OTHER_BOOKS,
+    ),
+    (re.compile(r"^about the (?:author|publisher)s?$"), MatterKind.ABOUT_AUTHOR),
+    (re.compile(r"^cover$"), MatterKind.COVER),
 ]
 # Titles that read as the start of the story even when they come before the landmark for it.
 CHAPTERISH = re.compile(
@@ -74,34 +81,35 @@ def classify(
     has_text: bool,
     is_part: bool,
     before_body: bool,
-) -> str | None:
-    """Why a chapter is set aside, or None when it is narrated.
+) -> MatterKind | None:
+    """What kind of set-aside part a chapter is, or None when it is narrated.
 
     `types` are the semantic types around the chapter's start, `matter` the innermost
     front/body/backmatter among them, `before_body` whether it precedes the landmark where
     the body begins.
     """
-    by_title = title_reason(title)
-    never = next((r for t, r in NEVER_READ.items() if t in types), None)
+    by_title = title_kind(title)
+    never = next((k for t, k in NEVER_READ.items() if t in types), None)
     if never:
         return by_title or never
-    if matter in ("frontmatter", "backmatter"):
-        specific = next((r for t, r in MATTER_REASONS.items() if t in types), None)
-        return by_title or specific or matter.replace("matter", " matter")
+    side = _SIDES.get(matter) if matter else None
+    if side is not None:
+        specific = next((k for t, k in MATTER_TYPES.items() if t in types), None)
+        return by_title or specific or side
     if matter == "bodymatter":
         return None
     if by_title:
         return by_title
     if before_body and not is_part and not CHAPTERISH.match(title):
-        return "front matter"
+        return MatterKind.FRONT
     if not has_text and not is_part:
-        return "no text"
+        return MatterKind.NO_TEXT
     return None
 
 
-def title_reason(title: str) -> str | None:
+def title_kind(title: str) -> MatterKind | None:
     t = title.lower().replace("’", "'").strip(" .:")
-    return next((reason for pattern, reason in TITLE_REASONS if pattern.search(t)), None)
+    return next((kind for pattern, kind in TITLE_KINDS if pattern.search(t)), None)
 
 
 def mark_gutenberg(docs: list[XhtmlDoc]) -> None:

@@ -24,6 +24,7 @@ from pipelines.manuscript.epub.matter import classify, mark_gutenberg
 from pipelines.manuscript.epub.meta import read_cover, read_metadata
 from pipelines.manuscript.epub.package import Package, landmarks, load_package, read_spine
 from pipelines.manuscript.epub.xhtml import PG_BOILERPLATE, DocBlock, XhtmlDoc, collapse
+from pipelines.manuscript.matter import GENERIC, MatterKind
 
 
 @dataclass(slots=True)
@@ -60,7 +61,7 @@ class _Raw:
     part_of: str | None = None
     is_part: bool = False
     from_toc: bool = True
-    reason: str | None = None
+    reason: MatterKind | None = None  # why it is set aside; None when it is narrated
 
 
 def read_epub(path: Path) -> Book:
@@ -202,7 +203,7 @@ def _build_chapters(package: Package, docs: list[XhtmlDoc]) -> list[Chapter]:
                 continue
             narrated = any(m.reason is None for m in merged)
             if not narrated and raw.reason is None and raw.blocks[0].matter != "bodymatter":
-                raw.reason = "front matter"  # untitled text before the book's first chapter
+                raw.reason = MatterKind.FRONT  # untitled text before the book's first chapter
         merged.append(raw)
     return _finish(_split_boilerplate(merged))
 
@@ -227,10 +228,10 @@ def _cut(starts: list[_Start], docs: list[XhtmlDoc]) -> list[_Raw]:
     return raws
 
 
-def _classify(raw: _Raw, landmark: frozenset[str], before_body: bool) -> str | None:
+def _classify(raw: _Raw, landmark: frozenset[str], before_body: bool) -> MatterKind | None:
     """Set-aside reason from the semantics around the chapter's start (see `classify`)."""
     if raw.blocks and all(PG_BOILERPLATE in b.types for b in raw.blocks):
-        return "licence"
+        return MatterKind.LICENCE
     if raw.blocks:
         types, matter = raw.blocks[0].types, raw.blocks[0].matter
     else:
@@ -261,13 +262,18 @@ def _split_boilerplate(raws: list[_Raw]) -> list[_Raw]:
             out.append(raw)
             continue
         if all(boiler):
-            raw.reason = raw.reason or "licence"
+            raw.reason = raw.reason or MatterKind.LICENCE
             out.append(raw)
             continue
         lead = boiler.index(False)
         if lead:
             out.append(
-                _Raw("Project Gutenberg header", raw.blocks[:lead], raw.doc, reason="licence")
+                _Raw(
+                    "Project Gutenberg header",
+                    raw.blocks[:lead],
+                    raw.doc,
+                    reason=MatterKind.LICENCE,
+                )
             )
         keep = [b for b, flag in zip(raw.blocks, boiler, strict=True) if not flag]
         rest = [
@@ -278,7 +284,7 @@ def _split_boilerplate(raws: list[_Raw]) -> list[_Raw]:
         raw.blocks = keep
         out.append(raw)
         if rest:
-            out.append(_Raw("Project Gutenberg licence", rest, raw.doc, reason="licence"))
+            out.append(_Raw("Project Gutenberg licence", rest, raw.doc, reason=MatterKind.LICENCE))
     return out
 
 
@@ -293,7 +299,7 @@ def _finish(raws: list[_Raw]) -> list[Chapter]:
     body = [n for n, r in enumerate(raws) if r.reason is None]
     if not body:  # no chapter recognised as body: the generic guesses were wrong, read those
         for r in raws:
-            if r.blocks and r.reason in ("front matter", "back matter"):
+            if r.blocks and r.reason in GENERIC:
                 r.reason = None
         body = [n for n, r in enumerate(raws) if r.reason is None]
     first, last = (body[0], body[-1]) if body else (len(raws), -1)
@@ -318,7 +324,7 @@ def _finish(raws: list[_Raw]) -> list[Chapter]:
                 kind=kind,
                 part=raw.part_of,
                 included=raw.reason is None,
-                excluded_reason=raw.reason,
+                excluded_reason=raw.reason.label if raw.reason is not None else None,
                 pos=pos,
             )
         )
