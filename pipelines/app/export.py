@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
+from pipelines.app.currency import ChapterCurrency, book_currency, stale_summary
 from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_settings
 from pipelines.core.errors import StudioError
-from pipelines.core.model import Book
+from pipelines.core.files import write_text_atomic
+from pipelines.core.model import Book, VoiceRef
 from pipelines.engines.registry import resolve_voice
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.renders import all_renders
+
+log = logging.getLogger(__name__)
 
 
 def credits_text(title: str, author: str, narrator: str) -> tuple[list[str], list[str]]:
@@ -58,9 +65,16 @@ def export_project(
     progress: Callable[[float], None] | None = None,
     service: RenderService | None = None,
     credits: tuple[Path, Path] | None = None,
+    allow_stale: bool = False,
 ) -> list[Path]:
     """Export the rendered book into `out_dir`. The credits are rendered with `service`'s
-    synthesis workers when given (`make`), unless `credits` already holds them."""
+    synthesis workers when given (`make`), unless `credits` already holds them.
+
+    Every included chapter must be rendered and current (`app.currency`, the rule `render`
+    goes by): audio older than its chapter's text, title, voice or lexicon is refused, naming
+    the chapters and why, unless `allow_stale`, which exports it and lists those chapters under
+    "stale_chapters" in the manifest (export.json).
+    """
     book = project.load_book(with_blocks=False)
     rows = all_renders(project)
     included = [c for c in book.chapters if c.included]
@@ -77,24 +91,28 @@ def export_project(
             f"chapters {', '.join(missing)} are not rendered yet",
             f"Run: audiobook-studio render {project.root}",
         )
-    if credits is None:
-        if service is not None:
-            credits = render_credits(project, service, voice_spec)
-        else:
-            with RenderService(project) as renderer:
-                credits = render_credits(project, renderer, voice_spec)
+    override = VoiceRef.parse(voice_spec) if voice_spec else None
+    if override is not None:
+        resolve_voice(override)  # a typo fails here, with the list of voices
+    with nullcontext(service) if service is not None else RenderService(project) as renderer:
+        checked = book_currency(project, renderer, included, narrator=override)
+        stale = [s for s in checked if not s.current]
+        numbers = {c.id or 0: i for i, c in enumerate(book.chapters, start=1)}
+        if stale and not allow_stale:
+            raise stale_error(project, stale, numbers, voice_spec)
+        if credits is None:
+            credits = render_credits(project, renderer, voice_spec)
     opening, closing = credits
     narrator = _narrator(project, book, voice_spec)
+    # The renders as checked (a render landing meanwhile is not exported unchecked).
+    renders = [s.render or rows[s.chapter.id or 0] for s in checked]
     chapters = [
         ChapterAudio(
             title=c.title,
-            wav=project.root / rows[c.id or 0].wav,
-            spans=[
-                Span(s["start"], s["end"], s["text"], s.get("voice", ""))
-                for s in rows[c.id or 0].spans
-            ],
+            wav=project.root / r.wav,
+            spans=[Span(s["start"], s["end"], s["text"], s.get("voice", "")) for s in r.spans],
         )
-        for c in included
+        for c, r in zip(included, renders, strict=True)
     ]
     export = BookExport(
         title=book.title,
@@ -111,4 +129,35 @@ def export_project(
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = delivery_profile(project)
     result = export_book(export, out_dir, m4b=m4b, mp3=mp3, profile=profile, progress=progress)
+    if stale:
+        log.warning("exported stale audio: %s", stale_summary(stale, numbers))
+        _flag_stale(result.manifest, stale, numbers)
     return list(result.files)
+
+
+def stale_error(
+    project: Project,
+    stale: list[ChapterCurrency],
+    numbers: dict[int, int],
+    voice_spec: str | None = None,
+) -> StudioError:
+    """The refusal to export stale audio: which chapters, why each, and the one fix."""
+    one = len(stale) == 1
+    voice = f" --voice {voice_spec}" if voice_spec else ""
+    return StudioError(
+        project.root,
+        f"{'1 chapter has' if one else f'{len(stale)} chapters have'} stale audio (rendered"
+        f" before a change): {stale_summary(stale, numbers)}",
+        f"Run: audiobook-studio render {project.root}{voice} (it renders only"
+        f" {'that chapter' if one else 'those chapters'} again)",
+    )
+
+
+def _flag_stale(manifest: Path, stale: list[ChapterCurrency], numbers: dict[int, int]) -> None:
+    """List the stale chapters in the export's manifest, for whoever ships it."""
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["stale_chapters"] = [
+        {"chapter": numbers.get(s.chapter.id or 0), "title": s.chapter.title, "reason": s.reason}
+        for s in stale
+    ]
+    write_text_atomic(manifest, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

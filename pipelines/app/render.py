@@ -2,7 +2,8 @@
 what a cloud voice will cost (refused over the book's cap), and the delivery profile.
 
 `prepare_render` does every check and plans each chapter once on the render service that will
-speak it; `queue_render` puts the result in the queue. Nothing is queued when a check fails.
+speak it (what is current is `app.currency`'s rule, the one export and sync go by);
+`queue_render` puts the result in the queue. Nothing is queued when a check fails.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.app.cost import CostEstimate, check_cost_cap, estimate_cost
+from pipelines.app.currency import chapter_currency
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_for_chapter, voice_settings
@@ -36,6 +38,8 @@ class RenderPlan:
     settings: dict[str, Any]
     profile: DeliveryProfile
     estimates: list[CostEstimate] = field(default_factory=list)  # one per cloud voice
+    # why each chapter to do is not current (`app.currency`): "not rendered", "text edited" ...
+    reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def usd(self) -> float:
@@ -83,10 +87,12 @@ def prepare_render(
         if not c.included or c.id is None:
             continue
         voice = voice_for_chapter(project, c.id)
-        if not force and service.is_current(c.id, voice, settings):
+        state = None if force else chapter_currency(project, service, c, voice, settings)
+        if state is not None and state.current:
             plan.current.append(c)
         else:
             plan.todo.append(ChapterRender(c, voice))
+            plan.reasons[c.id] = state.reason if state is not None else "asked to render again"
     by_voice: dict[VoiceRef, list[int]] = defaultdict(list)
     for item in plan.todo:
         if capabilities(item.voice.engine).billed and item.chapter.id is not None:

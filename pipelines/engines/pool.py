@@ -39,6 +39,10 @@ from pipelines.engines.base import CancelToken, Engine, SettingValue
 from pipelines.engines.registry import check_engine, get_engine
 
 _EMPTY_SECONDS = 0.01  # what an utterance with nothing pronounceable becomes
+# A diagnostic for tests and benchmarks: when set, every synthesized file is logged there, one
+# line each ("NAME<TAB>PID", NAME being the file's stem: the chunk key), by whichever process
+# spoke it, so a soak test can count what was synthesized and spot anything spoken twice.
+SYNTH_LOG_ENV = "AUDIOBOOK_STUDIO_SYNTH_LOG"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,7 @@ def synthesize_to_file(
         parts = [np.zeros(max(1, round(rate * _EMPTY_SECONDS)), dtype=np.float32)]
     audio = np.concatenate(parts)
     _write_flac_atomic(Path(task.out_path), audio, rate)
+    _log_synthesis(Path(task.out_path))
     return SynthResult(Path(task.out_path), rate, len(audio), synth_seconds, alignments)
 
 
@@ -103,6 +108,18 @@ def _write_flac_atomic(path: Path, audio: np.ndarray, rate: int) -> None:
 
     with atomic_path(path, durable=True) as tmp:
         soundfile.write(tmp, audio, rate, format="FLAC", subtype="PCM_24")
+
+
+def _log_synthesis(path: Path) -> None:
+    log = os.environ.get(SYNTH_LOG_ENV, "").strip()
+    if not log:
+        return
+    # One short write in append mode: lines from several processes never interleave.
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, f"{path.stem}\t{os.getpid()}\n".encode())
+    finally:
+        os.close(fd)
 
 
 # -- errors that cross the process boundary ----------------------------------------------------

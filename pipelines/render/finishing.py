@@ -1,20 +1,62 @@
 """Finishing a synthesized chapter: assemble its chunks, master it for the delivery profile,
-check it against ACX and record the render (spans, duration, check, the script hash)."""
+check it against ACX and describe the render (spans, duration, check, the script hash).
+
+Every intermediate has a name of its own (two processes may finish chapters of one project at
+once), and a chapter's mastered file waits under a hidden name until the render service records
+it (`FinishedChapter.install`), so the file under the chapter's name always matches its render
+row. `sweep` removes what a killed process left in `renders/`.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.model import Chapter
+from pipelines.render.cache import is_temp_name, temp_stem
 from pipelines.render.planner import PlannedChunk, Planner, script_hash
 from pipelines.store import Project
 from pipelines.store.jobs import Job
-from pipelines.store.renders import RenderRow, save_render
+from pipelines.store.renders import RenderRow
+
+# A temporary file not named for a chapter (credits) is left alone this long: no lease says
+# whether its writer still lives, but writing one takes seconds.
+UNLEASED_TEMP_AGE_S = 600.0
+_CHAPTER = re.compile(r"chapter-(\d+)")
+
+
+@dataclass(slots=True)
+class FinishedChapter:
+    """A mastered chapter, waiting under `staged` to replace `final` when its render is
+    recorded."""
+
+    render: RenderRow
+    staged: Path
+    final: Path
+
+    @property
+    def duration_s(self) -> float:
+        return self.render.duration_s
+
+    @property
+    def passed(self) -> bool:
+        return self.render.acx_passed
+
+    def install(self) -> None:
+        os.replace(self.staged, self.final)
+
+    def discard(self) -> None:
+        self.staged.unlink(missing_ok=True)
 
 
 class Finisher:
@@ -36,7 +78,15 @@ class Finisher:
         self._profile = profile
         self._stage = stage
 
-    def assemble_and_master(self, name: str, plan: list[PlannedChunk]) -> tuple[Path, Any, Any]:
+    @property
+    def out_dir(self) -> Path:
+        return self.project.root / "renders"
+
+    def assemble_and_master(
+        self, name: str, plan: list[PlannedChunk], *, staged: bool = False
+    ) -> tuple[Path, Any, Any]:
+        """Assemble and master `plan` into `renders/NAME.wav` (with `staged`, into a hidden
+        name beside it, which is returned); (the mastered file, assembly, ACX report)."""
         from pipelines.audio.acx import check
         from pipelines.audio.assemble import Segment, assemble_chapter
         from pipelines.audio.master import master_chapter
@@ -53,41 +103,77 @@ class Finisher:
             )
             for i, p in enumerate(plan)
         ]
-        out_dir = self.project.root / "renders"
+        out_dir = self.out_dir
         out_dir.mkdir(exist_ok=True)
-        raw = out_dir / f".{name}.raw.wav"
-        final = out_dir / f"{name}.wav"
+        unique = uuid.uuid4().hex[:12]
+        raw = out_dir / f".{name}.{unique}.raw.wav"
+        final = out_dir / (f".{name}.{unique}.master.wav" if staged else f"{name}.wav")
         profile = self._profile()
-        with self._stage("assembly"):
-            assembly = assemble_chapter(segments, raw, profile)
-        with self._stage("mastering"):
-            master_chapter(raw, final, profile)
-        raw.unlink(missing_ok=True)
+        try:
+            with self._stage("assembly"):
+                assembly = assemble_chapter(segments, raw, profile)
+            with self._stage("mastering"):
+                master_chapter(raw, final, profile)
+        except BaseException:
+            if staged:
+                final.unlink(missing_ok=True)
+            raise
+        finally:
+            raw.unlink(missing_ok=True)
         with self._stage("acx check"):
             report = check(final, profile)
         return final, assembly, report
 
     def finish_chapter(
         self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
-    ) -> tuple[float, bool]:
-        """Master the chapter and record its render; (duration in seconds, ACX check passed)."""
-        final, assembly, report = self.assemble_and_master(f"chapter-{chapter.id}", plan)
+    ) -> FinishedChapter:
+        """Master the chapter and describe its render; the caller records it (and installs the
+        staged file) or discards it."""
+        name = f"chapter-{chapter.id}"
+        staged, assembly, report = self.assemble_and_master(name, plan, staged=True)
+        final = self.out_dir / f"{name}.wav"
+        report.path = str(final)
         spans = [
             {"start": s.start_s, "end": s.end_s, "text": s.text, "voice": s.voice}
             for s in assembly.spans
         ]
-        save_render(
-            self.project,
-            RenderRow(
-                chapter_id=chapter.id or 0,
-                job_id=job.id,
-                script_hash=script_hash(plan, self.planner.pauses),
-                wav=str(final.relative_to(self.project.root)),
-                spans=spans,
-                duration_s=report.duration_s,
-                acx=report.as_dict(),
-                acx_passed=report.passed,
-                rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            ),
+        row = RenderRow(
+            chapter_id=chapter.id or 0,
+            job_id=job.id,
+            script_hash=script_hash(plan, self.planner.pauses),
+            wav=str(final.relative_to(self.project.root)),
+            spans=spans,
+            duration_s=report.duration_s,
+            acx=report.as_dict(),
+            acx_passed=report.passed,
+            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        return report.duration_s, report.passed
+        return FinishedChapter(row, staged, final)
+
+    def sweep(self, leased: Callable[[], set[int]]) -> int:
+        """Remove the temporary files killed processes left in `renders/`: a chapter's when no
+        live process holds its job (`leased` gives those chapters, asked after the folder is
+        listed, so a file listed belongs to a job already leased if its writer lives), other
+        ones once they are old. Returns the files removed."""
+        out_dir = self.out_dir
+        if not out_dir.is_dir():
+            return 0
+        temps = [e for e in os.scandir(out_dir) if e.is_file() and is_temp_name(e.name)]
+        if not temps:
+            return 0
+        busy = leased()
+        now = time.time()
+        removed = 0
+        for entry in temps:
+            match = _CHAPTER.fullmatch(temp_stem(entry.name))
+            if match is not None:
+                if int(match.group(1)) in busy:
+                    continue
+            else:
+                with contextlib.suppress(OSError):
+                    if now - entry.stat().st_mtime < UNLEASED_TEMP_AGE_S:
+                        continue
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+        return removed

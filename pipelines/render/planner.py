@@ -146,6 +146,21 @@ class Planner:
             digest.update(f"\x00{block.kind.value}\x00{block.text}".encode())
         return digest.hexdigest()
 
+    def stamp(self, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]) -> str:
+        """What the chapter's plan for `voice` and `settings` would be made from, as stored now
+        (cheap: a few reads, no planning)."""
+        return self._plan_stamp(self.project.chapter_by_id(chapter_id), voice, settings, True)
+
+    def current_hash(
+        self, chapter_id: int, voice: VoiceRef, settings: dict[str, Any]
+    ) -> tuple[str, str]:
+        """The chapter's stamp and the script hash of its plan, as stored now (planned again
+        only when the stamp changed). The stamp is read first: if anything changes while the
+        plan is made, the stamp is the older one and no longer matches what is stored."""
+        chapter = self.project.chapter_by_id(chapter_id)
+        stamp = self._plan_stamp(chapter, voice, settings, True)
+        return stamp, script_hash(self.plan(chapter, voice, settings), self.pauses)
+
     @property
     def pauses(self) -> PauseModel:
         return PauseModel.from_dict(self.project.get_setting(PAUSES))

@@ -4,6 +4,12 @@ Each job: plan the chapter (`planner`), synthesize the chunks missing from the c
 engine's worker pool, then assemble, master and check the chapter (`finishing`). The database
 records progress as it goes; a killed process loses at most the chunks in flight, since every
 finished chunk is already a complete file in the cache.
+
+Several services (processes) may run one project's queue at once: each job is leased to the one
+that claimed it (`store.jobs`), which checks between chunks that it still holds it (the author
+may pause or cancel it from elsewhere) and records the render only while it does. A chunk is
+synthesized once: once per plan however often it recurs, and under its lock in the cache, so a
+chunk another process is speaking (the same sentence in another chapter) is waited for.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from pipelines.engines.cloud.common import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
 from pipelines.engines.registry import get_engine
 from pipelines.render.billing import billed_characters
-from pipelines.render.cache import ChunkCache
+from pipelines.render.cache import ChunkCache, ChunkLock
 from pipelines.render.events import (
     JobEvent,
     JobFailed,
@@ -38,10 +44,12 @@ from pipelines.render.events import (
 from pipelines.render.finishing import Finisher
 from pipelines.render.planner import PlannedChunk, Planner, neighbours
 from pipelines.store import Project
-from pipelines.store.jobs import Job, JobQueue, JobState
+from pipelines.store.jobs import Completion, Job, JobQueue, JobState
 from pipelines.store.settings import DELIVERY_PROFILE
 
 T = TypeVar("T")
+
+WAIT_POLL_S = 0.2  # how often a chunk another process is speaking is looked for
 
 
 class _Stop(Exception):
@@ -117,6 +125,7 @@ class RenderService:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
+        self.queue.stop_heartbeat()
 
     def __enter__(self) -> RenderService:
         return self
@@ -193,13 +202,19 @@ class RenderService:
         Chapters are still mastered one at a time, in the order they were claimed.
         """
         self.queue.recover()
+        self.sweep()
         done = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastering") as finisher:
             finishing: Future[bool] | None = None
             while cancel is None or not cancel.cancelled:
                 job = self.queue.claim_next()
                 if job is None:
-                    break
+                    if finishing is None:
+                        break
+                    # The chapter being mastered may go back to the queue (edited meanwhile).
+                    done += int(finishing.result())
+                    finishing = None
+                    continue
                 finish = self._synthesize_job(job, cancel)
                 started = finisher.submit(finish) if finish is not None else None
                 if finishing is not None:
@@ -209,6 +224,11 @@ class RenderService:
                 done += int(finishing.result())
         return done
 
+    def sweep(self) -> int:
+        """Remove the temporary files killed processes left in the chunk cache and `renders/`,
+        never one a live process is writing (chunk locks, job leases). Returns how many."""
+        return self.cache.sweep() + self.finisher.sweep(self.queue.leased_chapters)
+
     def run_job(self, job: Job, cancel: CancelToken | None = None) -> bool:
         """Render one claimed job start to finish on this thread; True when it is done."""
         finish = self._synthesize_job(job, cancel)
@@ -217,7 +237,10 @@ class RenderService:
     def _synthesize_job(self, job: Job, cancel: CancelToken | None) -> Callable[[], bool] | None:
         """Synthesize the job's chunks; returns the step that assembles, masters and checks the
         chapter (True when the job is done), or None when the job stopped or failed before."""
-        chapter = self.project.chapter_by_id(job.chapter_id)
+        try:
+            chapter = self.project.chapter_by_id(job.chapter_id)
+        except LookupError:  # deleted (with its job) since it was claimed: nothing to do
+            return None
         plan = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
         if plan is None:
             return None
@@ -248,23 +271,30 @@ class RenderService:
             return None
         except Exception as exc:  # any failure fails this job only; the queue goes on
             message = str(exc) or type(exc).__name__
-            self.queue.transition(job.id, JobState.FAILED, error=message)
-            self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
+            if self.queue.finish(job, JobState.FAILED, error=message):
+                self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
+            else:  # no longer ours (paused, cancelled, taken over): its state stands
+                state, _ = self.queue.holds(job.id)
+                if state is not None:
+                    self._emit(JobStateChanged(job.id, chapter.id or 0, chapter.title, state))
             return None
 
     def _pause_engine(self, job: Job, message: str) -> None:
-        self.queue.transition(job.id, JobState.PAUSED, error=message)
+        self.queue.finish(job, JobState.PAUSED, error=message)
         for other in self.queue.all():
             if other.state is JobState.QUEUED and other.voice.engine == job.voice.engine:
                 self.queue.transition(other.id, JobState.PAUSED, error=message)
 
     def _check_stop(self, job: Job, cancel: CancelToken | None) -> None:
+        """Stop here when `cancel` is set (the job goes back to the queue) or the job is no
+        longer this service's: paused or cancelled by the author (from this process or
+        another), deleted, or taken over by another process after its lease ran out."""
         if cancel is not None and cancel.cancelled:
-            self.queue.transition(job.id, JobState.QUEUED)
+            self.queue.release(job)
             raise _Stop(JobState.QUEUED)
-        state = self.queue.state(job.id)
-        if state in (JobState.PAUSED, JobState.CANCELLED):
-            raise _Stop(state)
+        state, mine = self.queue.holds(job.id)
+        if not mine:
+            raise _Stop(state or JobState.CANCELLED)
 
     def _prepare(
         self, job: Job, chapter: Chapter, cancel: CancelToken | None
@@ -289,16 +319,53 @@ class RenderService:
 
     def _finish(self, job: Job, chapter: Chapter, plan: list[PlannedChunk]) -> bool:
         """Assemble, master and check the synthesized chapter (`Finisher`); the job is done."""
+        self._check_stop(job, None)  # paused (or taken) while it waited to be mastered
         duration, passed = self._finish_chapter(job, chapter, plan)
-        self.queue.record_progress(job, progress=1.0, eta_s=0.0)
-        self.queue.transition(job.id, JobState.DONE)
         self._emit(JobFinished(job.id, chapter.id or 0, chapter.title, duration, passed))
         return True
 
     def _finish_chapter(
         self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
     ) -> tuple[float, bool]:
-        return self.finisher.finish_chapter(job, chapter, plan)
+        """Master the chapter and record its render, if the job is still this service's and
+        the chapter still reads as it was planned (else the job goes back to the queue)."""
+        finished = self.finisher.finish_chapter(job, chapter, plan)
+        fixed = (chapter.id or 0) in self.fixed_scripts  # a worker speaks a fixed script
+        try:
+            for _ in range(5):  # again while the chapter's inputs change under the check
+                current = None if fixed else self._still_current(job, finished.render.script_hash)
+                outcome = self.queue.complete(
+                    job, finished.render, current=current, install=finished.install
+                )
+                if outcome is not Completion.CHANGED:
+                    break
+            else:
+                self.queue.release(job)
+                outcome = Completion.STALE
+        finally:
+            finished.discard()
+        if outcome is Completion.STALE:
+            raise _Stop(JobState.QUEUED)
+        if outcome is Completion.LOST:
+            state, _ = self.queue.holds(job.id)
+            raise _Stop(state or JobState.CANCELLED)
+        return finished.duration_s, finished.passed
+
+    def _still_current(self, job: Job, rendered: str) -> Callable[[Job], bool | None]:
+        """The check `JobQueue.complete` makes inside its transaction: the chapter, as the job
+        asks for it now (an edit, a re-import or a new voice may have come while it rendered),
+        is still what was rendered (script hash `rendered`). The plan is made outside the
+        transaction; inside it only the plan's stamp is read again: when that moved meanwhile
+        (a re-import of the same text moves it too), the check cannot tell and is made again."""
+        asked = self.queue.get(job.id)
+        stamp, now_hash = self.planner.current_hash(asked.chapter_id, asked.voice, asked.settings)
+
+        def current(stored: Job) -> bool | None:
+            if stamp != self.planner.stamp(stored.chapter_id, stored.voice, stored.settings):
+                return None
+            return now_hash == rendered
+
+        return current
 
     def _synthesize(
         self,
@@ -317,12 +384,13 @@ class RenderService:
 
         billed = 0
 
-        def on_chunk(item: PlannedChunk) -> None:
+        def on_chunk(item: PlannedChunk, synthesized: bool) -> None:
             nonlocal chars_done, done_chunks, synth_chars, billed
-            billed += billed_characters(item.voice.engine, item.utterance.text, item.settings)
+            if synthesized:  # not a repeat, nor a chunk another process spoke
+                billed += billed_characters(item.voice.engine, item.utterance.text, item.settings)
+                synth_chars += len(item.utterance.text)
             done_chunks += 1
             chars_done += len(item.utterance.text)
-            synth_chars += len(item.utterance.text)
             elapsed = time.monotonic() - started
             speed = synth_chars / elapsed if elapsed > 0 else 0.0
             eta = (chars_total - chars_done) / speed if speed > 0 else None
@@ -343,21 +411,51 @@ class RenderService:
             )
             self._check_stop(job, cancel)
 
-        self.synthesize_missing(todo, on_chunk, plan)
+        self.synthesize_missing(todo, on_chunk, plan, check=lambda: self._check_stop(job, cancel))
 
     def synthesize_missing(
         self,
         todo: list[PlannedChunk],
-        on_chunk: Callable[[PlannedChunk], None] | None = None,
+        on_chunk: Callable[[PlannedChunk, bool], None] | None = None,
         plan: list[PlannedChunk] | None = None,
+        *,
+        check: Callable[[], None] | None = None,
     ) -> None:
         """Synthesize the planned chunks into the cache, each on its voice's engine pool, a few
-        in flight per worker."""
+        in flight per worker.
+
+        A chunk that recurs in `todo` (a repeated sentence) is synthesized once; one another
+        process is synthesizing now (its cache lock is held) is waited for, and one that turns
+        up in the cache meanwhile is taken from there. `on_chunk(item, synthesized)` hears of
+        every item once its audio is in the cache (`synthesized`: spoken for this call);
+        `check` is called while chunks are waited for, and may raise to stop.
+        """
         context = neighbours(plan or todo)
+        repeats: dict[str, list[PlannedChunk]] = {}  # by key: its later items in `todo`
+        firsts: list[PlannedChunk] = []
+        for item in todo:
+            if item.key in repeats:
+                repeats[item.key].append(item)
+            else:
+                repeats[item.key] = []
+                firsts.append(item)
+
+        def ready(item: PlannedChunk, synthesized: bool) -> None:
+            item.cached = True
+            for again in repeats[item.key]:
+                again.cached = True
+            if on_chunk is not None:
+                on_chunk(item, synthesized)
+                for again in repeats[item.key]:
+                    on_chunk(again, False)
+
         pending: dict[Future[SynthResult], PlannedChunk] = {}
-        queue = list(reversed(todo))
+        queue = list(reversed(firsts))
+        waiting: list[PlannedChunk] = []  # another process is speaking these
         try:
-            while queue or pending:
+            while queue or pending or waiting:
+                queue.extend(reversed(waiting))  # look again: done, or theirs failed
+                waiting.clear()
                 while queue:
                     item = queue[-1]
                     pool = self._pool(item.voice.engine)
@@ -365,7 +463,17 @@ class RenderService:
                     if busy >= max(2, 2 * max(1, pool.workers)):
                         break
                     queue.pop()
-                    self.cache.prepare(item.key)
+                    if item.path.is_file():  # made meanwhile, by another process
+                        ready(item, False)
+                        continue
+                    lock = self.cache.try_lock(item.key)
+                    if lock is None:
+                        waiting.append(item)
+                        continue
+                    if item.path.is_file():  # finished just before its lock came free
+                        lock.release()
+                        ready(item, False)
+                        continue
                     task = SynthTask(
                         text=item.utterance.text,
                         voice_id=item.voice.voice_id,
@@ -376,13 +484,29 @@ class RenderService:
                         role=item.utterance.role.value,
                         speaker=item.utterance.speaker,
                     )
-                    pending[pool.submit(task)] = item
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    item = pending.pop(future)
-                    future.result()  # re-raises a synthesis error: fails (or pauses) the job
-                    if on_chunk is not None:
-                        on_chunk(item)
+                    try:
+                        future = pool.submit(task)
+                    except BaseException:
+                        lock.release()
+                        raise
+                    # The lock goes when the file is in place (or the task failed or was
+                    # dropped), whenever that is: a chunk in flight keeps it past a stop.
+                    future.add_done_callback(_releaser(lock))
+                    pending[future] = item
+                if pending:
+                    finished, _ = wait(
+                        list(pending),
+                        timeout=WAIT_POLL_S if waiting else None,
+                        return_when=FIRST_COMPLETED,
+                    )
+                    for future in finished:
+                        item = pending.pop(future)
+                        future.result()  # re-raises a synthesis error: fails (or pauses) the job
+                        ready(item, True)
+                elif waiting:
+                    if check is not None:
+                        check()
+                    time.sleep(WAIT_POLL_S)
         finally:
             # Chunks not yet started are dropped; those in flight finish into the cache.
             for future in pending:
@@ -399,3 +523,10 @@ class RenderService:
         self.synthesize_missing([p for p in plan if not p.cached], plan=plan)
         final, _, _ = self.finisher.assemble_and_master(name, plan)
         return final
+
+
+def _releaser(lock: ChunkLock) -> Callable[[Future[SynthResult]], None]:
+    def release(_: Future[SynthResult]) -> None:
+        lock.release()
+
+    return release

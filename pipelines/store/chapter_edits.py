@@ -25,6 +25,16 @@ class ChapterEdits(Database):
             )
         return int(rows[number - 1]["id"])
 
+    @staticmethod
+    def new_chapter_id(cur: sqlite3.Cursor) -> int:
+        """An id no chapter of this book has ever had (ids are never handed out twice, so a job
+        or render left from a deleted chapter can never be read as a new one's)."""
+        row = cur.execute(
+            "SELECT MAX(COALESCE((SELECT last_id FROM id_high_water WHERE name = 'chapters'), 0),"
+            " COALESCE((SELECT MAX(id) FROM chapters), 0))"
+        ).fetchone()
+        return int(row[0]) + 1
+
     def _renumber(self, cur: sqlite3.Cursor, ordered_ids: list[int]) -> None:
         # Two passes so the UNIQUE(position) constraint never sees a duplicate mid-way.
         cur.executemany(
@@ -96,10 +106,12 @@ class ChapterEdits(Database):
         src = self.query("SELECT * FROM chapters WHERE id = ?", (cid,))[0]
         title = " ".join((title or f"{src['title']} (continued)").split())
         with self.transaction() as cur:
+            new_id = self.new_chapter_id(cur)
             cur.execute(
-                "INSERT INTO chapters (position, title, original_title, kind, part, included,"
-                " excluded_reason, edited) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                "INSERT INTO chapters (id, position, title, original_title, kind, part, included,"
+                " excluded_reason, edited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
+                    new_id,
                     100_000 + src["position"],
                     title,
                     title,
@@ -109,8 +121,6 @@ class ChapterEdits(Database):
                     src["excluded_reason"],
                 ),
             )
-            new_id = cur.lastrowid
-            assert new_id is not None
             for i, row in enumerate(rows[at_block - 1 :]):
                 cur.execute(
                     "UPDATE blocks SET chapter_id = ?, position = ? WHERE id = ?",

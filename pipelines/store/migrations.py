@@ -162,6 +162,42 @@ V7_SETTING_NAMES = """
 UPDATE settings SET key = 'voice_settings' WHERE key = 'narrator_settings'
 """
 
+# V8: a running job is leased to the process that renders it (several may share one project: the
+# studio, the command line, a render worker): who holds it (host:pid:token, with the host and pid
+# apart so a dead process on this machine is seen at once), its last heartbeat and when the
+# lease runs out (seconds since the epoch). A job whose lease ran out may be claimed again.
+V8_JOB_LEASES = """
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_host TEXT;
+ALTER TABLE jobs ADD COLUMN lease_pid INTEGER;
+ALTER TABLE jobs ADD COLUMN lease_heartbeat REAL;
+ALTER TABLE jobs ADD COLUMN lease_expires REAL
+"""
+
+# V9: a chapter id is never handed out twice. A re-import keeps the id of every chapter it finds
+# again (with its jobs and render), deletes the chapters it no longer finds and numbers new ones
+# above every id the book has ever used (here, in a job, a sync push or a worker's job), so audio
+# made for one chapter can never be read as another's. `ChapterEdits.new_chapter_id` reads the
+# mark; the trigger keeps it up with any insert (its body's ";" stays mid-line: statements are
+# split at ";" and a line end). A render also keeps what it was made from (`store.renders`), so
+# a stale one can say why: renamed, text edited, lexicon, pauses, cast, voice or its settings.
+V9_CHAPTER_IDS = """
+CREATE TABLE id_high_water (
+    name TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL
+);
+INSERT INTO id_high_water (name, last_id) SELECT 'chapters', COALESCE(MAX(v), 0) FROM (
+    SELECT MAX(id) AS v FROM chapters
+    UNION ALL SELECT MAX(chapter_id) FROM jobs
+    UNION ALL SELECT MAX(chapter_id) FROM renders
+    UNION ALL SELECT MAX(chapter_id) FROM remote_jobs
+    UNION ALL SELECT MAX(CAST(local_key AS INTEGER)) FROM sync_pushed WHERE kind = 'chapter'
+);
+CREATE TRIGGER chapters_high_water AFTER INSERT ON chapters BEGIN
+    UPDATE id_high_water SET last_id = MAX(last_id, NEW.id) WHERE name = 'chapters'; END;
+ALTER TABLE renders ADD COLUMN made_from TEXT NOT NULL DEFAULT '{}'
+"""
+
 MIGRATIONS: list[str] = [
     V1_BOOK,
     V2_RENDER,
@@ -170,4 +206,6 @@ MIGRATIONS: list[str] = [
     V5_SYNC,
     V6_REMOTE_RESULTS,
     V7_SETTING_NAMES,
+    V8_JOB_LEASES,
+    V9_CHAPTER_IDS,
 ]

@@ -12,6 +12,7 @@ import json
 import re
 import sqlite3
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -20,6 +21,7 @@ from pipelines.core.errors import ProjectError
 from pipelines.core.files import copy_atomic, write_bytes_atomic
 from pipelines.core.model import Block, BlockKind, Book, Chapter, ChapterKind, Cover, SourcePos
 from pipelines.store.chapter_edits import ChapterEdits
+from pipelines.store.identity import Seen, match_chapters
 from pipelines.store.settings import SETTINGS, Setting, decode
 
 T = TypeVar("T")
@@ -31,6 +33,16 @@ def slugify(text: str, fallback: str = "book") -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].strip("-") or fallback
+
+
+@dataclass(slots=True)
+class BookChanges:
+    """What a re-import did to the chapters, by chapter id."""
+
+    unchanged: list[int] = field(default_factory=list)  # same text: jobs and render kept
+    changed: list[int] = field(default_factory=list)  # found again with new text: render stale
+    added: list[int] = field(default_factory=list)  # new ids, never used before
+    removed: list[int] = field(default_factory=list)  # deleted with their jobs and renders
 
 
 def _now() -> str:
@@ -66,11 +78,17 @@ class Project(ChapterEdits):
 
     # -- the book --------------------------------------------------------------------------------
 
-    def save_book(self, book: Book, source: Path | None = None, source_sha256: str = "") -> None:
-        """Store an imported book, replacing the previous import of it.
+    def save_book(
+        self, book: Book, source: Path | None = None, source_sha256: str = ""
+    ) -> BookChanges:
+        """Store an imported book over the previous import of it, chapter by chapter.
 
-        The author's own edits survive a re-import of the same text: a chapter found again at the
-        same place in the source keeps the title and inclusion the author gave it.
+        Each chapter found again (`identity.match_chapters`: same text, same place, similar
+        text) keeps its id, its jobs and its render: unchanged, the render stays current; with
+        new text, the render is stale by its script hash and nothing points it elsewhere. The
+        author's own edits survive: a chapter the author renamed or excluded keeps that title
+        and inclusion. Chapters no longer in the manuscript go, with their jobs and renders; new
+        ones get ids no chapter of the book ever had.
         """
         if source is not None:
             self.source_dir.mkdir(exist_ok=True)
@@ -79,7 +97,6 @@ class Project(ChapterEdits):
         if book.cover is not None:
             cover_file = f"cover{book.cover.extension}"
             write_bytes_atomic(self.root / cover_file, book.cover.data)
-        edits = self._author_edits()
         with self.transaction() as cur:
             existing = cur.execute("SELECT * FROM book WHERE id = 1").fetchone()
             meta = {f: getattr(book, f) for f in METADATA_FIELDS}
@@ -102,51 +119,115 @@ class Project(ChapterEdits):
                     existing["edited_fields"] if existing else "[]",
                 ),
             )
-            cur.execute("DELETE FROM blocks")
-            cur.execute("DELETE FROM chapters")
-            for position, chapter in enumerate(book.chapters):
-                key = _chapter_key(chapter.pos.ref, chapter.title)
-                title, included, reason = chapter.title, chapter.included, chapter.excluded_reason
-                if key in edits:
-                    title, included, reason = edits[key]
+            changes, gone_audio = self._save_chapters(cur, book.chapters)
+        for wav in gone_audio:  # the audio of chapters no longer in the book
+            (self.root / wav).unlink(missing_ok=True)
+        return changes
+
+    def _save_chapters(
+        self, cur: sqlite3.Cursor, chapters: list[Chapter]
+    ) -> tuple[BookChanges, list[str]]:
+        old_rows = cur.execute("SELECT * FROM chapters ORDER BY position").fetchall()
+        old_blocks: dict[int, list[sqlite3.Row]] = {r["id"]: [] for r in old_rows}
+        for b in cur.execute(
+            "SELECT id, chapter_id, kind, level, text FROM blocks ORDER BY chapter_id, position"
+        ):
+            old_blocks[b["chapter_id"]].append(b)
+        old_seen = [
+            Seen(
+                r["original_title"],
+                r["kind"],
+                r["source_ref"] or "",
+                tuple((b["kind"], b["level"], b["text"]) for b in old_blocks[r["id"]]),
+            )
+            for r in old_rows
+        ]
+        new_seen = [
+            Seen(
+                c.title,
+                c.kind.value,
+                c.pos.ref,
+                tuple((b.kind.value, b.level, b.text) for b in c.blocks),
+            )
+            for c in chapters
+        ]
+        found = match_chapters(old_seen, new_seen)
+        kept = set(found.values())
+        removed = [r["id"] for i, r in enumerate(old_rows) if i not in kept]
+        gone_audio: list[str] = []
+        for cid in removed:  # the delete cascades to its blocks, jobs, renders, worker jobs
+            gone_audio += [
+                r["wav"]
+                for r in cur.execute("SELECT wav FROM renders WHERE chapter_id = ?", (cid,))
+            ]
+            cur.execute("DELETE FROM chapters WHERE id = ?", (cid,))
+        # Out of the way of UNIQUE(position) while the chapters take their new places.
+        cur.execute("UPDATE chapters SET position = -1 - id")
+        changes = BookChanges(removed=removed)
+        for position, chapter in enumerate(chapters):
+            columns = (chapter.kind.value, chapter.part, *_pos_columns(chapter.pos))
+            if position not in found:
+                chapter_id = self.new_chapter_id(cur)
                 cur.execute(
-                    "INSERT INTO chapters (position, title, original_title, kind, part, included,"
-                    " excluded_reason, source_ref, source_line, source_page, source_index)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chapters (id, position, title, original_title, included,"
+                    " excluded_reason, kind, part, source_ref, source_line, source_page,"
+                    " source_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
+                        chapter_id,
                         position,
-                        title,
                         chapter.title,
-                        chapter.kind.value,
-                        chapter.part,
-                        int(included),
-                        reason,
-                        *_pos_columns(chapter.pos),
+                        chapter.title,
+                        int(chapter.included),
+                        chapter.excluded_reason,
+                        *columns,
                     ),
                 )
-                chapter_id = cur.lastrowid
+                self._insert_blocks(cur, chapter_id, chapter)
+                changes.added.append(chapter_id)
+                continue
+            i = found[position]
+            row, seen = old_rows[i], old_seen[i]
+            chapter_id = int(row["id"])
+            title, included, reason = chapter.title, chapter.included, chapter.excluded_reason
+            if row["edited"]:  # the author's title and inclusion win over the manuscript's
+                title, included, reason = (
+                    row["title"],
+                    bool(row["included"]),
+                    row["excluded_reason"],
+                )
+            cur.execute(
+                "UPDATE chapters SET position = ?, title = ?, original_title = ?, included = ?,"
+                " excluded_reason = ?, kind = ?, part = ?, source_ref = ?, source_line = ?,"
+                " source_page = ?, source_index = ? WHERE id = ?",
+                (position, title, chapter.title, int(included), reason, *columns, chapter_id),
+            )
+            if seen.blocks == new_seen[position].blocks:
+                # The same text: the blocks stay (and their ids); only where they sit may move.
                 cur.executemany(
-                    "INSERT INTO blocks (chapter_id, position, kind, level, text, source_ref,"
-                    " source_line, source_page, source_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "UPDATE blocks SET source_ref = ?, source_line = ?, source_page = ?,"
+                    " source_index = ? WHERE id = ?",
                     [
-                        (chapter_id, i, b.kind.value, b.level, b.text, *_pos_columns(b.pos))
-                        for i, b in enumerate(chapter.blocks)
+                        (*_pos_columns(b.pos), old["id"])
+                        for b, old in zip(chapter.blocks, old_blocks[chapter_id], strict=True)
                     ],
                 )
+            else:
+                cur.execute("DELETE FROM blocks WHERE chapter_id = ?", (chapter_id,))
+                self._insert_blocks(cur, chapter_id, chapter)
+            same = seen == new_seen[position] and row["part"] == chapter.part
+            (changes.unchanged if same else changes.changed).append(chapter_id)
+        return changes, gone_audio
 
-    def _author_edits(self) -> dict[str, tuple[str, bool, str | None]]:
-        rows = self.query(
-            "SELECT title, original_title, included, excluded_reason, source_ref, edited"
-            " FROM chapters WHERE edited = 1"
+    @staticmethod
+    def _insert_blocks(cur: sqlite3.Cursor, chapter_id: int, chapter: Chapter) -> None:
+        cur.executemany(
+            "INSERT INTO blocks (chapter_id, position, kind, level, text, source_ref,"
+            " source_line, source_page, source_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (chapter_id, i, b.kind.value, b.level, b.text, *_pos_columns(b.pos))
+                for i, b in enumerate(chapter.blocks)
+            ],
         )
-        return {
-            _chapter_key(r["source_ref"] or "", r["original_title"]): (
-                r["title"],
-                bool(r["included"]),
-                r["excluded_reason"],
-            )
-            for r in rows
-        }
 
     def load_book(self, *, with_blocks: bool = True) -> Book:
         rows = self.query("SELECT * FROM book WHERE id = 1")
@@ -295,10 +376,6 @@ class Project(ChapterEdits):
         with self.transaction() as cur:
             cur.execute("DELETE FROM lexicon WHERE word = ?", (word,))
             return cur.rowcount > 0
-
-
-def _chapter_key(ref: str, title: str) -> str:
-    return f"{ref}\x00{title}"
 
 
 def _pos_columns(pos: SourcePos) -> tuple[str, int | None, int | None, int | None]:

@@ -185,6 +185,13 @@ def land_download(project: Project, job_id: str, render: RenderRow) -> None:
         cur.execute("UPDATE remote_jobs SET downloaded = 1 WHERE id = ?", (job_id,))
 
 
+def set_aside_download(project: Project, job_id: str) -> None:
+    """Mark a finished job downloaded without landing its audio: the chapter has a current
+    render, and the job's (planned before a change) would only replace it with stale audio."""
+    with project.transaction() as cur:
+        cur.execute("UPDATE remote_jobs SET downloaded = 1 WHERE id = ?", (job_id,))
+
+
 def downloaded_count(project: Project) -> int:
     return int(project.query("SELECT count(*) AS n FROM remote_jobs WHERE downloaded")[0]["n"])
 

@@ -8,7 +8,10 @@ network is there:
    for render workers while offline, each with the chapter's script as planned here (cast,
    speakers and pauses included), so a worker speaks exactly what this desktop would;
 3. pulls the worker jobs of this project, including ones created elsewhere, and downloads the
-   audio of finished chapters into the project's renders, ready for export.
+   audio of finished chapters into the project's renders, ready for export; a worker's audio
+   never replaces a current render with a stale one (`app.currency`: it was planned before the
+   chapter, its voice or the lexicon changed here), and a stale one landed is not current, so
+   export refuses it and `render` renders the chapter again.
 
 Conflicts are settled per field:
 - book metadata, chapter titles, order and text: the desktop wins (pushed, never pulled);
@@ -45,7 +48,7 @@ from pipelines.store import Project
 from pipelines.store import remote_jobs as store
 from pipelines.store.jobs import JobQueue
 from pipelines.store.remote_jobs import RemoteJob
-from pipelines.store.renders import RenderRow
+from pipelines.store.renders import RenderRow, render_of
 from pipelines.store.settings import SYNC_LAST, SYNC_PROJECT_ID, WORKER_SETTINGS
 from pipelines.sync.client import Remote
 
@@ -321,6 +324,9 @@ def _download_finished(project: Project, remote: Remote) -> int:
     out = project.root / "renders" / "remote"
     for r in done:
         result = r.result
+        if _keeps_current_render(project, r.chapter_id, result.get("script_hash")):
+            store.set_aside_download(project, r.id)
+            continue
         data = remote.client.storage.from_(BUCKET).download(r.audio_path)
         expected = result.get("sha256")
         if expected and hashlib.sha256(data).hexdigest() != expected:
@@ -349,6 +355,28 @@ def _download_finished(project: Project, remote: Remote) -> int:
         )
         store.land_download(project, r.id, render)
     return len(done)
+
+
+def _keeps_current_render(project: Project, chapter_id: int, landing_hash: str | None) -> bool:
+    """True when the chapter's render is current (`app.currency`) and the worker's audio, made
+    from another script (planned before the chapter, its voice or the lexicon changed), would
+    replace it with stale audio."""
+    existing = render_of(project, chapter_id)
+    if existing is None or existing.script_hash == landing_hash:
+        return False
+    from pipelines.app.currency import chapter_currency, chapter_voice
+    from pipelines.cast.voices import voice_settings
+    from pipelines.render.service import RenderService
+
+    try:
+        chapter = project.chapter_by_id(chapter_id)
+        with RenderService(project) as planner:  # planning only: no synthesis workers start
+            voice = chapter_voice(project, chapter_id)
+            return chapter_currency(
+                project, planner, chapter, voice, voice_settings(project)
+            ).current
+    except (StudioError, LookupError):
+        return False  # not plannable here: the worker's audio lands, as it always has
 
 
 def sync(project: Project, remote: Remote | None) -> SyncStatus:

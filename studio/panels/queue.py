@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipelines.app.currency import staleness
 from pipelines.app.delivery import delivery_profile
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.store import Project
@@ -151,7 +152,12 @@ class QueuePanel(QWidget):
                 "Render the selected chapters again with the current cast",
                 self.rerender_selected,
             ),
-            ("listen", "Listen", "Play the selected finished chapter", self.listen),
+            (
+                "listen",
+                "Listen",
+                "Play the selected finished chapter (and say so if its audio is stale)",
+                self.listen,
+            ),
         ):
             button = QPushButton(text)
             button.setToolTip(tip)
@@ -293,4 +299,17 @@ class QueuePanel(QWidget):
         played = self.ctx.player.has_output
         message = play_or_explain(self.ctx.player, path, f"“{rows[0].title}”")
         self.ctx.reporter.status(message, 4000 if played else 10000)
+        if played:
+            self.ctx.tasks.spawn(self._say_if_stale(rows[0], message), slot="listen-currency")
         return path if played else None
+
+    async def _say_if_stale(self, row: JobRow, message: str) -> str:
+        """Flag the chapter playing when its audio is stale (rendered before its text, title,
+        voice or lexicon changed: `app.currency`, the rule export goes by); the reason."""
+        why = await asyncio.to_thread(staleness, self.project, row.chapter_id)
+        if why:
+            self.ctx.reporter.status(
+                f"{message} — stale audio ({why}): Re-render the chapter to hear it as it is now.",
+                10000,
+            )
+        return why

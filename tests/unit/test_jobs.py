@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from pipelines.core.errors import StudioError
 from pipelines.core.model import VoiceRef
 from pipelines.store import Project
-from pipelines.store.jobs import JobQueue, JobState
+from pipelines.store.jobs import JobQueue, JobState, LeaseOwner
 from tests.unit.test_store import make_book
 
 VOICE = VoiceRef("silence", "default")
@@ -63,7 +66,13 @@ def test_state_machine_rejects_impossible_moves(queue: JobQueue) -> None:
 
 def test_recover_requeues_jobs_of_a_dead_process(queue: JobQueue) -> None:
     job_id = queue.enqueue(chapter_ids(queue)[0], VOICE)
-    assert queue.claim_next() is not None
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # The job was claimed by a process of this machine that has died since (its lease has not
+    # run out yet: it was killed, so nothing released it).
+    gone = JobQueue(queue.project, owner=LeaseOwner(socket.gethostname(), dead.pid, "gone"))
+    assert gone.claim_next() is not None
+    gone.stop_heartbeat()
     # A new process opening the project finds the job still marked running.
     reopened = JobQueue(Project.open(queue.project.root))
     assert reopened.recover() == 1
