@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines import __version__
+from pipelines.cli.crash import run_guarded
+from pipelines.cli.render import check_out_dir
 from pipelines.core.errors import StudioError
+from pipelines.core.model import Book, Chapter, ChapterKind
 from pipelines.store import Project
 
 Handler = Callable[[argparse.Namespace], int]
@@ -30,38 +34,71 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from pipelines.manuscript import load_book
 
     book = load_book(Path(args.file))
-    summary = book.summary()
     if args.json:
-        _print_json(summary)
+        _print_json(_numbered_summary(book))
         return 0
     print(f"{book.title} — {book.author or 'unknown author'} [{book.language}]")
-    _print_chapter_table(summary)
+    _print_chapter_rows(_chapter_rows(book.chapters))
     return 0
 
 
-def _print_chapter_table(summary: dict[str, object]) -> None:
-    chapters = summary["chapters"]
-    assert isinstance(chapters, list)
-    for i, ch in enumerate(chapters, start=1):
-        part = f"  [{ch['part']}]" if ch.get("part") else ""
-        print(f"{i:4d}  {ch['words']:7,d} words  {ch['title']}{part}")
-    excluded = summary["excluded"]
-    assert isinstance(excluded, list)
-    for ex in excluded:
-        print(f"   -  set aside: {ex['title']} ({ex['reason']})")
+def _numbered_summary(book: Book) -> dict[str, object]:
+    """`Book.summary()`, each chapter and set-aside section with its `number`: the one
+    `chapters`, `spoken`, `render --chapters` and the rest use once the book is imported."""
+    summary = book.summary()
+    number = {id(c): i for i, c in enumerate(book.chapters, start=1)}
+    read = [c for c in book.body if c.kind is ChapterKind.CHAPTER]
+    for key, chapters in (("chapters", read), ("excluded", book.excluded)):
+        entries = summary[key]
+        assert isinstance(entries, list)
+        if len(entries) == len(chapters):
+            for entry, chapter in zip(entries, chapters, strict=True):
+                entry["number"] = number[id(chapter)]
+    return summary
+
+
+def _chapter_rows(chapters: list[Chapter]) -> list[dict[str, object]]:
+    """One row per chapter, numbered from 1 in reading order with the set-aside ones counted:
+    the numbers every command takes."""
+    return [
+        {
+            "number": i,
+            "title": c.title,
+            "kind": c.kind.value,
+            "part": c.part,
+            "included": c.included,
+            "reason": c.excluded_reason,
+            "words": c.words,
+            "blocks": len(c.blocks),
+        }
+        for i, c in enumerate(chapters, start=1)
+    ]
+
+
+def _print_chapter_rows(rows: list[dict[str, object]]) -> None:
+    """The chapter table `inspect`, `import` and `chapters` print: number, x for a chapter set
+    aside, kind, words, title (part), and why it is set aside."""
+    for r in rows:
+        mark = " " if r["included"] else "x"
+        part = f"  [{r['part']}]" if r["part"] else ""
+        why = f"  ({r['reason']})" if r["reason"] else ""
+        print(f"{r['number']:4d} {mark} {r['kind']:<7} {r['words']:7,d}w  {r['title']}{part}{why}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from pipelines.app.imports import import_manuscript
 
+    if args.project:
+        check_out_dir(args.project, "--project")
     project = import_manuscript(Path(args.file), args.project)
     with project:
-        summary = {"project": str(project.root), **project.load_book().summary()}
+        book = project.load_book()
+        summary = {"project": str(project.root), **_numbered_summary(book)}
     if args.json:
         _print_json(summary)
     else:
         print(f"project: {project.root}")
-        _print_chapter_table(summary)
+        _print_chapter_rows(_chapter_rows(book.chapters))
     return 0
 
 
@@ -81,26 +118,11 @@ def cmd_chapters(args: argparse.Namespace) -> int:
         elif action == "include":
             project.set_included(args.number, True)
         chapters = project.chapters()
-    rows = [
-        {
-            "number": i,
-            "title": c.title,
-            "kind": c.kind.value,
-            "part": c.part,
-            "included": c.included,
-            "reason": c.excluded_reason,
-            "words": c.words,
-            "blocks": len(c.blocks),
-        }
-        for i, c in enumerate(chapters, start=1)
-    ]
+    rows = _chapter_rows(chapters)
     if args.json:
         _print_json(rows)
         return 0
-    for r in rows:
-        mark = " " if r["included"] else "x"
-        why = f"  ({r['reason']})" if r["reason"] else ""
-        print(f"{r['number']:4d} {mark} {r['kind']:<7} {r['words']:7,d}w  {r['title']}{why}")
+    _print_chapter_rows(rows)
     return 0
 
 
@@ -170,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audiobook-studio",
         description="Turn manuscripts into finished audiobooks. No command opens the studio.",
+        epilog="Exit status: 0 done; 1 an unexpected error (one line naming the log file that "
+        "holds the details); 2 a bad argument, manuscript, project or setting, or a full disk; "
+        "3 chapters paused or failed (`queue PROJECT` lists them with the reason, `resume` and "
+        "`retry` carry on); 130 interrupted; 141 the reader of the output went away.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -236,11 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pipelines.cli.downloads import add_model_commands
     from pipelines.cli.keys import add_key_commands
+    from pipelines.cli.queue import add_queue_commands
     from pipelines.cli.render import add_render_commands
     from pipelines.cli.script import add_script_commands
     from pipelines.cli.sync import add_sync_commands
 
     add_render_commands(sub)
+    add_queue_commands(sub)
     add_script_commands(sub)
     add_key_commands(sub)
     add_model_commands(sub)
@@ -249,14 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Exit status: 0 done; 1 an unexpected error (its traceback in a log file,
+    named on stderr); 2 a bad argument, manuscript, project or setting, or a full disk; 3 chapters
+    paused or failed (`queue PROJECT` lists them); 130 interrupted; 141 stdout's reader went away.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        from pipelines.core.secrets import settle_keyring
+
+        settle_keyring()  # a keyring that cannot load fails each keyring call politely
     handler: Handler = args.handler
-    try:
-        return handler(args)
-    except StudioError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_guarded(handler, args, argv)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,14 @@ from rich.progress import (
 )
 
 from pipelines.audio.profiles import PROFILES
+from pipelines.cli.jobs import STUCK, newest_jobs, report_stuck
+from pipelines.cli.voice_settings import check_settings, parse_settings, voice_engine
+from pipelines.core.diskspace import (
+    WORDS_PER_MINUTE,
+    check_free_space,
+    export_bytes,
+    render_bytes,
+)
 from pipelines.core.errors import StudioError
 from pipelines.core.model import ChapterKind
 from pipelines.render.events import (
@@ -115,9 +125,17 @@ def render_project(
     force: bool = False,
     service: RenderService | None = None,
     on_event: Listener | None = None,
+    *,
+    again: str | None = None,
 ) -> int:
     """Render the chosen chapters with a progress bar; `service` lets `make` keep one set of
-    synthesis workers for the chapters and the credits, and `on_event` sees every event too."""
+    synthesis workers for the chapters and the credits, and `on_event` sees every event too.
+
+    0 when every chapter is rendered; `STUCK` (3) when some are paused or failed, each reason
+    printed with the command that carries on. A paused job stays paused (it waits for its cause
+    to be fixed and `resume`) unless `force`, a voice on another engine, or `again` (`make`,
+    which carries on by itself when run again) queues it once more.
+    """
     from contextlib import nullcontext
 
     from pipelines.app.render import prepare_render, queue_render
@@ -151,11 +169,44 @@ def render_project(
                 console.print(
                     f"estimated cost: ${plan.usd:.2f} for {plan.chars_billed:,} characters"
                 )
+            todo = [item.chapter.id for item in plan.todo if item.chapter.id is not None]
+            check_render_space(project, todo)
+            before = newest_jobs(project)
             queue_render(service, plan)
+            after = newest_jobs(project)
+            for cid in todo:
+                job, was = after.get(cid), before.get(cid)
+                if job is None or job.state is not JobState.PAUSED:
+                    continue
+                other_engine = was is not None and was.voice.engine != job.voice.engine
+                if force or again is not None or other_engine:
+                    service.resume(job.id)
             service.run()
-    for line in view.failed:
-        console.print(f"[red]failed: {line}")
-    return 1 if view.failed else 0
+    return report_stuck(project, todo, again)
+
+
+def check_render_space(project: Project, chapter_ids: list[int]) -> None:
+    """Refuse to start when the project's disk clearly cannot hold the chapters' audio."""
+    if not chapter_ids:
+        return
+    wanted = set(chapter_ids)
+    words = sum(c.words for c in project.chapters() if c.id in wanted)
+    check_free_space(
+        project.root,
+        render_bytes(words),
+        f"rendering {len(wanted)} chapter(s) (about {words / WORDS_PER_MINUTE:,.0f} minutes)",
+    )
+
+
+def run_queue(project: Project, chapter_ids: list[int], *, workers: int | None = None) -> int:
+    """Render what is queued (`resume`, `retry`), with progress bars; reported as `render` does."""
+    from pipelines.render.service import RenderService
+
+    with _progress() as progress:
+        view = ProgressView(progress)
+        with RenderService(project, view, workers=workers) as service:
+            service.run()
+    return report_stuck(project, chapter_ids)
 
 
 def _both(first: Listener, second: Listener) -> Listener:
@@ -166,22 +217,6 @@ def _both(first: Listener, second: Listener) -> Listener:
     return call
 
 
-def parse_settings(pairs: list[str] | None) -> dict[str, Any] | None:
-    """`--set speed=1.1 --set noise_scale=0` -> {"speed": 1.1, "noise_scale": 0.0}."""
-    if not pairs:
-        return None
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise StudioError(None, f"bad setting '{pair}'", "Use KEY=VALUE, e.g. speed=1.1.")
-        try:
-            out[key.strip()] = json.loads(value)
-        except ValueError:
-            out[key.strip()] = value
-    return out
-
-
 def _choose_profile(project: Project, args: argparse.Namespace) -> None:
     if getattr(args, "profile", None):
         from pipelines.app.delivery import set_delivery_profile
@@ -189,49 +224,119 @@ def _choose_profile(project: Project, args: argparse.Namespace) -> None:
         set_delivery_profile(project, args.profile)
 
 
+def book_engines(project: Project, voice_spec: str | None) -> set[str]:
+    """The engines the book's render jobs speak on: the narrator's (`voice_spec` when given)
+    and those of the chapters given voices of their own."""
+    from pipelines.cast.narrator import narrator_voice
+    from pipelines.cast.voices import chapter_overrides
+
+    engine = voice_engine(voice_spec) or narrator_voice(project).engine
+    return {engine, *(v.engine for v in chapter_overrides(project).values())}
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    settings = parse_settings(args.set)
     with Project.open(Path(args.project)) as project:
+        check_settings(settings, book_engines(project, args.voice))
         _choose_profile(project, args)
         return render_project(
             project,
             args.chapters,
             args.voice,
-            parse_settings(args.set),
+            settings,
             workers=args.workers,
             force=args.force,
         )
+
+
+def check_out_dir(out: str | Path, option: str = "--out") -> Path:
+    """The folder the files go to, checked before any work: not a file, and makeable."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise StudioError(
+            path,
+            "this is a file, not a folder",
+            f"Give {option} a folder: a new one is made, an existing one is written into",
+        )
+    ancestor = path.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise StudioError(
+            ancestor, f"this is a file, so the folder {option} names cannot be made in it", ""
+        )
+    if not os.access(ancestor if not path.exists() else path, os.W_OK | os.X_OK):
+        raise StudioError(
+            path if path.exists() else ancestor,
+            "this folder cannot be written",
+            f"Choose a folder you may write to for {option}",
+        )
+    return path
+
+
+def check_export_space(project: Project, out: Path, *, m4b: bool, mp3: bool) -> None:
+    """Refuse to start an export the disk holding `out` clearly cannot take."""
+    from pipelines.store.renders import all_renders
+
+    included = {c.id for c in project.chapters(with_blocks=False) if c.included}
+    seconds = sum(r.duration_s for cid, r in all_renders(project).items() if cid in included)
+    check_free_space(
+        out,
+        export_bytes(seconds, m4b=m4b, mp3=mp3),
+        f"exporting {seconds / 60:,.0f} minutes of audio",
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.app.export import export_project
 
     both = not args.m4b and not args.mp3
+    m4b, mp3 = args.m4b or both, args.mp3 or both
+    out = check_out_dir(args.out)
     with Project.open(Path(args.project)) as project:
         _choose_profile(project, args)
+        check_export_space(project, out, m4b=m4b, mp3=mp3)
         result = export_project(
-            project,
-            Path(args.out),
-            m4b=args.m4b or both,
-            mp3=args.mp3 or both,
-            voice_spec=args.voice,
+            project, out, m4b=m4b, mp3=mp3, voice_spec=args.voice, allow_stale=args.allow_stale
         )
     for path in result:
         print(path)
     return 0
 
 
+MAKE_AGAIN = "the same `audiobook-studio make` command"
+
+
 def cmd_make(args: argparse.Namespace) -> int:
     from pipelines.app.export import export_project, render_credits
     from pipelines.app.imports import import_manuscript
+    from pipelines.engines.defaults import default_narrator
     from pipelines.render.service import RenderService
 
+    out = check_out_dir(args.out)
+    if args.project:
+        check_out_dir(args.project, "--project")
+    settings = parse_settings(args.set)
+    # --set is checked before the import: against the project's voices when it exists, else
+    # against the narrator a new project gets; once more after, for a project found by title.
+    if args.project and Project.is_project(Path(args.project)):
+        with Project.open(Path(args.project)) as existing:
+            check_settings(settings, book_engines(existing, args.voice))
+    else:
+        check_settings(settings, {voice_engine(args.voice) or default_narrator().engine})
     project = import_manuscript(Path(args.file), args.project)
     with project:
+        check_settings(settings, book_engines(project, args.voice))
         _choose_profile(project, args)
-        book = project.load_book(with_blocks=False)
+        book = project.load_book()
         chapters = [c for c in book.chapters if c.included and c.kind is ChapterKind.CHAPTER]
         console.print(f"[bold]{book.title}[/] — {len(chapters)} chapters, project {project.root}")
-        settings = parse_settings(args.set)
+        words = sum(c.words for c in book.chapters if c.included)
+        check_free_space(
+            out,
+            export_bytes(words / WORDS_PER_MINUTE * 60, m4b=True, mp3=True),
+            f"exporting about {words / WORDS_PER_MINUTE:,.0f} minutes of audio",
+        )
         with (
             RenderService(project, workers=args.workers) as service,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="credits") as side,
@@ -249,18 +354,22 @@ def cmd_make(args: argparse.Namespace) -> int:
                 ):
                     credits = side.submit(render_credits, project, service, args.voice)
 
-            failed = render_project(
-                project, None, args.voice, settings, service=service, on_event=early_credits
+            stuck = render_project(
+                project,
+                None,
+                args.voice,
+                settings,
+                service=service,
+                on_event=early_credits,
+                again=MAKE_AGAIN,
             )
-            if failed:
-                raise StudioError(
-                    project.root,
-                    "some chapters failed to render",
-                    "Fix the cause shown above and run the same command again.",
-                )
+            if stuck:
+                print(f"error: {book.title} was not exported", file=sys.stderr)
+                return stuck
+            check_export_space(project, out, m4b=True, mp3=True)
             files = export_project(
                 project,
-                Path(args.out),
+                out,
                 m4b=True,
                 mp3=True,
                 voice_spec=args.voice,
@@ -268,7 +377,7 @@ def cmd_make(args: argparse.Namespace) -> int:
                 credits=credits.result() if credits is not None else None,
             )
     m4b = [f for f in files if f.suffix == ".m4b"]
-    console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else Path(args.out)}")
+    console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else out}")
     for path in files:
         print(path)
     return 0
@@ -307,11 +416,41 @@ def cmd_voices(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_STATUS = (
+    "Exit status: 0 when every chapter is rendered; 2 for a bad argument, project or setting; "
+    f"{STUCK} when chapters are paused (a cloud key refused, no credit left) or failed: each "
+    "reason is printed with the command that carries on, and `queue PROJECT` lists the jobs."
+)
 PROFILE_HELP = "delivery profile the book is mastered and exported for (remembered; default acx)"
 
 
+def max_workers() -> int:
+    """The most synthesis processes `--workers` may ask for: 8, or one per core on a bigger
+    machine (at most 32)."""
+    return min(32, max(8, os.cpu_count() or 1))
+
+
+def workers_count(text: str) -> int:
+    """`--workers N`: a whole number from 1 to `max_workers()`."""
+    top = max_workers()
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= top:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of synthesis processes: use 1 to {top} "
+            f"(this machine has {os.cpu_count() or 1} CPU cores; the default is the engine's own)"
+        )
+    return n
+
+
 def add_render_commands(sub: Any) -> None:
-    p = sub.add_parser("render", help="render chapters to mastered audio")
+    p = sub.add_parser(
+        "render",
+        help="render chapters to mastered audio",
+        description="Render chapters to mastered audio. " + EXIT_STATUS,
+    )
     p.add_argument("project")
     p.add_argument("--chapters", help="which chapters, e.g. 1-3,7 (default: all included)")
     p.add_argument(
@@ -319,9 +458,17 @@ def add_render_commands(sub: Any) -> None:
         help="the narrator, ENGINE:VOICE, e.g. piper:joe-us (default: the project's); "
         "chapters given their own voice in the cast keep it",
     )
-    p.add_argument("--workers", type=int, help="synthesis processes (default: the engine's)")
+    p.add_argument(
+        "--workers",
+        type=workers_count,
+        help=f"synthesis processes, 1 to {max_workers()} (default: the engine's)",
+    )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
-    p.add_argument("--force", action="store_true", help="render even chapters that are current")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="render even chapters that are current, and carry on with paused jobs",
+    )
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_render)
 
@@ -331,10 +478,20 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--m4b", action="store_true", help="one M4B with chapter marks")
     p.add_argument("--mp3", action="store_true", help="one MP3 per chapter (ACX)")
     p.add_argument("--voice", help="voice for the credits (default: the narrator)")
+    p.add_argument(
+        "--allow-stale",
+        action="store_true",
+        help="export chapters whose audio predates a change, listing them in export.json",
+    )
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_export)
 
-    p = sub.add_parser("make", help="manuscript to finished audiobook in one go")
+    p = sub.add_parser(
+        "make",
+        help="manuscript to finished audiobook in one go",
+        description="Import, render and export in one go; run again, it carries on where it "
+        "stopped (paused chapters too). " + EXIT_STATUS,
+    )
     p.add_argument("file")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
@@ -344,7 +501,9 @@ def add_render_commands(sub: Any) -> None:
     )
     p.add_argument("--project", help="project folder (default: one in the user data folder)")
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
-    p.add_argument("--workers", type=int, help="synthesis processes")
+    p.add_argument(
+        "--workers", type=workers_count, help=f"synthesis processes, 1 to {max_workers()}"
+    )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.set_defaults(handler=cmd_make)
 

@@ -21,9 +21,9 @@ def add_sync_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = sub.add_parser("login", help="sign in to your Supabase project (email and password)")
     p.add_argument("email")
     p.add_argument("--magic-link", action="store_true", help="mail a sign-in code instead")
-    p.set_defaults(func=cmd_login)
+    p.set_defaults(handler=cmd_login)
     p = sub.add_parser("logout", help="sign out and forget the stored session")
-    p.set_defaults(func=cmd_logout)
+    p.set_defaults(handler=cmd_logout)
     p = sub.add_parser("sync", help="push the project's jobs and pull remote renders")
     p.add_argument("project", type=Path)
     p.add_argument("--workers", action="store_true", help="queue the chapters for render workers")
@@ -35,14 +35,14 @@ def add_sync_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="cancel worker jobs by id (a unique prefix is enough) or 'all' queued and running",
     )
     p.add_argument("--list", action="store_true", help="list the worker jobs after the pass")
-    p.set_defaults(func=cmd_sync)
+    p.set_defaults(handler=cmd_sync)
     p = sub.add_parser("worker", help="render chapter jobs claimed from Supabase (headless)")
     p.add_argument("--name", default=f"{socket.gethostname()}")
     p.add_argument("--lease", type=int, default=60, help="seconds a claim lasts without news")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--once", action="store_true", help="stop when the queue is empty")
     p.add_argument("--synth-workers", type=int, default=None, help="chunks synthesized at once")
-    p.set_defaults(func=cmd_worker)
+    p.set_defaults(handler=cmd_worker)
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -142,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="audiobook-studio")
     add_sync_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except StudioError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    from pipelines.cli.crash import run_guarded
+    from pipelines.core.secrets import settle_keyring
+
+    settle_keyring()  # a keyring that cannot load fails each keyring call politely
+    return run_guarded(args.handler, args, list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

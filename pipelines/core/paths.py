@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir, user_log_dir
 
 APP = "audiobook-studio"
 # Tests and portable installs point everything at one folder with this variable.
@@ -30,6 +30,11 @@ def config_dir() -> Path:
 
 def cache_dir() -> Path:
     return _root("cache", user_cache_dir(APP, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Crash logs: the user's log folder, or `logs/` under AUDIOBOOK_STUDIO_HOME."""
+    return _root("logs", user_log_dir(APP, appauthor=False))
 
 
 def projects_dir() -> Path:

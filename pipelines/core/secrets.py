@@ -64,13 +64,40 @@ def scrub(text: str, *secrets: str | None) -> str:
     return text
 
 
+# The "fail" keyring `settle_keyring` put in place of one that could not be loaded, and why that
+# one did not load (its error's class and message).
+_STAND_IN: tuple[Any, str, str] | None = None
+
+
+def settle_keyring() -> None:
+    """Make every keyring call in this process safe to make.
+
+    A keyring that cannot be loaded (a PYTHON_KEYRING_BACKEND naming a module that is not there,
+    a backend whose service is missing) makes `keyring` raise the loader's own error, an
+    ImportError or a ValueError, from every call, where callers expect a `KeyringError`. Here the
+    "fail" keyring takes its place, which answers every call with a `KeyringError`; why the
+    wanted one did not load is kept for `keyring_status`.
+    """
+    global _STAND_IN
+    import keyring
+    from keyring.backends import fail
+
+    try:
+        keyring.get_keyring()
+    except Exception as exc:
+        stand_in = fail.Keyring()
+        _STAND_IN = (stand_in, type(exc).__name__, str(exc) or type(exc).__name__)
+        keyring.set_keyring(stand_in)
+
+
 def keyring_status() -> KeyringStatus:
     import keyring
 
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:  # e.g. a PYTHON_KEYRING_BACKEND naming a module that is not there
-        return KeyringStatus(type(exc).__name__, False, _insecure_warning(f"cannot load it: {exc}"))
+    settle_keyring()
+    backend = keyring.get_keyring()
+    if _STAND_IN is not None and backend is _STAND_IN[0]:
+        _, kind, why = _STAND_IN  # e.g. a PYTHON_KEYRING_BACKEND naming a missing module
+        return KeyringStatus(kind, False, _insecure_warning(f"cannot load it: {why}"))
     return backend_status(backend)
 
 

@@ -68,6 +68,10 @@ class KeyringSessionStore:
         import keyring
         from keyring.errors import KeyringError
 
+        from pipelines.core.secrets import settle_keyring
+
+        settle_keyring()  # a keyring that cannot load answers with KeyringError, not a crash
+
         try:
             raw = keyring.get_password(SERVICE, SESSION_KEY)
         except (KeyringError, RuntimeError):
@@ -78,7 +82,9 @@ class KeyringSessionStore:
         import keyring
         from keyring.errors import KeyringError
 
-        from pipelines.core.secrets import keyring_status
+        from pipelines.core.secrets import keyring_status, settle_keyring
+
+        settle_keyring()  # a keyring that cannot load answers with KeyringError, not a crash
 
         status = keyring_status()
         if not status.secure:
@@ -93,6 +99,10 @@ class KeyringSessionStore:
     def clear(self) -> None:
         import keyring
         from keyring.errors import KeyringError, PasswordDeleteError
+
+        from pipelines.core.secrets import settle_keyring
+
+        settle_keyring()  # a keyring that cannot load answers with KeyringError, not a crash
 
         with contextlib.suppress(PasswordDeleteError, KeyringError, RuntimeError):
             keyring.delete_password(SERVICE, SESSION_KEY)
