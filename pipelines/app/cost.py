@@ -83,6 +83,7 @@ def estimate_cost(
     settings = settings or {}
     model, price, per_char, notice = _pricing(voice, settings)
     total = cached = 0
+    seen: set[str] = set()  # a repeated sentence is synthesized, and billed, once
     with nullcontext(service) if service is not None else RenderService(project) as planner:
         for number, c in enumerate(project.chapters(with_blocks=False), start=1):
             if not c.included or (chapter_ids is not None and c.id not in chapter_ids):
@@ -90,7 +91,8 @@ def estimate_cost(
             for chunk in planner.plan(project.chapter(number), voice, settings):
                 n = len(chunk.utterance.text.strip())
                 total += n
-                cached += n if chunk.cached else 0
+                cached += n if chunk.cached or chunk.key in seen else 0
+                seen.add(chunk.key)
     billed = round((total - cached) * per_char)
     return CostEstimate(
         voice=str(voice),

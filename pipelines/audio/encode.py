@@ -10,6 +10,7 @@ each file is renamed to its final name only once it is complete.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -275,8 +276,9 @@ def _encode_one_m4b(
         direct = direct and rate_in == rate
         marks.append(ChapterMark(ch.title, pos / rate, (pos + frames) / rate))
         pos += frames
-    meta = out_m4b.with_name(f".{out_m4b.stem}.chapters.txt")
-    listing = out_m4b.with_name(f".{out_m4b.stem}.inputs.txt")
+    token = uuid.uuid4().hex[:12]  # two exports into one folder never share these
+    meta = out_m4b.with_name(f".{out_m4b.stem}.{token}.chapters.txt")
+    listing = out_m4b.with_name(f".{out_m4b.stem}.{token}.inputs.txt")
     _write_ffmetadata(meta, marks)
 
     def feed() -> Iterator[Audio]:

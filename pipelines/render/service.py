@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipelines.audio.profiles import DeliveryProfile, get_profile
+from pipelines.core.diskspace import disk_full, is_nearly_full, looks_like_full_disk
 from pipelines.core.model import Chapter, Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud.common import AccountProblem
@@ -271,6 +272,9 @@ class RenderService:
             return None
         except Exception as exc:  # any failure fails this job only; the queue goes on
             message = str(exc) or type(exc).__name__
+            if looks_like_full_disk(exc) or is_nearly_full(self.project.root):
+                # libsndfile says only "System error." when the disk fills: say what happened
+                message = disk_full(self.project.root, then="free space, then retry it").message
             if self.queue.finish(job, JobState.FAILED, error=message):
                 self._emit(JobFailed(job.id, chapter.id or 0, chapter.title, message))
             else:  # no longer ours (paused, cancelled, taken over): its state stands
