@@ -106,3 +106,16 @@ def test_the_estimate_counts_what_is_not_cached_and_the_cap_refuses(
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         assert args.handler(args) == 3  # over the cap
     assert "OVER THE CAP" in printed.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_a_sentence_repeated_in_a_chapter_is_billed_once(provider: str, tmp_path: Path) -> None:
+    line = "The bell rang again over the empty harbour."
+    book = tmp_path / "refrain.md"
+    book.write_text("# The Refrain\n\n" + "\n\n".join([line] * 12) + "\n", encoding="utf-8")
+    project = import_manuscript(book, str(tmp_path / "project"))
+    with project:
+        estimate = estimate_cost(project, VoiceRef.parse(VOICES[provider]))
+    assert estimate.chars_total >= 12 * len(line)
+    # the eleven repeats are synthesized from the first one's chunk, so only it is billed
+    assert estimate.chars_total - estimate.chars_cached <= 2 * len(line)
