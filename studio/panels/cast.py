@@ -4,6 +4,8 @@ settings, and a preview that speaks a sample in the chosen voice."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +31,17 @@ from PySide6.QtWidgets import (
 from pipelines.cast import voices as cast_settings
 from pipelines.cast.casting import CastMode, book_mode, set_book_mode
 from pipelines.cast.narrator import narrator_voice
+from pipelines.core.errors import StudioError
 from pipelines.core.model import ChapterKind, VoiceRef
 from pipelines.engines.base import Voice
 from pipelines.engines.registry import engine_names, get_engine
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.preview import SAMPLE_TEXT, PreviewController
+from studio.tasks import describe_error
 from studio.theme import set_role
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,10 @@ class CastPanel(QWidget):
         self.preview_controller = preview
         self.voices: list[Voice] = []
         self._loading = False
+        # The engine settings boxes on screen, and the engine they were built for: `settings()`
+        # reads them only while that engine is the narrator's.
         self._setting_boxes: dict[str, QDoubleSpinBox] = {}
+        self._settings_engine = ""
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Voice", "Engine", "Language", "Gender", "Licence"])
@@ -134,8 +143,14 @@ class CastPanel(QWidget):
         self.speed.setSuffix(" ×")
         self.speed.valueChanged.connect(self._settings_edited)
         self.engine_form = QFormLayout()
+        # Why the last choice was not saved, next to the choices; hidden while saves land.
+        self.save_error = QLabel("")
+        self.save_error.setWordWrap(True)
+        set_role(self.save_error, "error")
+        self.save_error.hide()
         cast_box = QGroupBox("Cast")
         form = QFormLayout(cast_box)
+        form.addRow(self.save_error)
         form.addRow("Reading", self.mode)
         form.addRow("Narrator", self.narrator)
         form.addRow("Dialogue", self.dialogue)
@@ -262,6 +277,11 @@ class CastPanel(QWidget):
         for v in self.voices:
             combo.addItem(f"{v.name}  ({v.engine})", f"{v.engine}:{v.id}")
         index = combo.findData(str(current)) if current else 0
+        if current and index < 0:
+            # The project holds a voice this computer cannot list now (no key, no model): show
+            # it, rather than another voice the project does not hold.
+            combo.addItem(f"{current}  (not available here)", str(current))
+            index = combo.count() - 1
         combo.setCurrentIndex(max(index, 0))
 
     def _fill_overrides(self, chapters: list[Any], overrides: dict[int, VoiceRef]) -> None:
@@ -282,6 +302,7 @@ class CastPanel(QWidget):
         while self.engine_form.rowCount():
             self.engine_form.removeRow(0)
         self._setting_boxes = {}
+        self._settings_engine = engine
         for spec in ENGINE_SETTINGS.get(engine, ()):
             box = QDoubleSpinBox()
             box.setRange(spec.low, spec.high)
@@ -302,12 +323,20 @@ class CastPanel(QWidget):
         return VoiceRef.parse(data) if data else None
 
     def settings(self) -> dict[str, Any]:
+        """Speed, and the engine's own settings when the boxes on screen are the narrator
+        engine's (between a switch and the rebuild they are the last engine's: not read)."""
         out: dict[str, Any] = {}
         if abs(self.speed.value() - 1.0) > 1e-9:
             out["speed"] = round(self.speed.value(), 3)
         narrator = self.narrator.currentData() or ""
-        for spec in ENGINE_SETTINGS.get(narrator.partition(":")[0], ()):
-            value = self._setting_boxes[spec.key].value()
+        engine = narrator.partition(":")[0]
+        if engine != self._settings_engine:
+            return out
+        for spec in ENGINE_SETTINGS.get(engine, ()):
+            box = self._setting_boxes.get(spec.key)
+            if box is None:
+                continue
+            value = box.value()
             if abs(value - spec.default) > 1e-9:
                 out[spec.key] = round(value, 3)
         return out
@@ -340,27 +369,41 @@ class CastPanel(QWidget):
     def _cast_edited(self) -> None:
         if self._loading or self.narrator.currentData() is None:
             return
-        narrator, dialogue = self.narrator_ref(), self.dialogue_ref()
-        self._loading = True
         try:
-            self._build_engine_settings(narrator.engine, self.settings())
-        finally:
-            self._loading = False
-        settings = self.settings()
+            narrator, dialogue = self.narrator_ref(), self.dialogue_ref()
+            if narrator.engine != self._settings_engine:
+                # A new engine: its own boxes first (at their defaults, the speed kept), so
+                # what is saved and previewed is only what this engine reads.
+                self._loading = True
+                try:
+                    self._build_engine_settings(narrator.engine, self.settings())
+                finally:
+                    self._loading = False
+            settings = self.settings()
+        except Exception as exc:  # whatever it is, the author hears of it and sees the truth
+            self._save_failed("The narrator was not saved", exc)
+            return
 
         def save() -> None:
             cast_settings.set_narrator(self.project, narrator)
             cast_settings.set_dialogue_voice(self.project, dialogue)
             cast_settings.set_voice_settings(self.project, settings)
 
-        self.ctx.tasks.spawn(self._save(save, f"Narrator: {narrator}"), slot="cast-save")
+        self.ctx.tasks.spawn(
+            self._save(save, f"Narrator: {narrator}", "The narrator was not saved"),
+            slot="cast-save",
+        )
 
     def _mode_edited(self) -> None:
         if self._loading:
             return
         mode = CastMode(self.mode.currentData())
         self.ctx.tasks.spawn(
-            self._save(lambda: set_book_mode(self.project, mode), f"Reading: {MODE_LABELS[mode]}"),
+            self._save(
+                lambda: set_book_mode(self.project, mode),
+                f"Reading: {MODE_LABELS[mode]}",
+                "The reading mode was not saved",
+            ),
             slot="mode-save",
         )
 
@@ -369,7 +412,11 @@ class CastPanel(QWidget):
             return
         settings = self.settings()
         self.ctx.tasks.spawn(
-            self._save(lambda: cast_settings.set_voice_settings(self.project, settings), ""),
+            self._save(
+                lambda: cast_settings.set_voice_settings(self.project, settings),
+                "",
+                "The voice settings were not saved",
+            ),
             slot="settings-save",
         )
 
@@ -380,14 +427,49 @@ class CastPanel(QWidget):
         voice = VoiceRef.parse(data) if data else None
         self.ctx.tasks.spawn(
             self._save(
-                lambda: cast_settings.set_chapter_override(self.project, chapter_id, voice), ""
+                lambda: cast_settings.set_chapter_override(self.project, chapter_id, voice),
+                "",
+                "The chapter's voice was not saved",
             )
         )
 
-    async def _save(self, work: Any, message: str) -> None:
-        await asyncio.to_thread(work)
+    async def _save(self, work: Callable[[], object], message: str, failure: str) -> None:
+        """Store one choice off the GUI thread. It lands (the error line clears), or the panel
+        says why in plain words and goes back to what the project holds."""
+        try:
+            await asyncio.to_thread(work)
+        except Exception as exc:
+            self._save_failed(failure, exc)
+            return
+        self.save_error.hide()
+        self.save_error.setText("")
         if message:
             self.ctx.reporter.status(message, 4000)
+        self.cast_changed.emit()
+
+    def _save_failed(self, what: str, exc: BaseException) -> None:
+        if not isinstance(exc, StudioError):
+            log.error("%s", what, exc_info=exc)
+        text = f"{what}: {describe_error(exc)}"
+        self.save_error.setText(f"{text}\nThe cast shows what the project holds.")
+        self.save_error.show()
+        # The line above the choices is the message (it clears when a save lands); the window's
+        # banner would stay after a later save succeeds, so the status line repeats it instead.
+        log.info("shown to the author: %s", text)
+        self.ctx.reporter.status(text, 10000)
+        self.ctx.tasks.spawn(self._show_held(), slot="cast-revert")
+
+    async def _show_held(self) -> None:
+        """Put back on screen what the project holds, after a save that did not land (part of
+        it may have: a choice saves several settings)."""
+        try:
+            await self.reload()
+        except Exception as exc:
+            log.error("could not read the cast back", exc_info=exc)
+            self.save_error.setText(
+                f"{self.save_error.text()}\nThe cast could not be read back either: "
+                f"{describe_error(exc)}. Reopen the project to see what it holds."
+            )
         self.cast_changed.emit()
 
     def preview(self) -> asyncio.Task[Any] | None:
