@@ -32,10 +32,11 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") fo
 
 
 def safe_filename(name: str, max_len: int = 120) -> str:
-    """A file name every common OS accepts: no reserved characters or names, no trailing dots."""
+    """A file name every common OS accepts: no reserved characters or names, no trailing dots,
+    and no leading dot (a title such as '.hack' would otherwise make a hidden file)."""
     text = unicodedata.normalize("NFC", name)
     text = _UNSAFE.sub(" ", text)
-    text = re.sub(r"\s+", " ", text).strip().rstrip(". ")
+    text = re.sub(r"\s+", " ", text).strip(". ")
     if len(text) > max_len:
         text = text[:max_len].rstrip(". ")
     if not text:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.model import Book
+from pipelines.manuscript.checks import check_chapter_lengths, collect
 
 # Large enough for any real manuscript with images (a 1,000-page illustrated EPUB is ~60 MB),
 # small enough that a mistaken drop of a video or disk image is refused at once.
@@ -46,9 +47,20 @@ def check_file(path: Path) -> str:
     return fmt
 
 
-def load_book(path: str | Path) -> Book:
-    """Read a manuscript into a `Book`. Raises `ManuscriptError` with a one-line reason."""
+def load_book(path: str | Path, warnings: list[str] | None = None) -> Book:
+    """Read a manuscript into a `Book`. Raises `ManuscriptError` with a one-line reason.
+
+    What was read but deserves a look (control characters removed, a chapter of many hours) is
+    logged as a warning (`checks.warn`) and, when `warnings` is given, appended to it.
+    """
     path = Path(path)
+    with collect(warnings):
+        book = _read(path)
+        check_chapter_lengths(book, path)
+    return book
+
+
+def _read(path: Path) -> Book:
     fmt = check_file(path)
     if fmt == "epub":
         from pipelines.manuscript.epub.reader import read_epub

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.model import Block, BlockKind, Cover, SourcePos
+from pipelines.manuscript.archive import check_sizes
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.headings import clean, is_scene_break
 from pipelines.manuscript.matter import byline
@@ -68,6 +70,12 @@ def _open(path: Path) -> Any:
             "this is a password-protected or old-format (.doc) Word file",
             "Remove the password or save it as .docx in Word or LibreOffice.",
         )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
+        members = []  # python-docx says what is wrong with it below
+    check_sizes(path, members)  # python-docx reads whole members into memory
     try:
         return docx.Document(str(path))
     except Exception as exc:  # python-docx, zipfile and lxml raise many types for bad files

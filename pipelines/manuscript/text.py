@@ -16,12 +16,24 @@ from pathlib import Path
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.model import Block, BlockKind, SourcePos
 from pipelines.manuscript.base import FlatManuscript
+from pipelines.manuscript.checks import warn
 from pipelines.manuscript.headings import clean, heading_cue, is_scene_break
 from pipelines.manuscript.matter import matter_kind
 
 _NOT_TEXT = "this is not a text file"
 _NOT_TEXT_FIX = "Export the manuscript as plain text (.txt), or import the original document."
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# Characters no narrator reads: C0 controls but tab, line feed, vertical tab, form feed and
+# carriage return; DEL; C1 controls. A few in a book are debris and are removed (with a
+# warning); many mean the file is not text at all.
+_UNREADABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_SAMPLE = 20000
+# Binary when unreadable characters (U+FFFD counted) are more than this share of the text, in
+# its first `_SAMPLE` characters or in all of it, and more than `_STRAY` in number: a short file
+# with one stray character is still text.
+_BINARY_SHARE = 0.01
+_STRAY = 8
 
 
 def read_text(path: Path) -> FlatManuscript:
@@ -36,7 +48,11 @@ def read_text(path: Path) -> FlatManuscript:
 
 
 def decode_text(data: bytes, path: Path) -> str:
-    """Bytes -> str: BOMs first, then strict UTF-8, then a detector for legacy code pages."""
+    """Bytes -> str: BOMs first, then strict UTF-8, then a detector for legacy code pages.
+
+    Stray NUL bytes and control characters are removed with a warning; a file with many of them
+    is refused as not text.
+    """
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -49,28 +65,36 @@ def decode_text(data: bytes, path: Path) -> str:
                 return _checked(data.decode(codec), path)
             except UnicodeDecodeError as exc:
                 raise ManuscriptError(path, _NOT_TEXT, _NOT_TEXT_FIX) from exc
+    nuls = 0
+    nul_line = 0
     if b"\x00" in data:
-        text = _bomless_utf16(data)
-        if text is None:
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            try:
+                return _checked(data.decode(utf16), path)
+            except UnicodeDecodeError as exc:
+                raise ManuscriptError(path, _NOT_TEXT, _NOT_TEXT_FIX) from exc
+        # In any 8-bit encoding a NUL byte is a NUL character: count, judge, remove.
+        nuls = data.count(0)
+        head = data[:_SAMPLE]
+        if _binary(head.count(0), len(head)) or _binary(nuls, len(data)):
             raise ManuscriptError(path, _NOT_TEXT, _NOT_TEXT_FIX)
-        return _checked(text, path)
+        nul_line = len(_BYTE_LINE_BREAK.findall(data, 0, data.index(0))) + 1
+        data = data.replace(b"\x00", b"")
     try:
-        return _checked(data.decode("utf-8"), path)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    return _checked(_legacy(data, path), path)
+        text = _legacy(data, path)
+    return _checked(text, path, nuls, nul_line)
 
 
 def _bomless_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM: ASCII text leaves every other byte zero."""
+    """UTF-16 without a BOM: ASCII text leaves every other byte zero. Returns the codec."""
     sample = data[:4096]
     even, odd = sample[0::2], sample[1::2]
     for zeros, codec in ((odd, "utf-16-le"), (even, "utf-16-be")):
         if zeros and zeros.count(0) / len(zeros) > 0.6:
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                return None
+            return codec
     return None
 
 
@@ -103,14 +127,41 @@ def _other_script_share(text: str) -> float:
     return other / len(letters)
 
 
-def _checked(text: str, path: Path) -> str:
-    """Refuse decoded text that is mostly control characters (a binary file named .txt)."""
-    sample = text[:20000]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    controls += sum(1 for ch in sample if 0x7F <= ord(ch) < 0xA0 or ch == "\ufffd")
-    if sample and controls / len(sample) > 0.01:
+def _binary(unreadable: int, length: int) -> bool:
+    return unreadable > _STRAY and unreadable > _BINARY_SHARE * length
+
+
+def _checked(text: str, path: Path, nuls: int = 0, nul_line: int = 0) -> str:
+    """Refuse decoded text that is mostly control characters (a binary file named .txt); remove
+    the few stray ones a real manuscript may carry, with a warning saying so.
+
+    `nuls` NUL bytes were already taken out of the bytes, the first on line `nul_line`.
+    """
+    sample = text[:_SAMPLE]
+    if _binary(len(_UNREADABLE.findall(sample)) + sample.count("\ufffd"), len(sample)):
         raise ManuscriptError(path, _NOT_TEXT, _NOT_TEXT_FIX)
-    return text.lstrip("\ufeff")
+    first = _UNREADABLE.search(text)
+    if first is None and not nuls:
+        return text.lstrip("\ufeff")
+    kinds = sorted(set(_UNREADABLE.findall(text)) | ({"\x00"} if nuls else set()))
+    cleaned, removed = _UNREADABLE.subn("", text)
+    total = removed + nuls
+    if _binary(total + cleaned.count("\ufffd"), len(text) + nuls):
+        raise ManuscriptError(path, _NOT_TEXT, _NOT_TEXT_FIX)
+    lines = [nul_line] if nuls else []
+    if first is not None:
+        lines.append(len(_LINE_BREAK.findall(text, 0, first.start())) + 1)
+    names = ", ".join("NUL" if ch == "\x00" else f"U+{ord(ch):04X}" for ch in kinds[:6])
+    if len(kinds) > 6:
+        names += ", ..."
+    warn(
+        path,
+        f"removed {total:,} control character{'s' if total != 1 else ''} ({names}) that cannot "
+        f"be spoken, the first on line {min(lines):,}",
+        f"If the text around {'them' if total != 1 else 'it'} looks wrong, export the "
+        "manuscript again.",
+    )
+    return cleaned.lstrip("\ufeff")
 
 
 @dataclass(slots=True)

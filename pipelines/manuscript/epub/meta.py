@@ -120,7 +120,7 @@ def _images_on_page(ebook: Any, href: str) -> list[Any]:
         return []
     base = posixpath.dirname(href)
     out = []
-    for el in root.iter():
+    for el in root.iter("{*}img", "{*}image"):  # by tag: see xhtml._HEADING_TAGS
         name = local_name(el)
         src = el.get("src") if name == "img" else el.get(XLINK_HREF) if name == "image" else None
         if src:

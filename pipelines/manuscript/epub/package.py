@@ -15,9 +15,9 @@ from ebooklib import epub
 from lxml import etree
 
 from pipelines.core.errors import ManuscriptError
+from pipelines.manuscript.archive import BOMB_FIX, TOTAL_LIMIT, check_sizes, read_member, size_text
 from pipelines.manuscript.epub.xhtml import (
     XhtmlDoc,
-    local_name,
     parse_document,
     parse_tree,
     semantic_types,
@@ -52,19 +52,30 @@ class _TolerantReader(epub.EpubReader):
 
     A manifest entry whose file is missing (often an image) reads as empty instead of failing
     the whole book; a nav document ebooklib cannot parse gives way to the NCX, or to no TOC at
-    all, and the importer then falls back to headings.
+    all, and the importer then falls back to headings. Members are read in bounded chunks, and
+    what the manifest makes it read is counted: one huge file named many times is refused too.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, path: Path, data: bytes) -> None:
         super().__init__(io.BytesIO(data), {"ignore_ncx": True})
         self.toc_source = ""
+        self.path = path
+        self.read_total = 0  # bytes handed out so far: a manifest may name one member many times
 
     def read_file(self, name: str) -> bytes:
         try:
-            data: bytes = super().read_file(name)
+            info = self.zf.getinfo(posixpath.normpath(name))
         except KeyError:
             return b""
-        return data
+        self.read_total += info.file_size
+        if self.read_total > TOTAL_LIMIT:
+            raise ManuscriptError(
+                self.path,
+                f"the archive expands to over {size_text(self.read_total)} as its package names "
+                f"its files (limit {size_text(TOTAL_LIMIT)})",
+                BOMB_FIX,
+            )
+        return read_member(self.zf, info)
 
     def _parse_nav(self, data: bytes, base_path: str, navtype: str = "toc") -> None:
         try:
@@ -95,15 +106,18 @@ def load_package(path: Path, data: bytes) -> Package:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise ManuscriptError(path, *DAMAGED) from exc
     with zf:
+        check_sizes(path, zf.infolist())
         names = set(zf.namelist())
         try:
             _check_drm(path, zf, names)
             opf_path = _find_package(path, zf, names)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ManuscriptError(path, *DAMAGED) from exc
-    reader = _TolerantReader(data)
+    reader = _TolerantReader(path, data)
     try:
         ebook = reader.load()
+    except ManuscriptError:
+        raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ManuscriptError(path, *DAMAGED) from exc
     except Exception as exc:  # ebooklib raises many kinds on a broken package document
@@ -127,7 +141,7 @@ def _check_drm(path: Path, zf: zipfile.ZipFile, names: set[str]) -> None:
         return
     try:
         root = etree.fromstring(
-            zf.read("META-INF/encryption.xml"), etree.XMLParser(no_network=True)
+            read_member(zf, "META-INF/encryption.xml"), etree.XMLParser(no_network=True)
         )
     except etree.XMLSyntaxError:
         return  # unreadable declaration: the documents themselves will show whether text is there
@@ -146,7 +160,9 @@ def _find_package(path: Path, zf: zipfile.ZipFile, names: set[str]) -> str:
     if "META-INF/container.xml" not in names:
         raise ManuscriptError(path, "not a valid EPUB: META-INF/container.xml is missing", fix)
     try:
-        root = etree.fromstring(zf.read("META-INF/container.xml"), etree.XMLParser(no_network=True))
+        root = etree.fromstring(
+            read_member(zf, "META-INF/container.xml"), etree.XMLParser(no_network=True)
+        )
     except etree.XMLSyntaxError as exc:
         raise ManuscriptError(
             path, "not a valid EPUB: META-INF/container.xml is broken", fix
@@ -203,10 +219,9 @@ def landmarks(package: Package) -> dict[str, frozenset[str]]:
         if root is None:
             continue
         base = posixpath.join(opf_dir, posixpath.dirname(item.file_name))
-        for nav in root.iter():
-            if local_name(nav) == "nav" and "landmarks" in semantic_types(nav):
-                for a in nav.iter():
-                    if local_name(a) == "a":
-                        for kind in semantic_types(a):
-                            add(a.get("href"), base, kind)
+        for nav in root.iter("{*}nav"):  # by tag: see xhtml._HEADING_TAGS
+            if "landmarks" in semantic_types(nav):
+                for a in nav.iter("{*}a"):
+                    for kind in semantic_types(a):
+                        add(a.get("href"), base, kind)
     return {k: frozenset(v) for k, v in found.items()}

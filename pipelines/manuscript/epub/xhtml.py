@@ -9,6 +9,7 @@ title page or a licence from a chapter without walking the tree again.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,11 +26,31 @@ MATTERS = ("frontmatter", "bodymatter", "backmatter")
 PG_BOILERPLATE = "pg-boilerplate"
 
 # Strict XML first (entities stay unexpanded: no external fetches, no entity bombs); a document
-# that is not well-formed is read again with the forgiving HTML parser.
+# that is not well-formed is read again with the forgiving HTML parser. libxml2 refuses XML
+# nested deeper than 256 elements; such a document is built from expat's events instead (no
+# depth limit, entities still unexpanded). The HTML parser is allowed its larger limit (2,048).
 _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True
 )
-_HTML_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+_HTML_PARSER = lxml_html.HTMLParser(
+    remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+)
+# How deep the expat-built tree goes; text nested deeper is kept, its elements are not.
+_DEEP_LIMIT = 4096
+# An internal DTD subset (`<!DOCTYPE html [ <!ENTITY ...> ]>`): the HTML parser would read its
+# tail ("]>") as text. Only the one in the prolog (after a BOM, the XML declaration, comments)
+# is looked for, so the search is tried once, not at every "<!DOCTYPE" of a hostile file.
+# Quoted strings and comments may hold "]" or ">"; no two alternatives match the same text, so
+# a subset that never closes fails in one pass instead of backtracking.
+_DOCTYPE_RE = re.compile(
+    rb"\A(?P<prolog>(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*)"
+    rb"<!DOCTYPE(?:[^\[>\"']|\"[^\"]*\"|'[^']*')*"
+    rb"\[(?:<!--.*?-->|\"[^\"]*\"|'[^']*'|<(?!!--)|[^\]\"'<])*\]\s*>",
+    re.S | re.I,
+)
+# An entity reference left as text: one the HTML parser does not know (`&lol9;` from a DTD),
+# or one `itertext` hands back unexpanded from a strict parse (a title's `&who;`).
+_ENTITY_REF_RE = re.compile(r"&[A-Za-z_][\w.:-]*;")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -37,11 +58,16 @@ def _words(text: str) -> frozenset[str]:
 
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Searched for by tag: lxml's untagged `iter()` costs time in proportion to the depth for each
+# element it visits (freeing each proxy walks up the ancestors), quadratic over deep nesting.
+_HEADING_TAGS = tuple(f"{{*}}{h}" for h in _HEADINGS)  # in any namespace, or none
 _BLOCK_TAGS = _words(
     "html body div p section article main header footer nav blockquote hgroup ul ol li dl dt dd "
     "pre table thead tbody tfoot tr td th caption figure figcaption address center details "
     "summary fieldset legend form h1 h2 h3 h4 h5 h6"
 )
+# Elements flattened below `_DEEP_LIMIT` that still separate words.
+_FLAT_BREAKS = _BLOCK_TAGS | {"br"}
 _SKIP_TAGS = _words(
     "head script style title img image svg math object embed video audio iframe canvas map "
     "template noscript rt rp input button select textarea meta link aside"
@@ -72,6 +98,14 @@ _SCENE_TEXT_RE = re.compile(r"^[*•·∙⁂※✻✱✲✳❖◊◆♦⋆★☆
 _MARKER_RE = re.compile(r"^[\[(]?\s*(?:\d{1,4}|[*†‡§¶]{1,3}|[a-z])\s*[\])]?$")
 # Invisible characters that would otherwise split or glue words (soft hyphen, zero-width, BOM).
 _INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
+# Semantic types an element inherits, at most (real books nest a handful).
+_MAX_TYPES = 64
+# Elements in a note marker, at most, counting itself: <sup><a><span>1</span></a></sup>.
+_MARKER_NODES = 6
+# The walker's steps (see `_Walker.walk`).
+_ENTER, _TAIL, _LEAVE = 0, 1, 2
 
 
 class _Ctx(NamedTuple):
@@ -112,21 +146,97 @@ class XhtmlDoc:
 
 
 def collapse(text: str) -> str:
+    """Text as read: whitespace collapsed, invisible characters and entity references left
+    unexpanded by a parser removed (an HTML entity's reference becomes its character)."""
+    if "&" in text:
+        text = _ENTITY_REF_RE.sub(lambda m: _entity_text(m.group()), text)
     return " ".join(_INVISIBLE_RE.sub("", text).split())
 
 
 def parse_tree(data: bytes) -> etree._Element | None:
-    """Parse XHTML, falling back to the HTML parser for documents that are not well-formed."""
+    """Parse XHTML, falling back to the HTML parser for documents that are not well-formed.
+
+    Entities are never expanded and never read out: a reference to an HTML entity (`&nbsp;`)
+    becomes its character, any other (`&lol9;`, declared in the document's own DTD) is dropped.
+    """
     if not data.strip():
         return None
     try:
         return etree.fromstring(data, _XML_PARSER)
-    except etree.XMLSyntaxError:
-        pass
+    except etree.XMLSyntaxError as exc:
+        if "depth" in str(exc).lower():
+            deep = _parse_deep(data)
+            if deep is not None:
+                return deep
     try:
-        return lxml_html.document_fromstring(data, parser=_HTML_PARSER)
+        return lxml_html.document_fromstring(
+            _DOCTYPE_RE.sub(rb"\g<prolog>", data, count=1), parser=_HTML_PARSER
+        )
     except (etree.ParserError, ValueError):
         return None
+
+
+def _entity_text(ref: str) -> str:
+    """An entity reference as text: an HTML entity's character, or nothing for any other."""
+    text = html.unescape(ref)
+    return "" if text == ref else text
+
+
+def _parse_deep(data: bytes) -> etree._Element | None:
+    """A well-formed document too deeply nested for libxml2, built from expat's events.
+
+    Elements deeper than `_DEEP_LIMIT` are not built, their text joins the deepest element
+    that is: lxml takes time in proportion to the depth to set each namespaced attribute.
+
+    Setting a default handler stops expat expanding internal entities: their references reach
+    the handler as text, where HTML entities become characters and the rest are dropped.
+    None when expat finds the document malformed too.
+    """
+    from xml.parsers import expat
+
+    builder = etree.TreeBuilder()
+    depth = 0
+
+    def qname(name: str) -> str:
+        return "{" + name if "}" in name else name
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth <= _DEEP_LIMIT:
+            builder.start(qname(name), {qname(k): v for k, v in attrs.items()})
+        elif name.rpartition("}")[2].lower() in _FLAT_BREAKS:
+            builder.data(" ")  # below the limit elements are flattened; words stay apart
+
+    def end(name: str) -> None:
+        nonlocal depth
+        if depth <= _DEEP_LIMIT:
+            builder.end(qname(name))
+        elif name.rpartition("}")[2].lower() in _FLAT_BREAKS:
+            builder.data(" ")
+        depth -= 1
+
+    def default(text: str) -> None:
+        if text.startswith("&") and text.endswith(";") and (char := _entity_text(text)):
+            builder.data(char)
+
+    def skipped(name: str, is_parameter: bool) -> None:
+        if not is_parameter and (char := _entity_text(f"&{name};")):
+            builder.data(char)
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
+    parser.DefaultHandler = default
+    parser.SkippedEntityHandler = skipped
+    try:
+        parser.Parse(data, True)
+        root: etree._Element = builder.close()
+    except (expat.ExpatError, etree.LxmlError, ValueError):
+        return None
+    return root
 
 
 def local_name(el: etree._Element) -> str:
@@ -170,7 +280,7 @@ class _Walker:
 
     def run(self, body: etree._Element) -> None:
         base = _Ctx(BlockKind.PARAGRAPH, 0, frozenset(), None, False, None)
-        self.walk(body, base, 0)
+        self.walk(body, base)
         self.flush()
         self.doc.types = frozenset(self.outer_types)
         self.doc.matter = self.outer_matter
@@ -206,17 +316,52 @@ class _Walker:
             return  # an ornament and a rule in a row are one break
         self.emit(Block(BlockKind.SCENE_BREAK, text, self.pos()), ctx)
 
-    def walk(self, el: etree._Element, parent: _Ctx, depth: int) -> None:
+    def walk(self, root: etree._Element, base: _Ctx) -> None:
+        """Depth first over the tree with a stack of its own: nesting depth costs no recursion.
+
+        Each element is entered (its text read), then its children are walked, each followed by
+        its tail, then it is left (its block closed). The stack holds those steps in reverse.
+        """
+        stack: list[tuple[int, etree._Element, _Ctx, int, tuple[int, str | None] | None]] = [
+            (_ENTER, root, base, 0, None)
+        ]
+        while stack:
+            step, el, ctx, depth, saved = stack.pop()
+            if step == _TAIL:
+                if el.tail:
+                    self.add(el.tail, ctx)
+                continue
+            if step == _LEAVE:
+                self.flush()
+                assert saved is not None
+                self.owner = saved
+                continue
+            entered = self.enter(el, ctx, depth)
+            if entered is None:
+                continue
+            inner, block_saved = entered
+            if block_saved is not None:
+                stack.append((_LEAVE, el, inner, depth, block_saved))
+            for child in reversed(el):
+                stack.append((_TAIL, child, inner, depth + 1, None))
+                stack.append((_ENTER, child, inner, depth + 1, None))
+
+    def enter(
+        self, el: etree._Element, parent: _Ctx, depth: int
+    ) -> tuple[_Ctx, tuple[int, str | None] | None] | None:
+        """Read an element's own start and text. Returns the context its children are read in
+        and, for a block, the owner to restore when it closes; None when its children are not
+        read at all (skipped, a break, a line break, a non-element)."""
         tag = el.tag
         if not isinstance(tag, str):
-            if tag is etree.Entity:  # an HTML entity a strict XML parse left unexpanded
-                self.add(html.unescape(el.text or ""), parent)
-            return
+            if tag is etree.Entity:  # an entity a strict XML parse left unexpanded
+                self.add(_entity_text(el.text or ""), parent)
+            return None
         name = tag.rpartition("}")[2].lower()
         index = self.counter
         self.counter += 1
         if name in _SKIP_TAGS:
-            return
+            return None
         attrs = el.attrib
         types = semantic_types(el)
         cls = attrs.get("class")
@@ -227,7 +372,7 @@ class _Walker:
             or "hidden" in attrs
             or (name in ("a", "sup") and _is_note_marker(el, name))
         ):
-            return
+            return None
         el_id = attrs.get("id")
         if (el_id and _PG_RE.match(el_id.lower())) or any(_PG_RE.match(c) for c in classes):
             types = types | {PG_BOILERPLATE}
@@ -245,31 +390,26 @@ class _Walker:
             self.record(el_id, ctx)
             self.scene_break(ctx)
             self.owner = saved
-            return
+            return None
         if name == "br":
             if ctx.verse:
                 self.flush()  # a verse line ends here
             else:
                 self.add(" ", parent)
-            return
+            return None
         # Verse lines are often spans laid out as blocks by CSS: each is a line of its own.
         block = name in _BLOCK_TAGS or (
             ctx.verse and name == "span" and any(c.startswith("line") for c in classes)
         )
+        block_saved = None
         if block:
             self.flush()
-            saved = self.owner
+            block_saved = self.owner
             self.owner = (index, ctx.anchor)
         self.record(el_id, ctx)
         if el.text:
             self.add(el.text, ctx)
-        for child in el:
-            self.walk(child, ctx, depth + 1)
-            if child.tail:
-                self.add(child.tail, ctx)
-        if block:
-            self.flush()
-            self.owner = saved
+        return ctx, block_saved
 
     def record(self, el_id: str | None, ctx: _Ctx) -> None:
         if el_id and el_id not in self.doc.anchors:
@@ -288,7 +428,10 @@ class _Walker:
         kind, level, verse = parent.kind, parent.level, parent.verse
         all_types, matter = parent.types, parent.matter
         if types:
-            all_types = parent.types | types
+            # Capped: a hostile document nesting a new type at every level would otherwise
+            # copy an ever larger set at each one.
+            if not types <= parent.types and len(parent.types) < _MAX_TYPES:
+                all_types = parent.types | types
             matter = next((m for m in MATTERS if m in types), matter)
         if not verse and (
             (types and not _VERSE_TYPES.isdisjoint(types))
@@ -297,9 +440,10 @@ class _Walker:
             verse = True
         if name in _HEADINGS:
             kind, level = BlockKind.HEADING, _HEADINGS[name]
-        elif name == "hgroup":
-            # Every line of a heading group (label, title, subtitle) is read as the heading.
-            levels = [_HEADINGS[local_name(h)] for h in el.iter() if local_name(h) in _HEADINGS]
+        elif name == "hgroup" and kind is not BlockKind.HEADING:
+            # Every line of a heading group (label, title, subtitle) is read as the heading
+            # (its subtree searched once: a group inside a heading keeps that heading's level).
+            levels = [_HEADINGS[local_name(h)] for h in el.iter(*_HEADING_TAGS)]
             kind, level = BlockKind.HEADING, min(levels, default=2)
         elif kind is not BlockKind.HEADING:
             if verse:
@@ -315,6 +459,7 @@ class _Walker:
             and level == parent.level
             and verse == parent.verse
             and all_types is parent.types
+            and matter == parent.matter
             and not el_id
         ):
             return parent
@@ -323,6 +468,8 @@ class _Walker:
 
 def _is_note_marker(el: etree._Element, name: str) -> bool:
     """A footnote reference: a short number or symbol that links to a note."""
+    if next(itertools.islice(el.iter(), _MARKER_NODES, None), None) is not None:
+        return False  # too many elements inside for a marker (and no walk of a deep subtree)
     text = "".join(el.itertext()).strip()
     if not text or not _MARKER_RE.match(text):
         return False
