@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
+from pipelines.core.diskspace import WORDS_PER_MINUTE
 from pipelines.core.model import Book
 
 log = logging.getLogger("pipelines.manuscript")
 
-# A narrator's pace, for estimates only.
-WORDS_PER_MINUTE = 155
 # A chapter longer than this is almost always a book whose chapter headings were not found.
 LONG_CHAPTER_HOURS = 4
 
