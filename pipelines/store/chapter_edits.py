@@ -144,6 +144,34 @@ class ChapterEdits(Database):
         with self.transaction() as cur:
             cur.execute("UPDATE blocks SET text = ? WHERE id = ?", (text, block_id))
 
+    def block_info(self, block_id: int) -> tuple[int, BlockKind, str] | None:
+        """The block's chapter id, its kind and its text now; None if it is gone."""
+        rows = self.query("SELECT chapter_id, kind, text FROM blocks WHERE id = ?", (block_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return int(row["chapter_id"]), BlockKind(row["kind"]), str(row["text"])
+
+    def edit_block_text(self, block_id: int, text: str) -> None:
+        """The author's text for a block. The manuscript's text is kept beside it (so a re-import
+        that finds the block unchanged in the manuscript keeps the author's); putting the
+        manuscript's text back makes the block read as imported again."""
+        with self.transaction() as cur:
+            # SET's expressions all read the row as it was before the update.
+            cur.execute(
+                "UPDATE blocks SET original_text = CASE WHEN COALESCE(original_text, text) = ?"
+                " THEN NULL ELSE COALESCE(original_text, text) END, text = ? WHERE id = ?",
+                (text, text, block_id),
+            )
+
+    def edited_block_ids(self, chapter_id: int) -> set[int]:
+        """The chapter's blocks whose text the author changed from the manuscript's."""
+        rows = self.query(
+            "SELECT id FROM blocks WHERE chapter_id = ? AND original_text IS NOT NULL",
+            (chapter_id,),
+        )
+        return {int(r["id"]) for r in rows}
+
     # -- snapshots for undo ----------------------------------------------------------------------
 
     def snapshot_chapters(self) -> dict[str, list[tuple[Any, ...]]]:

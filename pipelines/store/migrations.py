@@ -198,6 +198,13 @@ CREATE TRIGGER chapters_high_water AFTER INSERT ON chapters BEGIN
 ALTER TABLE renders ADD COLUMN made_from TEXT NOT NULL DEFAULT '{}'
 """
 
+# V10: the author edits a paragraph's text (`ChapterEdits.edit_block_text`); the manuscript's
+# text is kept beside it (NULL while the block reads as imported), so a re-import that finds the
+# paragraph unchanged in the manuscript keeps the author's text.
+V10_BLOCK_EDITS = """
+ALTER TABLE blocks ADD COLUMN original_text TEXT
+"""
+
 MIGRATIONS: list[str] = [
     V1_BOOK,
     V2_RENDER,
@@ -208,4 +215,5 @@ MIGRATIONS: list[str] = [
     V7_SETTING_NAMES,
     V8_JOB_LEASES,
     V9_CHAPTER_IDS,
+    V10_BLOCK_EDITS,
 ]

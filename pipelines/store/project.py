@@ -12,6 +12,7 @@ import json
 import re
 import sqlite3
 import unicodedata
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,8 +130,11 @@ class Project(ChapterEdits):
     ) -> tuple[BookChanges, list[str]]:
         old_rows = cur.execute("SELECT * FROM chapters ORDER BY position").fetchall()
         old_blocks: dict[int, list[sqlite3.Row]] = {r["id"]: [] for r in old_rows}
+        # A block the author edited is compared by the manuscript's text (`original_text`).
         for b in cur.execute(
-            "SELECT id, chapter_id, kind, level, text FROM blocks ORDER BY chapter_id, position"
+            "SELECT id, chapter_id, kind, level, COALESCE(original_text, text) AS text,"
+            " text AS edited, original_text IS NOT NULL AS is_edited FROM blocks"
+            " ORDER BY chapter_id, position"
         ):
             old_blocks[b["chapter_id"]].append(b)
         old_seen = [
@@ -202,7 +206,8 @@ class Project(ChapterEdits):
                 (position, title, chapter.title, int(included), reason, *columns, chapter_id),
             )
             if seen.blocks == new_seen[position].blocks:
-                # The same text: the blocks stay (and their ids); only where they sit may move.
+                # The same text: the blocks stay (and their ids, and the author's edits of
+                # them); only where they sit may move.
                 cur.executemany(
                     "UPDATE blocks SET source_ref = ?, source_line = ?, source_page = ?,"
                     " source_index = ? WHERE id = ?",
@@ -212,21 +217,41 @@ class Project(ChapterEdits):
                     ],
                 )
             else:
+                # A paragraph the author edited keeps the author's text where the manuscript
+                # still has it as it was (the author's edit of a changed paragraph is dropped).
+                edits: dict[tuple[str, int, str], deque[str]] = defaultdict(deque)
+                for b in old_blocks[chapter_id]:
+                    if b["is_edited"]:
+                        edits[(b["kind"], b["level"], b["text"])].append(b["edited"])
                 cur.execute("DELETE FROM blocks WHERE chapter_id = ?", (chapter_id,))
-                self._insert_blocks(cur, chapter_id, chapter)
+                self._insert_blocks(cur, chapter_id, chapter, edits)
             same = seen == new_seen[position] and row["part"] == chapter.part
             (changes.unchanged if same else changes.changed).append(chapter_id)
         return changes, gone_audio
 
     @staticmethod
-    def _insert_blocks(cur: sqlite3.Cursor, chapter_id: int, chapter: Chapter) -> None:
+    def _insert_blocks(
+        cur: sqlite3.Cursor,
+        chapter_id: int,
+        chapter: Chapter,
+        edits: dict[tuple[str, int, str], deque[str]] | None = None,
+    ) -> None:
+        """Insert the chapter's blocks; `edits` maps a block as the manuscript has it (kind,
+        level, text) to the author's texts for it, used up in reading order."""
+        rows = []
+        for i, b in enumerate(chapter.blocks):
+            text, original = b.text, None
+            waiting = edits.get((b.kind.value, b.level, b.text)) if edits else None
+            if waiting:
+                text, original = waiting.popleft(), b.text
+            rows.append(
+                (chapter_id, i, b.kind.value, b.level, text, original, *_pos_columns(b.pos))
+            )
         cur.executemany(
-            "INSERT INTO blocks (chapter_id, position, kind, level, text, source_ref,"
-            " source_line, source_page, source_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (chapter_id, i, b.kind.value, b.level, b.text, *_pos_columns(b.pos))
-                for i, b in enumerate(chapter.blocks)
-            ],
+            "INSERT INTO blocks (chapter_id, position, kind, level, text, original_text,"
+            " source_ref, source_line, source_page, source_index)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
 
     def load_book(self, *, with_blocks: bool = True) -> Book:

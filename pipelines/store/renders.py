@@ -93,6 +93,11 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+def block_digests(blocks: Sequence[tuple[str, int, str]]) -> list[str]:
+    """A short digest of each block (kind, level, text), as a render's `made_from` keeps them."""
+    return [_digest(list(b))[:16] for b in blocks]
+
+
 def _made_from(fetch: Fetch, chapter_id: int, job_id: int | None) -> dict[str, Any]:
     chapters = fetch("SELECT title FROM chapters WHERE id = ?", (chapter_id,))
     if not chapters:
@@ -119,6 +124,9 @@ def _made_from(fetch: Fetch, chapter_id: int, job_id: int | None) -> dict[str, A
         "title": str(chapters[0]["title"]),
         "heading": [text for _, _, text in blocks[:opening]],
         "text": _digest(blocks[opening:]),
+        # Each block's own digest, in reading order: which paragraphs changed since
+        # (`block_digests`, `app.editing.stale_blocks`).
+        "blocks": block_digests(blocks),
         "lexicon": _digest(
             [
                 tuple(r)

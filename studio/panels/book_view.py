@@ -22,7 +22,7 @@ class BookView(QWidget):
         self.ctx = ctx
         self.undo_stack = QUndoStack(self)
         self.chapters = ChaptersPanel(project, ctx, self.undo_stack)
-        self.text = TextPanel(project, ctx)
+        self.text = TextPanel(project, ctx, self.undo_stack)  # paragraph edits undo here too
         self.metadata = MetadataPanel(project, ctx)
         self.lexicon = LexiconPanel(project, ctx)
         self.speakers = SpeakersPanel(project, ctx)

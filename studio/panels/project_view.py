@@ -32,6 +32,7 @@ class ProjectView(QWidget):
             ctx.player, ctx.tasks, project.cache_dir / "preview", self
         )
         self.book = BookView(project, ctx)
+        self.book.text.render_control = self.render_control  # its Regenerate queues here
         self.cast = CastPanel(project, ctx, self.previewer)
         self.queue = QueuePanel(project, ctx, self.render_control, self.chosen_chapters)
         menu = QMenu(self.queue.buttons["queue"])

@@ -1,18 +1,29 @@
 """A chapter's text as the importer found it, beside the text the voice will read.
 
 Each source block is one paragraph in both views, so a cursor position names a block: that is
-where "Split here" starts the new chapter.
+where "Split here" starts the new chapter, and the paragraph that double-click, Enter or "Edit
+paragraph" opens for editing. An edit is saved at once (`app.editing.edit_paragraph`, off the GUI
+thread) and goes on the book's undo stack (Ctrl+Z / Ctrl+Shift+Z). Paragraphs that read otherwise
+than when the chapter was rendered are marked; "Regenerate this paragraph" (Ctrl+R) queues the
+chapter as the Queue tab does: only the changed paragraphs are spoken again, the rest of the
+chapter comes from the chunk cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTextEdit,
@@ -20,27 +31,43 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipelines.app.editing import ParagraphEdit, edit_paragraph, stale_blocks
 from pipelines.cast.lexicon import project_lexicon
+from pipelines.core.errors import StudioError
 from pipelines.core.model import Block, BlockKind, Chapter
 from pipelines.speech.normalize import prepare_chapter
 from pipelines.store import Project
 from studio.context import StudioContext
+from studio.render_control import RenderController
 from studio.theme import set_role
 
+STALE_BACKGROUND = "#fff1c7"  # a paragraph that reads otherwise than its chapter's audio
+STALE_TIP = "Changed since the chapter was rendered: regenerate it (Ctrl+R)"
 
-def _html(pairs: list[tuple[Block, str]], spoken: bool) -> str:
+
+def _html(pairs: list[tuple[Block, str]], spoken: bool, stale: set[int] | None = None) -> str:
     parts = []
-    for block, said in pairs:
+    for i, (block, said) in enumerate(pairs):
         text = html.escape(said if spoken else block.text)
+        mark = f" style='background-color:{STALE_BACKGROUND}'" if stale and i in stale else ""
         if block.kind is BlockKind.HEADING:
-            parts.append(f"<h3>{text}</h3>")
+            parts.append(f"<h3{mark}>{text}</h3>")
         elif block.kind is BlockKind.SCENE_BREAK:
             parts.append("<p align='center'>* * *</p>")
         elif block.kind in (BlockKind.VERSE, BlockKind.QUOTE):
-            parts.append(f"<p style='margin-left:24px'><i>{text}</i></p>")
+            style = f"margin-left:24px; background-color:{STALE_BACKGROUND}" if mark else ""
+            parts.append(f"<p style='{style or 'margin-left:24px'}'><i>{text}</i></p>")
         else:
-            parts.append(f"<p>{text}</p>")
+            parts.append(f"<p{mark}>{text}</p>")
     return "\n".join(parts)
+
+
+@dataclass(slots=True)
+class ChapterText:
+    chapter: Chapter
+    pairs: list[tuple[Block, str]]  # each block and how it will be spoken
+    block_ids: list[int] = field(default_factory=list)
+    stale: set[int] = field(default_factory=set)  # indexes into `pairs`: to render again
 
 
 def load_chapter_text(project: Project, chapter_id: int) -> tuple[Chapter, list[tuple[Block, str]]]:
@@ -50,15 +77,92 @@ def load_chapter_text(project: Project, chapter_id: int) -> tuple[Chapter, list[
     return chapter, prepare_chapter(chapter, lang, project_lexicon(project))
 
 
+def load_chapter_view(project: Project, chapter_id: int) -> ChapterText:
+    """The chapter's text, its block ids and which of its paragraphs need rendering again."""
+    chapter, pairs = load_chapter_text(project, chapter_id)
+    ids = project.block_ids(chapter_id)
+    stale = stale_blocks(project, chapter_id)
+    return ChapterText(chapter, pairs, ids, {i for i, b in enumerate(ids) if b in stale})
+
+
+class ParagraphDialog(QDialog):
+    """A small editor for one paragraph's text (Ctrl+Enter saves, Esc leaves it as it was)."""
+
+    def __init__(self, parent: QWidget, number: int, text: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Edit paragraph {number}")
+        self.editor = QPlainTextEdit(text)
+        self.editor.setMinimumSize(520, 160)
+        hint = QLabel("The paragraph is spoken again when you regenerate the chapter (Ctrl+R).")
+        set_role(hint, "muted")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        save = QShortcut(QKeySequence("Ctrl+Return"), self)
+        save.activated.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.editor, 1)
+        lay.addWidget(hint)
+        lay.addWidget(buttons)
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+
+class ParagraphCommand(QUndoCommand):
+    """One paragraph edit on the book's undo stack. The edit itself ran when the author saved
+    it; undo and redo put the text before or after it back."""
+
+    def __init__(
+        self,
+        project: Project,
+        edit: ParagraphEdit,
+        on_change: Callable[[int], None],
+        on_error: Callable[[str], None],
+    ) -> None:
+        super().__init__("Edit paragraph")
+        self._project = project
+        self._edit = edit
+        self._on_change = on_change
+        self._on_error = on_error
+        self._applied = True
+
+    def _put(self, text: str) -> None:
+        try:
+            edit_paragraph(self._project, self._edit.chapter_id, self._edit.block_id, text)
+        except StudioError as exc:
+            self._on_error(exc.message)
+        self._on_change(self._edit.chapter_id)
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False  # the push itself; the edit is already saved
+            return
+        self._put(self._edit.text)
+
+    def undo(self) -> None:
+        self._put(self._edit.before)
+
+
 class TextPanel(QWidget):
     split_requested = Signal(int, int)  # chapter id, 1-based block to start the new chapter at
     shown = Signal(int)  # chapter id now on display
+    edited = Signal(int)  # chapter id whose text the author changed (or an undo put back)
 
-    def __init__(self, project: Project, ctx: StudioContext) -> None:
+    def __init__(
+        self, project: Project, ctx: StudioContext, stack: QUndoStack | None = None
+    ) -> None:
         super().__init__()
         self.project = project
         self.ctx = ctx
+        self.stack = stack if stack is not None else QUndoStack(self)
+        # Set by the project view: how "Regenerate" queues the chapter (the Queue tab's way).
+        self.render_control: RenderController | None = None
         self.chapter_id = 0
+        self.text = ChapterText(Chapter(""), [])
+        self.dialog: ParagraphDialog | None = None
         self.written = self._view()
         self.spoken = self._view()
         self.title = QLabel("")
@@ -68,10 +172,25 @@ class TextPanel(QWidget):
         self.split_button = QPushButton("Split here")
         self.split_button.setToolTip("Start a new chapter at the paragraph under the cursor")
         self.split_button.clicked.connect(self._split_here)
+        self.edit_button = QPushButton("Edit paragraph")
+        self.edit_button.setToolTip("Edit the paragraph under the cursor (double-click or Enter)")
+        self.edit_button.clicked.connect(self.edit_current)
+        self.regenerate_button = QPushButton("Regenerate this paragraph")
+        self.regenerate_button.setShortcut("Ctrl+R")
+        self.regenerate_button.setToolTip(
+            "Render the chapter again: only the changed paragraphs are spoken anew, the rest"
+            " comes from the cache (Ctrl+R)"
+        )
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.stale_note = QLabel("")
+        set_role(self.stale_note, "muted")
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
+        head.addWidget(self.stale_note)
         head.addWidget(self.where)
+        head.addWidget(self.edit_button)
+        head.addWidget(self.regenerate_button)
         head.addWidget(self.split_button)
         splitter = QSplitter()
         splitter.addWidget(self._column("As written", self.written))
@@ -85,6 +204,33 @@ class TextPanel(QWidget):
         layout.addWidget(splitter, 1)
         # Scrolling one view scrolls the other, so a paragraph and its spoken form stay level.
         self.written.verticalScrollBar().valueChanged.connect(self._sync_scroll)
+        self.written.installEventFilter(self)
+        self.written.viewport().installEventFilter(self)
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for button in (self.edit_button, self.regenerate_button, self.split_button):
+            button.setEnabled(on)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.written.viewport()
+            and event.type() == QEvent.Type.MouseButtonDblClick
+            and isinstance(event, QMouseEvent)
+        ):
+            self.written.setTextCursor(self.written.cursorForPosition(event.position().toPoint()))
+            self.edit_current()
+            return True
+        if (
+            watched is self.written
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.edit_current()
+            return True
+        return super().eventFilter(watched, event)
 
     def _view(self) -> QTextEdit:
         view = QTextEdit()
@@ -115,6 +261,9 @@ class TextPanel(QWidget):
             self.written.clear()
             self.spoken.clear()
             self.title.setText("")
+            self.stale_note.setText("")
+            self.text = ChapterText(Chapter(""), [])
+            self._enable(False)
             return
         self.ctx.tasks.spawn(self._load(chapter_id), slot="chapter-text")
 
@@ -123,15 +272,91 @@ class TextPanel(QWidget):
 
     async def _load(self, chapter_id: int) -> None:
         try:
-            chapter, pairs = await asyncio.to_thread(load_chapter_text, self.project, chapter_id)
-        except KeyError:
+            text = await asyncio.to_thread(load_chapter_view, self.project, chapter_id)
+        except (KeyError, LookupError):
             return  # the chapter was merged away meanwhile
+        if chapter_id != self.chapter_id:
+            return
+        keep = self.cursor_block()
+        chapter, pairs = text.chapter, text.pairs
+        self.text = text
         self.title.setText(chapter.title)
         self.where.setText(f"{len(chapter.blocks)} paragraphs")
         self.where.setToolTip(f"From {chapter.pos.describe()}")
-        self.written.setHtml(_html(pairs, spoken=False))
-        self.spoken.setHtml(_html(pairs, spoken=True))
+        n = len(text.stale)
+        self.stale_note.setText(f"{n} paragraph{'s' if n != 1 else ''} to regenerate" if n else "")
+        self.stale_note.setToolTip(STALE_TIP if n else "")
+        self.written.setHtml(_html(pairs, spoken=False, stale=text.stale))
+        self.spoken.setHtml(_html(pairs, spoken=True, stale=text.stale))
+        if 1 <= keep <= len(pairs):
+            self.place_cursor(keep)
+        self._enable(True)
         self.shown.emit(chapter_id)
+
+    # -- editing ---------------------------------------------------------------------------------
+
+    def is_stale(self, block: int) -> bool:
+        """Whether 1-based `block` reads otherwise than when the chapter was rendered."""
+        return block - 1 in self.text.stale
+
+    def edit_current(self) -> ParagraphDialog | None:
+        """Open the editor on the paragraph under the cursor; the dialog (None if it has no
+        text to edit)."""
+        block = self.cursor_block()
+        if not self.chapter_id or not 1 <= block <= len(self.text.pairs):
+            return None
+        source = self.text.pairs[block - 1][0]
+        if source.kind is BlockKind.SCENE_BREAK:
+            self.ctx.reporter.status("A scene break has no text to edit.", 5000)
+            return None
+        chapter_id, block_id = self.chapter_id, self.text.block_ids[block - 1]
+        dialog = ParagraphDialog(self, block, source.text)
+        dialog.accepted.connect(lambda: self.save_paragraph(chapter_id, block_id, dialog.text()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def save_paragraph(self, chapter_id: int, block_id: int, text: str) -> None:
+        self.ctx.tasks.spawn(self._save(chapter_id, block_id, text), slot="paragraph-edit")
+
+    async def _save(self, chapter_id: int, block_id: int, text: str) -> ParagraphEdit:
+        # A refusal (empty text, a paragraph gone) raises: the window's banner says it.
+        edit = await asyncio.to_thread(edit_paragraph, self.project, chapter_id, block_id, text)
+        if edit.changed:
+            self.stack.push(
+                ParagraphCommand(self.project, edit, self._changed, self.ctx.reporter.error)
+            )
+            self._changed(chapter_id)
+        return edit
+
+    def _changed(self, chapter_id: int) -> None:
+        self.edited.emit(chapter_id)
+        if chapter_id == self.chapter_id:
+            self.reload()
+
+    def regenerate(self) -> asyncio.Task[list[int]] | None:
+        """Queue the chapter on display to render again (as the Queue tab does) and start the
+        queue; the task, whose result is the job ids."""
+        if not self.chapter_id:
+            return None
+        if self.render_control is None:
+            self.ctx.reporter.error("Rendering is not available here: open the project first.")
+            return None
+        return self.ctx.tasks.spawn(self._regenerate(self.chapter_id), slot="regenerate")
+
+    async def _regenerate(self, chapter_id: int) -> list[int]:
+        assert self.render_control is not None
+        ids = await self.render_control.rerender([chapter_id])
+        n = len(self.text.stale)
+        said = (
+            f"{n} changed paragraph{'s' if n != 1 else ''} will be spoken again, the rest"
+            " comes from the cache"
+            if n
+            else "unchanged paragraphs come from the cache"
+        )
+        self.ctx.reporter.status(f"Queued “{self.text.chapter.title}” to render: {said}.", 8000)
+        return ids
 
     def cursor_block(self) -> int:
         """1-based block under the cursor in the written view."""

@@ -1,0 +1,95 @@
+"""Editing a chapter's text paragraph by paragraph, and rendering again only what changed.
+
+`edit_paragraph` saves the author's text for one block (the store keeps the manuscript's beside
+it, so a re-import that finds the paragraph unchanged in the manuscript keeps the author's).
+`stale_blocks` says which paragraphs read otherwise than when the chapter's render was made (its
+`made_from` keeps a digest of every block). `regenerate_chapter` queues the chapter by the same
+checks as every render (`app.render`): the chunk cache is keyed by what is spoken and how, so
+the render synthesizes only the changed paragraphs' chunks and takes the rest from the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from pipelines.app.render import prepare_render, queue_render
+from pipelines.core.errors import StudioError
+from pipelines.core.model import BlockKind
+from pipelines.render.service import RenderService
+from pipelines.store import Project
+from pipelines.store.renders import block_digests, render_of
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphEdit:
+    chapter_id: int
+    block_id: int
+    before: str  # the block's text before the edit
+    text: str  # its text now
+    stale: set[int] = field(default_factory=set)  # the chapter's blocks to render again
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.text
+
+
+def edit_paragraph(project: Project, chapter_id: int, block_id: int, text: str) -> ParagraphEdit:
+    """Give block `block_id` of chapter `chapter_id` the author's `text` (surrounding white space
+    dropped). Refuses empty text, a block of another chapter and a scene break. Returns the edit
+    and the chapter's paragraphs that now need rendering again."""
+    text = text.strip()
+    info = project.block_info(block_id)
+    if info is None or info[0] != chapter_id:
+        raise StudioError(
+            project.root,
+            "that paragraph is no longer in this chapter",
+            "The chapter changed meanwhile (a re-import, a merge or a split): pick it again.",
+        )
+    if not text:
+        raise StudioError(
+            project.root,
+            "a paragraph cannot be empty",
+            "Type its text, or leave the chapter out of the book instead.",
+        )
+    if info[1] is BlockKind.SCENE_BREAK:
+        raise StudioError(project.root, "a scene break has no text to edit", "Edit a paragraph.")
+    before = info[2]
+    if text != before:
+        project.edit_block_text(block_id, text)
+    return ParagraphEdit(chapter_id, block_id, before, text, stale_blocks(project, chapter_id))
+
+
+def stale_blocks(project: Project, chapter_id: int) -> set[int]:
+    """The chapter's blocks (ids) whose text differs from what its render was made from: the
+    paragraphs rendering it again will speak anew. Empty when the chapter has no render yet. A
+    render that kept no per-block record (a worker's, or an older one) counts the blocks the
+    author edited."""
+    render = render_of(project, chapter_id)
+    if render is None:
+        return set()
+    ids = project.block_ids(chapter_id)
+    was = render.made_from.get("blocks")
+    if not isinstance(was, list):
+        return project.edited_block_ids(chapter_id)
+    chapter = project.chapter_by_id(chapter_id)
+    now = block_digests([(b.kind.value, b.level, b.text) for b in chapter.blocks])
+    stale: set[int] = set()
+    matcher = SequenceMatcher(None, [str(d) for d in was], now, autojunk=False)
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            stale.update(ids[j1:j2])
+    return stale
+
+
+def regenerate_chapter(project: Project, service: RenderService, chapter_id: int) -> list[int]:
+    """Queue the chapter to render again (the cost cap checked first, as for any render); the
+    job ids. Only the chunks the cache lacks (the edited paragraphs') are synthesized."""
+    plan = prepare_render(project, service, chapter_ids=[chapter_id], force=True)
+    if not plan.todo:
+        raise StudioError(
+            project.root,
+            "this chapter is left out of the book",
+            "Include it in the Book tab to render it.",
+        )
+    return queue_render(service, plan)
