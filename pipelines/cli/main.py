@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -288,5 +289,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pipelines.core.secrets import settle_keyring
 
         settle_keyring()  # a keyring that cannot load fails each keyring call politely
+    _show_warnings()
     handler: Handler = args.handler
     return run_guarded(handler, args, argv)
+
+
+class _WarningLine(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
+    """The core's warnings (a stray control character removed, a chapter hours long) as one
+    `warning: …` line each on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setLevel(logging.WARNING)
+        self.setFormatter(logging.Formatter("warning: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # follow redirection (tests, pipes) made after the first call
+        super().emit(record)
+
+
+def _show_warnings() -> None:
+    core = logging.getLogger("pipelines")
+    if not any(isinstance(h, _WarningLine) for h in core.handlers):
+        core.addHandler(_WarningLine())

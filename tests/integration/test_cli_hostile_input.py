@@ -45,4 +45,4 @@ def test_stray_nul_is_read_with_one_warning(tmp_path: Path) -> None:
     assert [c["title"] for c in summary["chapters"]] == ["Chapter 1"]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"{path}: removed 1 control character (NUL)")
+    assert lines[0].startswith(f"warning: {path}: removed 1 control character (NUL)")
