@@ -240,6 +240,15 @@ class JobQueue:
         rows = self.project.query("SELECT state FROM jobs WHERE id = ?", (job_id,))
         return JobState(rows[0]["state"])
 
+    def change_stamp(self) -> tuple[Any, ...]:
+        """A cheap summary that changes whenever any job does, in this process or another (the
+        CLI rendering the same book): the studio polls it to stay live."""
+        row = self.project.query(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0), TOTAL(progress), TOTAL(chunks_done),"
+            " GROUP_CONCAT(state, ','), GROUP_CONCAT(COALESCE(error, ''), ',') FROM jobs"
+        )[0]
+        return tuple(row)
+
     def all(self) -> list[Job]:
         rows = self.project.query(
             "SELECT jobs.* FROM jobs JOIN chapters ON chapters.id = jobs.chapter_id"

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QRect,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QPainter
@@ -95,6 +96,9 @@ def progress_table(model: QAbstractItemModel, progress_column: int) -> QTableVie
         if col != progress_column:
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
     return table
+
+
+WATCH_MS = 1500  # how often the queue looks for work done by another process
 
 
 def _snapshot(project: Project, controller: RenderController) -> tuple[list[JobRow], int]:
@@ -206,6 +210,14 @@ class QueuePanel(QWidget):
         controller.running_changed.connect(self._running)
         self._running(False)
 
+        # Another process (the CLI, a second window) may render this book too: a cheap stamp of
+        # the jobs table, read off the GUI thread, tells when to reload.
+        self._stamp: tuple[Any, ...] | None = None
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(lambda: self.ctx.tasks.spawn(self._check(), slot="queue-watch"))
+        self._watch.start()
+
     @property
     def profile(self) -> DeliveryProfile:
         return delivery_profile(self.project)
@@ -215,8 +227,15 @@ class QueuePanel(QWidget):
     def refresh(self) -> None:
         self.ctx.tasks.spawn(self.reload(), slot="queue-refresh")
 
+    async def _check(self) -> None:
+        stamp = await asyncio.to_thread(self.controller.service.queue.change_stamp)
+        if stamp != self._stamp:
+            await self.reload()
+
     async def reload(self) -> None:
         keep = set(self.selected_job_ids())
+        # the stamp first: a change made while the rows are read shows at the next look
+        self._stamp = await asyncio.to_thread(self.controller.service.queue.change_stamp)
         rows, included = await asyncio.to_thread(_snapshot, self.project, self.controller)
         self.included_count = included
         self.model.set_rows(rows)

@@ -4,6 +4,8 @@ take real time)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,25 @@ def test_the_queue_survives_a_restart(
         qtbot.waitUntil(lambda: rows(second)[0].state == "done", timeout=120_000)
     finally:
         close_window(qtbot, second)
+
+
+def test_the_queue_shows_work_another_process_did(
+    qtbot: Any, window: MainWindow, sherlock_project: Path
+) -> None:
+    """The CLI queueing and pausing a job on the open book shows up without a click."""
+    open_in(qtbot, window, sherlock_project)
+    assert rows(window) == []
+    code = (
+        "import sys\n"
+        "from pipelines.core.model import VoiceRef\n"
+        "from pipelines.store import Project\n"
+        "from pipelines.store.jobs import JobQueue, JobState\n"
+        "with Project.open(sys.argv[1]) as p:\n"
+        "    q = JobQueue(p)\n"
+        "    cid = p.chapters(with_blocks=False)[1].id\n"
+        "    job = q.enqueue(cid, VoiceRef.parse('silence:default'))\n"
+        "    q.transition(job, JobState.PAUSED, error='the OpenAI key was refused')\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(sherlock_project)], check=True, timeout=60)
+    qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: rows(window)[0].state == "paused", timeout=10_000)
