@@ -6,9 +6,10 @@ import json
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.app.currency import ChapterCurrency, book_currency, stale_summary
+from pipelines.app.currency import NOT_RENDERED, ChapterCurrency, book_currency, stale_summary
 from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
@@ -16,11 +17,11 @@ from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_settings
 from pipelines.core.errors import StudioError
 from pipelines.core.files import write_text_atomic
-from pipelines.core.model import Book, VoiceRef
+from pipelines.core.model import Book, Chapter, VoiceRef
 from pipelines.engines.registry import resolve_voice
 from pipelines.render.service import RenderService
 from pipelines.store import Project
-from pipelines.store.renders import all_renders
+from pipelines.store.renders import RenderRow, all_renders
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def export_project(
     service: RenderService | None = None,
     credits: tuple[Path, Path] | None = None,
     allow_stale: bool = False,
+    only_rendered: bool = False,
 ) -> list[Path]:
     """Export the rendered book into `out_dir`. The credits are rendered with `service`'s
     synthesis workers when given (`make`), unless `credits` already holds them.
@@ -74,21 +76,28 @@ def export_project(
     goes by): audio older than its chapter's text, title, voice or lexicon is refused, naming
     the chapters and why, unless `allow_stale`, which exports it and lists those chapters under
     "stale_chapters" in the manifest (export.json).
+
+    `only_rendered` makes a partial (proof) copy: included chapters with no audio yet are left
+    out instead of refused, and listed under "skipped_chapters" in the manifest.
     """
     book = project.load_book(with_blocks=False)
     rows = all_renders(project)
     included = [c for c in book.chapters if c.included]
     if not included:
         raise StudioError(project.root, "every chapter is excluded", "Include at least one.")
-    missing = [
-        str(i)
-        for i, c in enumerate(book.chapters, start=1)
-        if c.included and (c.id not in rows or not (project.root / rows[c.id or 0].wav).is_file())
-    ]
-    if missing:
+    numbers = {c.id or 0: i for i, c in enumerate(book.chapters, start=1)}
+    unrendered = [c for c in included if not _has_audio(project, rows, c.id)]
+    if unrendered and only_rendered:
+        included = [c for c in included if c not in unrendered]
+        if not included:
+            raise StudioError(
+                project.root, "no included chapter is rendered yet", "Render one first."
+            )
+    elif unrendered:
         raise StudioError(
             project.root,
-            f"chapters {', '.join(missing)} are not rendered yet",
+            f"chapters {', '.join(str(numbers[c.id or 0]) for c in unrendered)} are not"
+            " rendered yet",
             f"Run: audiobook-studio render {project.root}",
         )
     override = VoiceRef.parse(voice_spec) if voice_spec else None
@@ -97,7 +106,6 @@ def export_project(
     with nullcontext(service) if service is not None else RenderService(project) as renderer:
         checked = book_currency(project, renderer, included, narrator=override)
         stale = [s for s in checked if not s.current]
-        numbers = {c.id or 0: i for i, c in enumerate(book.chapters, start=1)}
         if stale and not allow_stale:
             raise stale_error(project, stale, numbers, voice_spec)
         if credits is None:
@@ -132,7 +140,59 @@ def export_project(
     if stale:
         log.warning("exported stale audio: %s", stale_summary(stale, numbers))
         _flag_stale(result.manifest, stale, numbers)
+    if only_rendered and unrendered:
+        log.warning("proof copy: left out %d unrendered chapters", len(unrendered))
+        _note(
+            result.manifest,
+            "skipped_chapters",
+            [
+                {"chapter": numbers.get(c.id or 0), "title": c.title, "reason": NOT_RENDERED}
+                for c in unrendered
+            ],
+        )
     return list(result.files)
+
+
+def _has_audio(project: Project, rows: dict[int, RenderRow], chapter_id: int | None) -> bool:
+    row = rows.get(chapter_id or 0)
+    return row is not None and (project.root / row.wav).is_file()
+
+
+@dataclass(slots=True)
+class ExportReadiness:
+    """What stands between the book and a full export: each included chapter with no audio
+    yet, and each whose audio is stale (with why), as `export_project` would judge them."""
+
+    numbers: dict[int, int]  # chapter id -> its 1-based number in the book
+    missing: list[Chapter] = field(default_factory=list)
+    stale: list[ChapterCurrency] = field(default_factory=list)
+    included: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.included > 0 and not self.missing and not self.stale
+
+    @property
+    def to_render(self) -> list[int]:
+        """The chapter ids a render has to do before a full export, in reading order."""
+        ids = {c.id for c in self.missing} | {s.chapter.id for s in self.stale}
+        return sorted((i for i in ids if i is not None), key=lambda i: self.numbers.get(i, 0))
+
+
+def export_readiness(project: Project, service: RenderService | None = None) -> ExportReadiness:
+    """Whether `export_project` would export the whole book now, and if not, which chapters
+    hold it up. Planned on a render service of its own unless given one (no workers start)."""
+    book = project.load_book(with_blocks=False)
+    rows = all_renders(project)
+    included = [c for c in book.chapters if c.included]
+    out = ExportReadiness({c.id or 0: i for i, c in enumerate(book.chapters, start=1)})
+    out.included = len(included)
+    out.missing = [c for c in included if not _has_audio(project, rows, c.id)]
+    rendered = [c for c in included if c not in out.missing]
+    if rendered:
+        with nullcontext(service) if service is not None else RenderService(project) as renderer:
+            out.stale = [s for s in book_currency(project, renderer, rendered) if not s.current]
+    return out
 
 
 def stale_error(
@@ -155,9 +215,21 @@ def stale_error(
 
 def _flag_stale(manifest: Path, stale: list[ChapterCurrency], numbers: dict[int, int]) -> None:
     """List the stale chapters in the export's manifest, for whoever ships it."""
+    _note(
+        manifest,
+        "stale_chapters",
+        [
+            {
+                "chapter": numbers.get(s.chapter.id or 0),
+                "title": s.chapter.title,
+                "reason": s.reason,
+            }
+            for s in stale
+        ],
+    )
+
+
+def _note(manifest: Path, key: str, rows: list[dict[str, object]]) -> None:
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    data["stale_chapters"] = [
-        {"chapter": numbers.get(s.chapter.id or 0), "title": s.chapter.title, "reason": s.reason}
-        for s in stale
-    ]
+    data[key] = rows
     write_text_atomic(manifest, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
