@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -54,6 +55,8 @@ from studio.theme import set_role
 
 log = logging.getLogger(__name__)
 ICON = Path(__file__).with_name("assets") / "icon.svg"
+# The smallest window every panel still fits in unclipped (tests/gui/test_window_small.py).
+MIN_WIDTH, MIN_HEIGHT = 800, 600
 MANUSCRIPT_FILTER = "Manuscripts (" + " ".join(f"*{s}" for s in SUPPORTED) + ")"
 
 
@@ -81,7 +84,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Audiobook Studio")
         self.setWindowIcon(QIcon(str(ICON)))
         self.setAcceptDrops(True)
-        self.setMinimumSize(960, 640)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
         self.prefs = settings or Prefs()
         # How the Workers tab reaches Supabase; None: the account set in Settings (tests swap it)
         self.remote_factory: RemoteFactory | None = None
@@ -115,7 +118,12 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addLayout(banner_row)
-        lay.addWidget(self.stack, 1)
+        # Below the panels' own minimum (a small screen) the page scrolls rather than clipping.
+        self.scroll = QScrollArea()
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.stack)
+        lay.addWidget(self.scroll, 1)
         self.setCentralWidget(central)
         self._show_banner("")
 
@@ -175,6 +183,12 @@ class MainWindow(QMainWindow):
             "doctor": self._action("System check…", None, self.show_doctor),
             "about": self._action("About Audiobook Studio", None, self.show_about),
         }
+        # Ctrl+Shift+Z redoes on every platform (the panels' tooltips say so), whatever else the
+        # platform's Redo key is.
+        redo = a["redo"]
+        keys = redo.shortcuts()
+        if QKeySequence("Ctrl+Shift+Z") not in keys:
+            redo.setShortcuts([*keys, QKeySequence("Ctrl+Shift+Z")])
         menus = self.menuBar()
         for title, names in (
             ("&File", ["open", "close", None, "export", None, "settings", None, "quit"]),

@@ -9,6 +9,8 @@ ACCENT = "#2f6fdf"
 PASS = "#1f8a4c"
 FAIL = "#c0392b"
 MUTED = "#6b7280"
+TEXT = "#111827"
+DISABLED_TEXT = "#9ca3af"
 
 STYLE = f"""
 QMainWindow, QDialog {{ background: #f6f7f9; }}
@@ -16,6 +18,8 @@ QToolBar {{ background: #ffffff; border: none; border-bottom: 1px solid #e3e6ea;
     padding: 4px 8px; }}
 QToolBar QToolButton {{ padding: 5px 10px; border-radius: 6px; }}
 QToolBar QToolButton:hover {{ background: #eef2fb; }}
+QToolBar QToolButton:disabled {{ color: {DISABLED_TEXT}; }}
+QToolBar QToolButton:disabled:hover {{ background: transparent; }}
 QTabWidget::pane {{ border: none; background: #f6f7f9; }}
 QTabBar::tab {{ padding: 8px 18px; margin-right: 2px; border: none; color: #4b5563;
     background: transparent; font-weight: 600; }}
@@ -73,6 +77,15 @@ def apply(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.Text, QColor("#111827"))
     palette.setColor(QPalette.ColorRole.WindowText, QColor("#111827"))
     palette.setColor(QPalette.ColorRole.ButtonText, QColor("#111827"))
+    # setColor(role, …) sets every group, Disabled too: greyed actions must read as greyed.
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.HighlightedText,
+    ):
+        palette.setColor(disabled, role, QColor(DISABLED_TEXT))
     app.setPalette(palette)
     font = app.font()
     if font.pointSizeF() < 10:

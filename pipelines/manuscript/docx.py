@@ -36,7 +36,7 @@ def read_docx(path: Path) -> FlatManuscript:
     flat = FlatManuscript(source_format="docx")
     props = document.core_properties
     flat.title = clean(props.title or "")
-    flat.author = clean(props.author or "")
+    flat.author = clean(props.author or "")  # dc:creator; never cp:lastModifiedBy
     if props.language:
         flat.language = props.language.split("-")[0].lower()
     texts = [text for text, _ in paragraphs]

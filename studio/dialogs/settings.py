@@ -9,6 +9,7 @@ for the sign-in call and never shown, logged or saved.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
 
@@ -32,6 +33,8 @@ from PySide6.QtWidgets import (
 from pipelines.audio.profiles import PROFILES
 from pipelines.core import secrets
 from pipelines.core.errors import StudioError
+from pipelines.engines.base import Voice
+from pipelines.engines.registry import engine_names, get_engine
 from pipelines.sync.client import KeyringSessionStore, Remote, SessionStore, SyncConfig
 from studio import prefs
 from studio.context import StudioContext
@@ -39,6 +42,18 @@ from studio.tasks import describe_error
 from studio.theme import set_role
 
 PROVIDER_LABEL = {"openai": "OpenAI", "elevenlabs": "ElevenLabs"}
+FALLBACK_VOICE = "piper:joe-us"
+
+
+def available_voices() -> list[Voice]:
+    """Every voice of the engines available here, as the Cast panel lists them."""
+    voices: list[Voice] = []
+    for name in engine_names():
+        try:
+            voices += get_engine(name).voices()
+        except Exception:  # one broken engine must not hide the others
+            continue
+    return voices
 
 
 class SettingsDialog(QDialog):
@@ -61,7 +76,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._output_page(), "Output")
         tabs.addTab(self._account_page(), "Account")
 
-        self.default_voice.setText(p.get(prefs.DEFAULT_VOICE))
+        self.fill_voices([], p.get(prefs.DEFAULT_VOICE) or FALLBACK_VOICE)
         self.styletts2_dir.setText(p.get(prefs.STYLETTS2_DIR))
         self.output_dir.setText(p.get(prefs.OUTPUT_DIR))
         self.profile.setCurrentIndex(max(self.profile.findData(p.get(prefs.DELIVERY_PROFILE)), 0))
@@ -83,6 +98,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs, 1)
         layout.addLayout(buttons)
         self.refresh_keys()
+        self.voices_task = self.ctx.tasks.spawn(self.load_voices(), slot="settings-voices")
         self.ctx.tasks.spawn(self._show_stored_session(), slot="account")
 
     # -- pages -----------------------------------------------------------------------------------
@@ -92,8 +108,8 @@ class SettingsDialog(QDialog):
         lay = QVBoxLayout(page)
         local = QGroupBox("Voices on this computer")
         form = QFormLayout(local)
-        self.default_voice = QLineEdit()
-        self.default_voice.setPlaceholderText("piper:joe-us")
+        self.default_voice = QComboBox()
+        self.default_voice.setToolTip("The narrator of books imported from now on")
         form.addRow("Voice for new books", self.default_voice)
         embedded = QLabel("Embedded: Piper “joe-us” (offline, CC0), always available")
         set_role(embedded, "muted")
@@ -142,7 +158,12 @@ class SettingsDialog(QDialog):
         form = QFormLayout(box)
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("Each project's own exports folder")
-        form.addRow("Output folder", self.output_dir)
+        self.output_browse = QPushButton("Browse…")
+        self.output_browse.clicked.connect(self.choose_output_dir)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.output_dir, 1)
+        out_row.addWidget(self.output_browse)
+        form.addRow("Output folder", out_row)
         self.profile = QComboBox()
         for name, profile in PROFILES.items():
             self.profile.addItem(profile.label, name)
@@ -220,6 +241,37 @@ class SettingsDialog(QDialog):
         dialog.fileSelected.connect(self.styletts2_dir.setText)
         dialog.open()
 
+    def choose_output_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Output folder", self.output_dir.text().strip()
+        )
+        if folder:
+            self.output_dir.setText(folder)
+
+    # -- voices ----------------------------------------------------------------------------------
+
+    def fill_voices(self, voices: list[Voice], current: str) -> None:
+        combo = self.default_voice
+        combo.clear()
+        for v in voices:
+            combo.addItem(f"{v.name}  ({v.engine})", f"{v.engine}:{v.id}")
+        index = combo.findData(current)
+        if index < 0:
+            # a voice this computer cannot list now (no key, no model) stays chosen, marked
+            combo.addItem(f"{current}  (not available here)" if voices else current, current)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
+
+    async def load_voices(self) -> list[Voice]:
+        voices = await asyncio.to_thread(available_voices)
+        # the dialog may have been closed (and deleted) while the engines listed their voices
+        with contextlib.suppress(RuntimeError):
+            self.fill_voices(voices, self.chosen_voice())
+        return voices
+
+    def chosen_voice(self) -> str:
+        return str(self.default_voice.currentData() or FALLBACK_VOICE)
+
     # -- keys ------------------------------------------------------------------------------------
 
     def refresh_keys(self) -> None:
@@ -243,7 +295,7 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         p = self.ctx.prefs
-        p.set(prefs.DEFAULT_VOICE, self.default_voice.text().strip() or "piper:joe-us")
+        p.set(prefs.DEFAULT_VOICE, self.chosen_voice())
         p.set(prefs.STYLETTS2_DIR, self.styletts2_dir.text().strip())
         p.set(prefs.OUTPUT_DIR, self.output_dir.text().strip())
         p.set(prefs.DELIVERY_PROFILE, self.profile.currentData())

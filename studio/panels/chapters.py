@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Signal
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -85,12 +85,19 @@ class ChaptersPanel(QWidget):
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.summary)
-        buttons = QHBoxLayout()
-        for b in (self.merge_button, self.up_button, self.down_button, self.include_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.undo_button)
-        buttons.addWidget(self.redo_button)
+        # Two rows, so the list stays narrow enough to share an 800-pixel window with the text.
+        edits = QHBoxLayout()
+        for b in (self.merge_button, self.up_button, self.down_button):
+            edits.addWidget(b)
+        edits.addStretch(1)
+        more = QHBoxLayout()
+        more.addWidget(self.include_button)
+        more.addStretch(1)
+        more.addWidget(self.undo_button)
+        more.addWidget(self.redo_button)
+        buttons = QVBoxLayout()
+        buttons.addLayout(edits)
+        buttons.addLayout(more)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -101,6 +108,21 @@ class ChaptersPanel(QWidget):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = stack.createRedoAction(self, "Redo")
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+
+        # The keys the buttons' tooltips name, live while the chapter list has the focus.
+        self.move_up_action = self._shortcut("Move up", "Ctrl+Up", lambda: self.move_selected(-1))
+        self.move_down_action = self._shortcut(
+            "Move down", "Ctrl+Down", lambda: self.move_selected(1)
+        )
+        self.toggle_action = self._shortcut("Include / leave out", "Ctrl+E", self.toggle_selected)
+
+    def _shortcut(self, text: str, key: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _c=False: slot())
+        self.addAction(action)
+        return action
 
     def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)

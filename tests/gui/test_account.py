@@ -119,8 +119,12 @@ def test_status_label_counts_pending_rows(
     with Project.open(sherlock_project) as project:
         expected = pending_count(project)
     assert expected > 0  # never synced: the book and every chapter wait to go up
+    signed_in = MemorySessionStore()  # the counter shows only to someone who signed in
+    signed_in.save({"access_token": "x", "email": "a@example.com"})
+    window.sync_label.session_store = signed_in
 
     open_in(qtbot, window, sherlock_project)
+    qtbot.waitUntil(lambda: window.sync_label.isVisibleTo(window), timeout=5_000)
 
     assert window.sync_label.isVisibleTo(window)
     assert window.sync_label.text() == f"Sync: offline · {expected} waiting"
