@@ -43,6 +43,7 @@ from studio.dialogs.about import AboutDialog
 from studio.dialogs.doctor import ChecksSource, DoctorDialog, gather_checks
 from studio.dialogs.export import ExportDialog
 from studio.dialogs.settings import SettingsDialog
+from studio.panels.metadata import CONVERTED_SUFFIXES, IMAGE_SUFFIXES
 from studio.panels.project_view import ProjectView
 from studio.panels.start_page import StartPage
 from studio.panels.sync_status import SyncStatusLabel
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 ICON = Path(__file__).with_name("assets") / "icon.svg"
 # The smallest window every panel still fits in unclipped (tests/gui/test_window_small.py).
 MIN_WIDTH, MIN_HEIGHT = 800, 600
+COVER_SUFFIXES = IMAGE_SUFFIXES | CONVERTED_SUFFIXES
 MANUSCRIPT_FILTER = "Manuscripts (" + " ".join(f"*{s}" for s in SUPPORTED) + ")"
 
 
@@ -490,6 +492,8 @@ class MainWindow(QMainWindow):
         if manuscript_paths(event.mimeData().urls()):
             event.acceptProposedAction()
             self.start_page.set_dragging(True)
+        elif any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()  # refused on drop, with the reason on screen
         else:
             event.ignore()
 
@@ -503,8 +507,25 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.import_files(paths)
         elif event.mimeData().hasUrls():
-            names = ", ".join(sorted({s.lstrip(".").upper() for s in SUPPORTED}))
-            self.error(f"Those files are not manuscripts. Drop one of: {names}.")
+            event.acceptProposedAction()
+            self.explain_refused_drop([Path(u.toLocalFile()) for u in event.mimeData().urls()])
+
+    def explain_refused_drop(self, files: list[Path]) -> None:
+        """A drop that is not a manuscript: an image becomes the open book's cover; anything else
+        is refused on screen, naming the files, why, and what is accepted."""
+        images = [f for f in files if f.suffix.lower() in COVER_SUFFIXES]
+        if images and self.project_view is not None:
+            self.project_view.book.metadata.set_cover(images[0])
+            return
+        names = ", ".join(sorted({s.lstrip(".").upper() for s in SUPPORTED}))
+        dropped = ", ".join(f.name for f in files) or "that"
+        if images:
+            self.error(
+                f"{dropped}: an image is a cover, not a manuscript. Open a book first, then drop"
+                f" the image on its cover (Details). Manuscripts: {names}."
+            )
+        else:
+            self.error(f"{dropped}: not a manuscript. Drop one of: {names}.")
 
     # -- closing ---------------------------------------------------------------------------------
 

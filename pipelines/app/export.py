@@ -26,19 +26,74 @@ from pipelines.store.renders import RenderRow, all_renders
 log = logging.getLogger(__name__)
 
 
-def credits_text(title: str, author: str, narrator: str) -> tuple[list[str], list[str]]:
-    """What the opening and closing credits say (ACX asks for title, author and narrator)."""
+# How the engines are named to listeners (the rest: their id, capitalised).
+ENGINE_NAMES = {
+    "piper": "Piper",
+    "kokoro": "Kokoro",
+    "styletts2": "StyleTTS 2",
+    "openai": "OpenAI",
+    "elevenlabs": "ElevenLabs",
+}
+
+
+def digital_voice(engine: str, voice: str) -> str:
+    """The narration named as what it is: "a digital voice (Piper, Joe)"."""
+    engine_name = ENGINE_NAMES.get(engine, engine.capitalize())
+    return (
+        f"a digital voice ({engine_name}, {voice})" if voice else f"a digital voice ({engine_name})"
+    )
+
+
+def disclosure(digital: str) -> str:
+    """The tag and credits line that says the narration is synthetic."""
+    return f"Narrated by {digital}"
+
+
+# Retailers' rules on synthetic (text-to-speech) narration, as shown where a profile is chosen.
+SYNTHETIC_POLICY = {
+    "acx": (
+        "ACX (Audible) does not accept synthetic (text-to-speech) narration for standard"
+        " uploads. Spotify, Google Play and Kobo accept it with disclosure."
+    ),
+}
+SYNTHETIC_ACCEPTED = (
+    "This book is narrated by a digital voice: Spotify, Google Play and Kobo accept synthetic"
+    " narration with disclosure (the tags and closing credits say so)."
+)
+
+
+def synthetic_policy(profile_name: str) -> str:
+    """What the delivery profile's retailer says about a digital voice narrating."""
+    return SYNTHETIC_POLICY.get(profile_name, SYNTHETIC_ACCEPTED)
+
+
+def credits_text(
+    title: str, author: str, narrator: str, digital: str = ""
+) -> tuple[list[str], list[str]]:
+    """What the opening and closing credits say (ACX asks for title, author and narrator).
+
+    `digital` names the synthetic voice ("a digital voice (Piper, Joe)"); the closing credits
+    always say so, and the opening ones too when no narrator of its own is credited."""
     by = f"Written by {author}." if author else ""
-    read = f"Narrated by {narrator}." if narrator else ""
+    if digital and narrator and narrator != digital:
+        read = f"Narrated by {narrator}, {digital}."
+    elif digital or narrator:
+        read = f"Narrated by {digital or narrator}."
+    else:
+        read = ""
     opening = [p for p in (f"{title}.", by, read) if p]
     closing = [p for p in ("The End.", f"You have been listening to {title}.", by, read) if p]
     return opening, closing
 
 
-def _narrator(project: Project, book: Book, voice_spec: str | None) -> str:
+def _digital(project: Project, voice_spec: str | None) -> str:
     voice = narrator_voice(project, voice_spec)
-    _, voice_info = resolve_voice(voice)
-    return book.narrator or f"{voice_info.name} (synthetic voice)"
+    engine, voice_info = resolve_voice(voice)
+    return digital_voice(getattr(engine, "name", voice.engine) or voice.engine, voice_info.name)
+
+
+def _narrator(project: Project, book: Book, voice_spec: str | None) -> str:
+    return book.narrator or _digital(project, voice_spec)
 
 
 def render_credits(
@@ -48,7 +103,7 @@ def render_credits(
     book = project.load_book(with_blocks=False)
     voice = narrator_voice(project, voice_spec)
     opening_text, closing_text = credits_text(
-        book.title, book.author, _narrator(project, book, voice_spec)
+        book.title, book.author, _narrator(project, book, voice_spec), _digital(project, voice_spec)
     )
     settings = voice_settings(project)
     opening = renderer.render_clip("opening-credits", opening_text, voice, settings)
@@ -112,6 +167,7 @@ def export_project(
             credits = render_credits(project, renderer, voice_spec)
     opening, closing = credits
     narrator = _narrator(project, book, voice_spec)
+    synthetic = disclosure(_digital(project, voice_spec))
     # The renders as checked (a render landing meanwhile is not exported unchecked).
     renders = [s.render or rows[s.chapter.id or 0] for s in checked]
     chapters = [
@@ -126,6 +182,7 @@ def export_project(
         title=book.title,
         author=book.author,
         narrator=narrator,
+        disclosure=synthetic,
         year=book.year,
         genre=book.genre,
         description=book.description,

@@ -50,6 +50,15 @@ class BookExport:
     chapters: list[ChapterAudio] = field(default_factory=list)
     opening_credits: Path | None = None
     closing_credits: Path | None = None
+    # "Narrated by a digital voice (Piper, Joe)": the comment tag (and the description's end)
+    disclosure: str = ""
+
+
+def _with_disclosure(description: str, disclosure: str) -> str:
+    """The comment/description tag, ending with the synthetic-narration disclosure."""
+    if not disclosure or disclosure in description:
+        return description
+    return f"{description.rstrip()}\n\n{disclosure}." if description.strip() else f"{disclosure}."
 
 
 @dataclass(slots=True)
@@ -260,7 +269,7 @@ def export_book(
         narrator=book.narrator,
         year=book.year,
         genre=book.genre,
-        description=book.description,
+        description=_with_disclosure(book.description, book.disclosure),
     )
 
     def guarded(report: Callable[[float], None]) -> Callable[[float], None]:
@@ -380,6 +389,7 @@ def export_book(
         "title": book.title,
         "author": book.author,
         "narrator": book.narrator,
+        "disclosure": book.disclosure,
         "profile": profile.name,
         "files": manifest_files,
         "m4b_chapters": m4b_chapters,

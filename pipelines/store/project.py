@@ -336,7 +336,11 @@ class Project(ChapterEdits):
     def set_cover(self, image: Path) -> None:
         suffix = image.suffix.lower()
         if suffix not in {".jpg", ".jpeg", ".png"}:
-            raise ProjectError(image, "the cover must be a JPEG or PNG image", "Convert it first.")
+            raise ProjectError(
+                image,
+                f"{image.name} is not a JPEG or PNG image, the only covers an M4B can carry",
+                "Convert it to JPEG or PNG first (the studio converts SVG, WebP, GIF, BMP, TIFF).",
+            )
         name = "cover.png" if suffix == ".png" else "cover.jpg"
         copy_atomic(image, self.root / name)
         with self.transaction() as cur:

@@ -108,6 +108,26 @@ class KeyringSessionStore:
             keyring.delete_password(SERVICE, SESSION_KEY)
 
 
+def network_problem(exc: BaseException) -> str | None:
+    """What went wrong on the network when `exc` (or what it wraps) is a connection failure,
+    a DNS failure or a timeout; None when the server answered (a refused password)."""
+    import httpx
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.TimeoutException):
+            return f"timed out ({current})" if str(current) else "timed out"
+        if isinstance(current, (httpx.NetworkError, httpx.ProxyError, OSError)):
+            return str(current) or type(current).__name__
+        current = current.__cause__ or current.__context__
+    # supabase_auth wraps network failures as a "retryable" error with no HTTP status
+    if type(exc).__name__ == "AuthRetryableError" and not getattr(exc, "status", 0):
+        return str(exc) or "no answer"
+    return None
+
+
 class Remote:
     """A supabase client bound to a session store."""
 
@@ -140,6 +160,14 @@ class Remote:
         except StudioError:
             raise  # our own problem (no secure keyring for the session): its message is right
         except Exception as exc:
+            network = network_problem(exc)
+            if network is not None:
+                raise StudioError(
+                    None,
+                    f"cannot reach the sync server at {self.config.url}"
+                    f" (network problem: {network})",
+                    "check the internet connection and the server address (SUPABASE_URL)",
+                ) from None
             raise StudioError(
                 None, f"sign-in failed: {exc}", "check the email and password"
             ) from None

@@ -31,7 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.app.export import ExportReadiness, export_project, export_readiness
+from pipelines.app.delivery import delivery_profile
+from pipelines.app.export import (
+    SYNTHETIC_POLICY,
+    ExportReadiness,
+    export_project,
+    export_readiness,
+    synthetic_policy,
+)
 from pipelines.core.errors import StudioError
 from pipelines.store import Project
 from pipelines.store.jobs import JobState
@@ -148,10 +155,14 @@ class ExportDialog(QDialog):
         close = QPushButton("Close")
         close.clicked.connect(self.close)
 
+        # What the delivery profile's retailer says about a digital voice (ACX: not accepted)
+        self.profile_note = QLabel("")
+        self.profile_note.setWordWrap(True)
         formats = QGroupBox("Formats")
         fl = QVBoxLayout(formats)
         fl.addWidget(self.m4b)
         fl.addWidget(self.mp3)
+        fl.addWidget(self.profile_note)
         where = QGroupBox("Output folder")
         wl = QVBoxLayout(where)
         row = QHBoxLayout()
@@ -179,8 +190,24 @@ class ExportDialog(QDialog):
 
         self.m4b.toggled.connect(self.update_plan)
         self.mp3.toggled.connect(self.update_plan)
+        self.show_profile_note()
         self.update_plan()
         self.check()
+
+    def show_profile_note(self) -> None:
+        """The delivery profile in use, and whether its retailer takes synthetic narration."""
+        try:
+            profile = delivery_profile(self.project)
+        except StudioError:
+            self.profile_note.setVisible(False)
+            return
+        self.profile_note.setText(
+            f"Delivery profile: {profile.label}. {synthetic_policy(profile.name)}"
+        )
+        set_role(self.profile_note, "warning" if profile.name in SYNTHETIC_POLICY else "muted")
+        self.profile_note.style().unpolish(self.profile_note)
+        self.profile_note.style().polish(self.profile_note)
+        self.profile_note.setVisible(True)
 
     # -- the output folder -----------------------------------------------------------------------
 
@@ -232,6 +259,7 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self.show_button.setEnabled(False)
         self.folder.setText(str(self.book_folder()))
+        self.show_profile_note()
         self.update_plan()
         self.check()
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipelines.app.export import SYNTHETIC_POLICY, synthetic_policy
 from pipelines.audio.profiles import PROFILES
 from pipelines.core import secrets
 from pipelines.core.errors import StudioError
@@ -80,6 +81,7 @@ class SettingsDialog(QDialog):
         self.styletts2_dir.setText(p.get(prefs.STYLETTS2_DIR))
         self.output_dir.setText(p.get(prefs.OUTPUT_DIR))
         self.profile.setCurrentIndex(max(self.profile.findData(p.get(prefs.DELIVERY_PROFILE)), 0))
+        self._show_profile_note()
         self.workers.setValue(p.get(prefs.WORKERS))
         self.supabase_url.setText(p.get(prefs.SUPABASE_URL))
         self.supabase_email.setText(p.get(prefs.SUPABASE_EMAIL))
@@ -102,6 +104,14 @@ class SettingsDialog(QDialog):
         self.ctx.tasks.spawn(self._show_stored_session(), slot="account")
 
     # -- pages -----------------------------------------------------------------------------------
+
+    def _show_profile_note(self) -> None:
+        """ACX refuses synthetic narration for standard uploads: say so plainly when chosen."""
+        name = str(self.profile.currentData() or "")
+        self.profile_note.setText(synthetic_policy(name))
+        set_role(self.profile_note, "warning" if name in SYNTHETIC_POLICY else "muted")
+        self.profile_note.style().unpolish(self.profile_note)
+        self.profile_note.style().polish(self.profile_note)
 
     def _engines_page(self) -> QWidget:
         page = QWidget()
@@ -168,6 +178,10 @@ class SettingsDialog(QDialog):
         for name, profile in PROFILES.items():
             self.profile.addItem(profile.label, name)
         form.addRow("Delivery profile", self.profile)
+        self.profile_note = QLabel("")
+        self.profile_note.setWordWrap(True)
+        form.addRow("", self.profile_note)
+        self.profile.currentIndexChanged.connect(self._show_profile_note)
         lay.addWidget(box)
         render = QGroupBox("Rendering")
         rform = QFormLayout(render)

@@ -27,15 +27,70 @@ from studio.context import StudioContext
 from studio.theme import set_role
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+# Converted to a square PNG here (the core takes JPEG or PNG only, and never imports Qt).
+CONVERTED_SUFFIXES = {".svg", ".svgz", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
+ACCEPTED = "JPEG, PNG, SVG, WebP, GIF, BMP or TIFF"
+COVER_SIDE = 3000
 FIELDS = ("title", "author", "narrator", "year", "genre", "language")
 
 
 def _image_path(mime: QMimeData) -> Path | None:
     for url in mime.urls():
-        path = Path(url.toLocalFile())
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            return path
+        if url.isLocalFile():
+            return Path(url.toLocalFile())
     return None
+
+
+def prepare_cover(path: Path, work_dir: Path) -> Path:
+    """`path` as a JPEG or PNG the core takes: other formats (SVG included) rasterized onto a
+    square PNG in `work_dir`. Raises StudioError saying which file, why, and what is accepted."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return path
+    if suffix not in CONVERTED_SUFFIXES:
+        raise StudioError(
+            path, f"{path.name} is not a cover image", f"Drop or choose a {ACCEPTED} image."
+        )
+    if suffix in {".svg", ".svgz"}:
+        from PySide6.QtGui import QColor, QImage, QPainter
+        from PySide6.QtSvg import QSvgRenderer
+
+        renderer = QSvgRenderer(str(path))
+        if not renderer.isValid():
+            raise StudioError(
+                path, f"{path.name} is not a readable SVG", f"Use a {ACCEPTED} image."
+            )
+        image = QImage(COVER_SIDE, COVER_SIDE, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        size = renderer.defaultSize()
+        w, h = max(size.width(), 1), max(size.height(), 1)
+        scale = COVER_SIDE / max(w, h)
+        from PySide6.QtCore import QRectF
+
+        target = QRectF(
+            (COVER_SIDE - w * scale) / 2, (COVER_SIDE - h * scale) / 2, w * scale, h * scale
+        )
+        painter = QPainter(image)
+        renderer.render(painter, target)
+        painter.end()
+    else:
+        from PySide6.QtGui import QColor, QImage, QPainter
+
+        source = QImage(str(path))
+        if source.isNull():
+            raise StudioError(
+                path, f"{path.name} could not be read as an image", f"Use a {ACCEPTED} image."
+            )
+        side = max(source.width(), source.height())
+        image = QImage(side, side, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.drawImage((side - source.width()) // 2, (side - source.height()) // 2, source)
+        painter.end()
+    out = work_dir / f"{path.stem}.cover.png"
+    if not image.save(str(out), "PNG"):
+        raise StudioError(path, f"{path.name} could not be converted to PNG", "Convert it first.")
+    return out
 
 
 class CoverView(QLabel):
@@ -67,6 +122,7 @@ class CoverView(QLabel):
         )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        # Any file is taken: one that is not an image is explained on drop, never ignored.
         if _image_path(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
@@ -163,14 +219,23 @@ class MetadataPanel(QWidget):
 
     async def _set_cover(self, path: Path) -> None:
         try:
-            await asyncio.to_thread(self.project.set_cover, path)
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as work:
+                image = prepare_cover(path, Path(work))
+                await asyncio.to_thread(self.project.set_cover, image)
         except StudioError as exc:
-            self.ctx.reporter.error(exc.message)
+            self.ctx.reporter.error(f"The cover was not set: {exc.problem}. {exc.fix}")
             return
         self.cover.show_image(self.project.cover_path)
         self.ctx.reporter.status(f"Cover set from {path.name}", 4000)
 
     def _choose_cover(self) -> None:
-        dialog = QFileDialog(self, "Choose a cover image", "", "Images (*.jpg *.jpeg *.png)")
+        dialog = QFileDialog(
+            self,
+            "Choose a cover image",
+            "",
+            "Images (*.jpg *.jpeg *.png *.svg *.webp *.gif *.bmp *.tif *.tiff)",
+        )
         dialog.fileSelected.connect(lambda f: self.set_cover(Path(f)))
         dialog.open()
