@@ -22,6 +22,20 @@ class AudioPlayer(Protocol):
 
     def stop(self) -> None: ...
 
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def seek(self, seconds: float) -> None: ...
+
+    @property
+    def position(self) -> float:
+        """Seconds into what is playing (or paused)."""
+        ...
+
+    @property
+    def playing(self) -> bool: ...
+
     @property
     def current(self) -> Path | None: ...
 
@@ -37,6 +51,9 @@ def no_output_message(what: str) -> str:
         f"{NO_OUTPUT}: cannot play {what} here. Connect or enable an audio output, "
         "or export the chapter and play it elsewhere."
     )
+
+
+NO_OUTPUT_SENTENCE = "No audio output on this computer — export a WAV of this sentence instead"
 
 
 def play_or_explain(player: AudioPlayer, path: Path, what: str) -> str:
@@ -60,14 +77,43 @@ class RecordingPlayer:
         self.reason = reason  # why there is no output, for the log and the System check
         self._has_output = has_output
         self._current: Path | None = None
+        self._position = 0.0
+        self._playing = False
+        self.seeks: list[float] = []
 
     def play(self, path: Path) -> None:
         self.played.append(path)
         self._current = path
+        self._position = 0.0
+        self._playing = True
 
     def stop(self) -> None:
         self.stops += 1
         self._current = None
+        self._position = 0.0
+        self._playing = False
+
+    def pause(self) -> None:
+        self._playing = False
+
+    def resume(self) -> None:
+        self._playing = self._current is not None
+
+    def seek(self, seconds: float) -> None:
+        self.seeks.append(seconds)
+        self._position = max(0.0, seconds)
+
+    def advance_to(self, seconds: float) -> None:
+        """Tests: the playhead moved on (as real playback would)."""
+        self._position = seconds
+
+    @property
+    def position(self) -> float:
+        return self._position
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
 
     @property
     def current(self) -> Path | None:
@@ -101,6 +147,26 @@ class QtPlayer(QObject):
     def stop(self) -> None:
         self._player.stop()
         self._current = None
+
+    def pause(self) -> None:
+        self._player.pause()
+
+    def resume(self) -> None:
+        if self._current is not None:
+            self._player.play()
+
+    def seek(self, seconds: float) -> None:
+        self._player.setPosition(max(0, round(seconds * 1000)))
+
+    @property
+    def position(self) -> float:
+        return self._player.position() / 1000
+
+    @property
+    def playing(self) -> bool:
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     @property
     def current(self) -> Path | None:

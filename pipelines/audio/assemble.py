@@ -180,7 +180,9 @@ def assemble_chapter(
             if plan is None:
                 # A silent chunk (the diagnostic silence engine, a voice that said nothing)
                 # keeps its length as room tone, so timing stays true to the text.
+                start = frames + round(pending_pause * rate)
                 room(pending_pause + sf.info(str(seg.path)).duration)
+                spans.append(Span(start / rate, frames / rate, seg.text, seg.voice))
                 pending_pause = max(0.0, seg.pause_after_s)
                 continue
             room(pending_pause)

@@ -7,6 +7,10 @@ thread) and goes on the book's undo stack (Ctrl+Z / Ctrl+Shift+Z). Paragraphs th
 than when the chapter was rendered are marked; "Regenerate this paragraph" (Ctrl+R) queues the
 chapter as the Queue tab does: only the changed paragraphs are spoken again, the rest of the
 chapter comes from the chunk cache.
+
+Below the text, the player bar plays the chapter's render. The sentence being read is lit in the
+spoken view as the playhead moves (the render's sentence spans, found in the spoken text), and a
+click on a sentence there plays the chapter from that sentence.
 """
 
 from __future__ import annotations
@@ -15,9 +19,20 @@ import asyncio
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QShortcut,
+    QTextCursor,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,12 +52,35 @@ from pipelines.core.errors import StudioError
 from pipelines.core.model import Block, BlockKind, Chapter
 from pipelines.speech.normalize import prepare_chapter
 from pipelines.store import Project
+from pipelines.store.renders import RenderRow, render_of
 from studio.context import StudioContext
+from studio.panels.player_bar import PlayerBar
 from studio.render_control import RenderController
 from studio.theme import set_role
 
 STALE_BACKGROUND = "#fff1c7"  # a paragraph that reads otherwise than its chapter's audio
 STALE_TIP = "Changed since the chapter was rendered: regenerate it (Ctrl+R)"
+READING_BACKGROUND = "#cfe3ff"  # the sentence the player is reading
+
+
+def locate_spans(plain: str, spans: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Where each span's text sits in `plain` (the spoken view's text): (start, end) offsets,
+    found in order; a span not found verbatim takes the room after the previous one."""
+    found: list[tuple[int, int]] = []
+    pos = 0
+    for span in spans:
+        text = " ".join(str(span.get("text", "")).split())
+        at = plain.find(text, pos) if text else -1
+        if at < 0 and len(text) > 12:
+            at = plain.find(text[:12], pos)
+        if at < 0:
+            while pos < len(plain) and plain[pos].isspace():
+                pos += 1
+            at = pos
+        end = min(len(plain), at + len(text))
+        found.append((at, end))
+        pos = end
+    return found
 
 
 def _html(pairs: list[tuple[Block, str]], spoken: bool, stale: set[int] | None = None) -> str:
@@ -68,6 +106,7 @@ class ChapterText:
     pairs: list[tuple[Block, str]]  # each block and how it will be spoken
     block_ids: list[int] = field(default_factory=list)
     stale: set[int] = field(default_factory=set)  # indexes into `pairs`: to render again
+    render: RenderRow | None = None  # the chapter's audio, if it has been rendered
 
 
 def load_chapter_text(project: Project, chapter_id: int) -> tuple[Chapter, list[tuple[Block, str]]]:
@@ -82,7 +121,8 @@ def load_chapter_view(project: Project, chapter_id: int) -> ChapterText:
     chapter, pairs = load_chapter_text(project, chapter_id)
     ids = project.block_ids(chapter_id)
     stale = stale_blocks(project, chapter_id)
-    return ChapterText(chapter, pairs, ids, {i for i, b in enumerate(ids) if b in stale})
+    marked = {i for i, b in enumerate(ids) if b in stale}
+    return ChapterText(chapter, pairs, ids, marked, render_of(project, chapter_id))
 
 
 class ParagraphDialog(QDialog):
@@ -184,6 +224,10 @@ class TextPanel(QWidget):
         self.regenerate_button.clicked.connect(self.regenerate)
         self.stale_note = QLabel("")
         set_role(self.stale_note, "muted")
+        self.player = PlayerBar(ctx)
+        self.player.position_changed.connect(self.follow)
+        self.sentence_ranges: list[tuple[int, int]] = []
+        self.reading: int | None = None  # the span lit in the spoken view
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
@@ -202,10 +246,14 @@ class TextPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.player)
         # Scrolling one view scrolls the other, so a paragraph and its spoken form stay level.
         self.written.verticalScrollBar().valueChanged.connect(self._sync_scroll)
         self.written.installEventFilter(self)
         self.written.viewport().installEventFilter(self)
+        self.spoken.viewport().installEventFilter(self)
+        self.spoken.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        self.spoken.setToolTip("Click a sentence to hear it")
         self._enable(False)
 
     def _enable(self, on: bool) -> None:
@@ -213,6 +261,15 @@ class TextPanel(QWidget):
             button.setEnabled(on)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.spoken.viewport()
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+            and not self.spoken.textCursor().hasSelection()
+        ):
+            self.click_at(event.position().toPoint())
+            return False
         if (
             watched is self.written.viewport()
             and event.type() == QEvent.Type.MouseButtonDblClick
@@ -264,6 +321,8 @@ class TextPanel(QWidget):
             self.stale_note.setText("")
             self.text = ChapterText(Chapter(""), [])
             self._enable(False)
+            self.sentence_ranges, self.reading = [], None
+            self.player.load(None, [], 0.0)
             return
         self.ctx.tasks.spawn(self._load(chapter_id), slot="chapter-text")
 
@@ -288,10 +347,80 @@ class TextPanel(QWidget):
         self.stale_note.setToolTip(STALE_TIP if n else "")
         self.written.setHtml(_html(pairs, spoken=False, stale=text.stale))
         self.spoken.setHtml(_html(pairs, spoken=True, stale=text.stale))
+        self._load_audio(text.render)
         if 1 <= keep <= len(pairs):
             self.place_cursor(keep)
         self._enable(True)
         self.shown.emit(chapter_id)
+
+    # -- listening -------------------------------------------------------------------------------
+
+    def _load_audio(self, render: RenderRow | None) -> None:
+        self.reading = None
+        self.spoken.setExtraSelections([])
+        if render is None:
+            self.sentence_ranges = []
+            self.player.load(None, [], 0.0)
+            return
+        spans = render.spans
+        self.sentence_ranges = locate_spans(self.spoken.toPlainText(), spans)
+        path = Path(self.project.root) / render.wav
+        same = path == self.player.path
+        if not same:
+            out = Path(self.project.root) / "exports" / "sentences"
+            self.player.load(path, spans, render.duration_s, out)
+        else:  # the text reloaded (an edit, the lexicon): the audio playing stays
+            self.player.spans = spans
+
+    def sentence_at(self, position: int) -> int | None:
+        """The span whose text holds document `position` in the spoken view (or the nearest
+        one before it)."""
+        best = None
+        for i, (a, b) in enumerate(self.sentence_ranges):
+            if a <= position <= b:
+                return i
+            if a <= position:
+                best = i
+        return best
+
+    def sentence_rect(self, index: int) -> QPoint:
+        """A point (viewport coordinates) inside sentence `index` in the spoken view."""
+        a, b = self.sentence_ranges[index]
+        cursor = QTextCursor(self.spoken.document())
+        cursor.setPosition(min(a + 1, b))
+        return self.spoken.cursorRect(cursor).center()
+
+    def click_at(self, point: QPoint) -> int | None:
+        """A click in the spoken view: play from the sentence there; its index."""
+        if not self.sentence_ranges:
+            return None
+        index = self.sentence_at(self.spoken.cursorForPosition(point).position())
+        if index is not None:
+            self.player.play_sentence(index)
+        return index
+
+    def follow(self, seconds: float) -> None:
+        """Light the sentence being read at `seconds`."""
+        index = self.player.span_at(seconds) if self.player.spans else None
+        if index == self.reading:
+            return
+        self.reading = index
+        if index is None or index >= len(self.sentence_ranges):
+            self.spoken.setExtraSelections([])
+            return
+        a, b = self.sentence_ranges[index]
+        sel = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.spoken.document())
+        cursor.setPosition(a)
+        cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
+        sel.cursor = cursor  # type: ignore[attr-defined]
+        sel.format.setBackground(QColor(READING_BACKGROUND))  # type: ignore[attr-defined]
+        self.spoken.setExtraSelections([sel])
+
+    def reading_text(self) -> str:
+        """The text lit as being read ("" when none)."""
+        sels = self.spoken.extraSelections()
+        return sels[0].cursor.selectedText() if sels else ""
 
     # -- editing ---------------------------------------------------------------------------------
 
