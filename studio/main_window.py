@@ -134,6 +134,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.activity)
         self.sync_label = SyncStatusLabel()
         self.statusBar().addPermanentWidget(self.sync_label)
+        # After a restart the queue is back: offer to carry on rather than wait for a click.
+        self.resume_offer = QPushButton("")
+        self.resume_offer.setVisible(False)
+        self.resume_offer.clicked.connect(self._resume_waiting)
+        self.statusBar().addPermanentWidget(self.resume_offer)
         self._build_actions()
         self._update_actions()
         geometry = self.prefs.get(prefs.WINDOW_GEOMETRY)
@@ -304,7 +309,39 @@ class MainWindow(QMainWindow):
             verdict = "passes ACX" if event.acx_passed else "fails ACX"
             self.status(f"“{event.chapter_title}” finished, {verdict}", 8000)
 
+    def _waiting_jobs(self) -> list[int]:
+        view = self.project_view
+        if view is None:
+            return []
+        return [r.job_id for r in view.queue.model.rows if r.state in ("queued", "paused")]
+
+    def _offer_resume(self) -> None:
+        view = self.project_view
+        waiting = self._waiting_jobs()
+        if view is None or not waiting or view.render_control.running:
+            self.resume_offer.setVisible(False)
+            return
+        n = len(waiting)
+        self.resume_offer.setText(
+            f"{n} chapter{'s are' if n != 1 else ' is'} waiting — Resume rendering"
+        )
+        self.resume_offer.setVisible(True)
+
+    def _resume_waiting(self) -> None:
+        view = self.project_view
+        self.resume_offer.setVisible(False)
+        if view is None:
+            return
+
+        async def carry_on() -> None:
+            await view.render_control.resume(self._waiting_jobs())  # paused ones back in line
+            view.render_control.start()
+
+        self.tasks.spawn(carry_on(), slot="resume-offer")
+
     def _on_running(self, running: bool) -> None:
+        if running:
+            self.resume_offer.setVisible(False)
         if not running:
             self.activity.setText("Idle")
             if self.project_view is not None:
@@ -375,6 +412,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         await view.load()
         self._update_title()
+        self._offer_resume()
         await self.sync_label.refresh(project)
         self.prefs.set(prefs.LAST_PROJECT, str(root))
         await asyncio.to_thread(recent.remember, root)

@@ -15,6 +15,7 @@ from pipelines.cast import voices as cast_settings
 from pipelines.core.model import VoiceRef
 from pipelines.render.events import JobStarted
 from pipelines.store import Project
+from pipelines.store.jobs import JobQueue, JobState
 from pipelines.store.settings import NARRATOR
 from studio.main_window import MainWindow
 from tests.gui.conftest import close_window, finish, make_window, open_in
@@ -141,3 +142,25 @@ def test_the_queue_shows_work_another_process_did(
     subprocess.run([sys.executable, "-c", code, str(sherlock_project)], check=True, timeout=60)
     qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=10_000)
     qtbot.waitUntil(lambda: rows(window)[0].state == "paused", timeout=10_000)
+
+
+def test_a_restart_offers_to_resume_the_waiting_chapters(
+    qtbot: Any, qloop: Any, sherlock_project: Path, tmp_path: Path
+) -> None:
+    with Project.open(sherlock_project) as project:
+        queue = JobQueue(project)
+        for chapter in project.chapters(with_blocks=False)[1:3]:
+            assert chapter.id is not None
+            job = queue.enqueue(chapter.id, VoiceRef.parse("silence:default"))
+        queue.transition(job, JobState.PAUSED)  # one queued, one paused: both wait
+    window = make_window(qtbot, tmp_path / "settings.ini")
+    try:
+        open_in(qtbot, window, sherlock_project)
+        offer = window.resume_offer
+        qtbot.waitUntil(lambda: offer.isVisibleTo(window), timeout=10_000)
+        assert offer.text() == "2 chapters are waiting — Resume rendering"
+        offer.click()
+        qtbot.waitUntil(lambda: {r.state for r in rows(window)} == {"done"}, timeout=120_000)
+        assert not offer.isVisibleTo(window)
+    finally:
+        close_window(qtbot, window)
