@@ -11,7 +11,9 @@ panel); this module adds what full cast needs.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -26,7 +28,7 @@ from pipelines.core.errors import ProjectError
 from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
 from pipelines.script.builder import mark_turns
-from pipelines.script.characters import CharacterList, find_characters
+from pipelines.script.characters import Character, CharacterList, find_characters
 from pipelines.store import Project, settings
 from pipelines.store.corrections import (
     forget_speaker_corrections,
@@ -171,16 +173,138 @@ def cast_voices(project: Project) -> set[VoiceRef]:
 
 
 def book_characters(project: Project) -> CharacterList:
-    """The book's characters, found once per imported text and kept while the process runs."""
+    """The book's characters, found once per imported text and kept while the process runs,
+    with the author's merges, renames and deletions applied (`character_edits`)."""
     key = (str(project.root), import_stamp(project))
-    with _LOCK:
+    with _LOCK:  # held while finding: a second caller waits for the first's result
         found = _CHARACTERS.get(key)
-    if found is None:
-        texts = (b.text for c in project.chapters() if c.included for b in c.blocks)
-        found = find_characters(texts)
-        with _LOCK:
+        if found is None:
+            texts = (b.text for c in project.chapters() if c.included for b in c.blocks)
+            found = find_characters(texts)
             _CHARACTERS[key] = found
-    return found
+    return apply_character_edits(found, character_edits(project))
+
+
+def character_edits(project: Project) -> dict[str, str]:
+    edits: dict[str, str] = project.get_setting(settings.CHARACTER_EDITS)
+    return edits
+
+
+def apply_character_edits(found: CharacterList, edits: dict[str, str]) -> CharacterList:
+    """A copy of `found` with each edit applied in the order made: a name merged into another
+    character joins it (aliases, mentions, tags), into a new name is renamed, into '' is gone."""
+    if not edits:
+        return found
+    people = [
+        Character(c.name, set(c.aliases), c.count, c.gender, c.tagged) for c in found.characters
+    ]
+    for source, target in edits.items():
+        src = next((c for c in people if c.name == source), None)
+        if src is None:
+            continue
+        people.remove(src)
+        if not target:
+            continue
+        into = next((c for c in people if c.name == target), None)
+        if into is None:
+            src.aliases.add(src.name)
+            src.name = target
+            src.aliases.add(target)
+            people.append(src)
+        else:
+            into.aliases |= src.aliases | {src.name}
+            into.count += src.count
+            into.tagged += src.tagged
+            into.gender = into.gender or src.gender
+    people.sort(key=lambda c: (-c.tagged, -c.count, c.name))
+    narrator = found.narrator
+    if narrator is not None and narrator in edits:
+        narrator = edits[narrator] or None
+    return CharacterList(people, narrator)
+
+
+def merge_character(project: Project, source: str, target: str) -> str:
+    """Merge the character `source` into `target` (another character: one person from then
+    on), rename it (a new name), or delete it (an empty target: a place, a bogus name). Its
+    voice goes with a rename and gives way to the target's in a merge. Returns the new name
+    ('' when deleted)."""
+    characters = book_characters(project)
+    source = " ".join(source.split())
+    found = next((c for c in characters.characters if c.name == source), None)
+    found = found or characters.resolve(source)
+    if found is None:
+        raise ProjectError(
+            project.root, f"there is no character '{source}'", "Choose one from the table."
+        )
+    target = " ".join(target.split())
+    existing = next((c for c in characters.characters if c.name == target), None)
+    if existing is None and target:
+        existing = characters.resolve(target)
+        existing = existing if existing is not None and existing.name != found.name else None
+    new = existing.name if existing is not None else target
+    if new == found.name:
+        return new
+    edits = character_edits(project)
+    edits.pop(found.name, None)  # the latest fix of a name wins, placed last
+    edits[found.name] = new
+    project.set_setting(settings.CHARACTER_EDITS, edits)
+    voices = project.get_setting(settings.CHARACTER_VOICES)
+    moved = voices.pop(found.name, None)
+    if moved and new and new not in voices:
+        voices[new] = moved
+    project.set_setting(settings.CHARACTER_VOICES, voices)
+    return new
+
+
+def rename_character(project: Project, name: str, new_name: str) -> str:
+    if not new_name.strip():
+        raise ProjectError(project.root, "a character needs a name", "Type the new name.")
+    return merge_character(project, name, new_name)
+
+
+def delete_character(project: Project, name: str) -> None:
+    merge_character(project, name, "")
+
+
+def forget_character_edits(project: Project) -> None:
+    """Back to the characters as found in the text."""
+    project.set_setting(settings.CHARACTER_EDITS, {})
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterRow:
+    """One line of the cast's character table."""
+
+    name: str
+    aliases: list[str] = field(default_factory=list)  # the other names, the name left out
+    gender: str = ""
+    lines: int = 0  # quotations attributed to them in the included chapters
+    voice: VoiceRef | None = None
+
+
+def character_table(project: Project) -> list[CharacterRow]:
+    """The characters with their attributed lines and voices, the most speaking first."""
+    characters = book_characters(project)
+    fixes = corrections(project)
+    lines: Counter[str] = Counter()
+    for chapter in project.chapters():
+        if chapter.included:
+            for q in attribute(chapter, characters, fixes):
+                if q.speaker:
+                    lines[characters.canonical(q.speaker)] += 1
+    voices = character_voices(project)
+    rows = [
+        CharacterRow(
+            c.name,
+            sorted(a for a in c.aliases if a != c.name),
+            c.gender,
+            lines[c.name],
+            voices.get(c.name),
+        )
+        for c in characters.characters
+    ]
+    rows.sort(key=lambda r: (-r.lines, r.name))
+    return rows
 
 
 def corrections(project: Project) -> dict[str, str]:

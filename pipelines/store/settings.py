@@ -55,6 +55,12 @@ CHAPTER_CAST_MODES = Setting[Voices](
 CHARACTER_VOICES = Setting[Voices](
     "character_voices", (dict,), {}, "character name → the voice that speaks their lines"
 )
+CHARACTER_EDITS = Setting[Voices](
+    "character_edits",
+    (dict,),
+    {},
+    "the author's fixes to the found characters: name → the name it becomes ('' deletes it)",
+)
 UNKNOWN_SPEAKER_VOICE = Setting[str | None](
     "unknown_speaker_voice", (str,), None, "who speaks a quotation no character is found for"
 )
@@ -84,6 +90,7 @@ SETTINGS: dict[str, Setting[Any]] = {
         CAST_MODE,
         CHAPTER_CAST_MODES,
         CHARACTER_VOICES,
+        CHARACTER_EDITS,
         UNKNOWN_SPEAKER_VOICE,
         PAUSES,
         DELIVERY_PROFILE,

@@ -37,6 +37,7 @@ from pipelines.engines.base import Voice
 from pipelines.engines.registry import engine_names, get_engine
 from pipelines.store import Project
 from studio.context import StudioContext
+from studio.panels.characters import CharactersBox
 from studio.preview import SAMPLE_TEXT, PreviewController
 from studio.tasks import describe_error
 from studio.theme import set_role
@@ -186,11 +187,22 @@ class CastPanel(QWidget):
         ov = QVBoxLayout(override_box)
         ov.addWidget(self.overrides)
 
+        # The full cast's characters, on view while the book is read by a full cast.
+        self.characters = CharactersBox(
+            project,
+            ctx,
+            self._save,
+            lambda combo, current, none: self._fill_combo(combo, current, none_label=none),
+            self.preview_voice,
+        )
+        self.characters.setVisible(False)
+
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(cast_box)
         rl.addWidget(preview_box)
+        rl.addWidget(self.characters, 2)
         rl.addWidget(override_box, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(catalogue)
@@ -253,6 +265,9 @@ class CastPanel(QWidget):
             self._fill_overrides(chapters, overrides)
         finally:
             self._loading = False
+        self.characters.setVisible(mode is CastMode.FULL)
+        if mode is CastMode.FULL:
+            await self.characters.reload()
 
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self.voices))
@@ -398,6 +413,9 @@ class CastPanel(QWidget):
         if self._loading:
             return
         mode = CastMode(self.mode.currentData())
+        self.characters.setVisible(mode is CastMode.FULL)
+        if mode is CastMode.FULL:
+            self.ctx.tasks.spawn(self.characters.reload(), slot="characters")
         self.ctx.tasks.spawn(
             self._save(
                 lambda: set_book_mode(self.project, mode),
@@ -471,6 +489,10 @@ class CastPanel(QWidget):
                 f"{describe_error(exc)}. Reopen the project to see what it holds."
             )
         self.cast_changed.emit()
+
+    def preview_voice(self, voice: VoiceRef) -> asyncio.Task[Any]:
+        """Speak the sample in a character's voice (its own settings: none)."""
+        return self.preview_controller.preview(voice, {}, self.sample.text().strip() or SAMPLE_TEXT)
 
     def preview(self) -> asyncio.Task[Any] | None:
         if self.narrator.currentData() is None:

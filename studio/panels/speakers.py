@@ -7,6 +7,7 @@ rows at once) and wins over any guess from then on. The last corrections can be 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -71,12 +72,29 @@ def restore(project: Project, previous: dict[str, str | None], quotes: list[Quot
         correct_speakers(project, group, speaker)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])\s+")
+
+
+def around(q: Quotation) -> tuple[str, str]:
+    """The sentence of narration just before the quotation and the one just after it."""
+    before = [p for p in _SENTENCE_END.split(" ".join(q.before.split())) if p]
+    after = [p for p in _SENTENCE_END.split(" ".join(q.after.split())) if p]
+    return (before[-1] if before else ""), (after[0] if after else "")
+
+
+def in_context(q: Quotation) -> str:
+    """The quotation with the narration around it, as one line: before · “…” · after."""
+    before, after = around(q)
+    return " ".join(p for p in (before, "[…]", after) if p) if (before or after) else ""
+
+
 class SpeakersPanel(QWidget):
     def __init__(self, project: Project, ctx: StudioContext) -> None:
         super().__init__()
         self.project = project
         self.ctx = ctx
         self.chapter_id = 0
+        self.wanted = 0  # the chapter last asked for: only its quotations are shown
         self.quotes: list[Quotation] = []
         self.shown: list[Quotation] = []  # the table's rows, in order
         self.narrator: str | None = None
@@ -85,8 +103,10 @@ class SpeakersPanel(QWidget):
         # not make its row vanish under the author's cursor.
         self._touched: set[str] = set()
 
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Quotation", "Speaker", "Confidence"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            ["Quotation", "Speaker", "Confidence", "Narration around it"]
+        )
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -98,6 +118,7 @@ class SpeakersPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._fill_from_selection)
 
         self.summary = QLabel("")
@@ -147,11 +168,20 @@ class SpeakersPanel(QWidget):
     # -- loading ----------------------------------------------------------------------------------
 
     def show_chapter(self, chapter_id: int) -> None:
+        """Show a chapter's quotations; the last chapter asked for wins at once: a load still
+        running for another is cancelled and its result, if it comes, is not shown."""
+        if chapter_id != self.chapter_id:
+            self.quotes, self.shown = [], []
+            self.table.setRowCount(0)
+            self.summary.setText("Reading the chapter's dialogue…")
         self.ctx.tasks.spawn(self.load(chapter_id), slot="speakers")
 
     async def load(self, chapter_id: int) -> None:
+        self.wanted = chapter_id
         fresh = chapter_id != self.chapter_id
         quotes, names, narrator = await asyncio.to_thread(load_quotes, self.project, chapter_id)
+        if chapter_id != self.wanted:
+            return  # another chapter was asked for meanwhile
         self.chapter_id = chapter_id
         self.quotes, self.narrator = quotes, narrator
         if fresh:
@@ -166,7 +196,7 @@ class SpeakersPanel(QWidget):
         self._fill()
 
     async def reload(self) -> None:
-        await self.load(self.chapter_id)
+        await self.load(self.wanted or self.chapter_id)
 
     def _fill_names(self, names: list[str]) -> None:
         text = self.speaker.currentText()
@@ -191,7 +221,9 @@ class SpeakersPanel(QWidget):
             sure = "corrected" if q.method == "corrected" else f"{round(q.confidence * 100)}%"
             conf = QTableWidgetItem(sure)
             conf.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            for col, item in enumerate((text, who, conf)):
+            context = QTableWidgetItem(in_context(q))
+            context.setToolTip(f"{q.before} {q.text} {q.after}".strip())
+            for col, item in enumerate((text, who, conf, context)):
                 self.table.setItem(row, col, item)
         self.table.resizeRowsToContents()
         self.table.clearSelection()
