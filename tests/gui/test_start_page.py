@@ -37,9 +37,11 @@ def test_files_that_are_not_manuscripts_are_refused(
 ) -> None:
     picture = tmp_path / "holiday.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
-    assert not drop_files(window, [picture])
+    drop_files(window, [picture])  # taken, so the window can say why it is not imported
     assert window.tasks.current("import") is None
     assert window.project_view is None
+    assert "holiday.png: an image is a cover, not a manuscript" in window.banner.text()
+    assert window.banner.isVisibleTo(window)
 
 
 def test_several_files_make_several_projects(
