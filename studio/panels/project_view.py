@@ -33,6 +33,8 @@ class ProjectView(QWidget):
         )
         self.book = BookView(project, ctx)
         self.book.text.render_control = self.render_control  # its Regenerate queues here
+        # a chapter rendered again clears its paragraphs' marks and brings its new audio
+        self.bridge.finished.connect(lambda e: self.book.text.chapter_rendered(e.chapter_id))
         self.cast = CastPanel(project, ctx, self.previewer)
         self.queue = QueuePanel(project, ctx, self.render_control, self.chosen_chapters)
         menu = QMenu(self.queue.buttons["queue"])

@@ -464,6 +464,10 @@ class TextPanel(QWidget):
         if chapter_id == self.chapter_id:
             self.reload()
 
+    def chapter_rendered(self, chapter_id: int) -> None:
+        if chapter_id and chapter_id == self.chapter_id:
+            self.reload()
+
     def regenerate(self) -> asyncio.Task[list[int]] | None:
         """Queue the chapter on display to render again (as the Queue tab does) and start the
         queue; the task, whose result is the job ids."""
