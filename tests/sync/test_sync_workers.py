@@ -437,4 +437,6 @@ def test_a_dual_voice_chapter_comes_back_cast_as_on_the_desktop(
         # same utterances, voices and pauses: the desktop's own script hash
         assert service.is_current(cid, narrator, {})
     spans = json.loads(project.query("SELECT spans FROM renders")[0]["spans"])
-    assert spans and all(s["voice"] == "piper:joe-us" for s in spans)  # silence leaves no span
+    # every sentence has its span, the silent dialogue's too, each under the voice that read it
+    assert {s["voice"] for s in spans} == {"piper:joe-us", "silence:default"}
+    assert any(s["voice"] == "piper:joe-us" and s["text"] == "he said." for s in spans)
