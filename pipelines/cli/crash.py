@@ -31,15 +31,11 @@ KEEP_LOGS = 20
 _DENIED = {errno.EACCES, errno.EPERM}
 
 
-def log_dir() -> Path:
-    return paths.log_dir()
-
-
 def write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path:
-    """The traceback and what led to it, in a new file in `log_dir()`; API keys scrubbed."""
+    """The traceback and what led to it, in a new file in `paths.log_dir()`; API keys scrubbed."""
     from pipelines.core.secrets import PROVIDERS, scrub
 
-    folder = log_dir()
+    folder = paths.log_dir()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = folder / f"crash-{stamp}-{os.getpid()}.log"
     text = "".join(

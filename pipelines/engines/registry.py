@@ -118,6 +118,18 @@ def get_engine(name: str) -> Engine:
         return engine
 
 
+def available_voices() -> list[Voice]:
+    """Every voice of the engines this install can run; an engine that cannot list its voices
+    now (a cloud voice without a key or network, a model not downloaded) is left out."""
+    voices: list[Voice] = []
+    for name in engine_names():
+        try:
+            voices += get_engine(name).voices()
+        except Exception:  # one broken engine must not hide the others
+            continue
+    return voices
+
+
 def capabilities(name: str) -> Capabilities:
     """What engine `name` declares it is (its class's `capabilities`), installed or not: the
     class is imported, not built, and engine modules import their heavy packages only when they

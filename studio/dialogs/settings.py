@@ -35,7 +35,7 @@ from pipelines.audio.profiles import PROFILES
 from pipelines.core import secrets
 from pipelines.core.errors import StudioError
 from pipelines.engines.base import Voice
-from pipelines.engines.registry import engine_names, get_engine
+from pipelines.engines.registry import available_voices
 from pipelines.sync.client import KeyringSessionStore, Remote, SessionStore, SyncConfig
 from studio import prefs
 from studio.context import StudioContext
@@ -44,17 +44,6 @@ from studio.theme import set_role
 
 PROVIDER_LABEL = {"openai": "OpenAI", "elevenlabs": "ElevenLabs"}
 FALLBACK_VOICE = "piper:joe-us"
-
-
-def available_voices() -> list[Voice]:
-    """Every voice of the engines available here, as the Cast panel lists them."""
-    voices: list[Voice] = []
-    for name in engine_names():
-        try:
-            voices += get_engine(name).voices()
-        except Exception:  # one broken engine must not hide the others
-            continue
-    return voices
 
 
 class SettingsDialog(QDialog):

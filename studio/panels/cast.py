@@ -34,7 +34,7 @@ from pipelines.cast.narrator import narrator_voice
 from pipelines.core.errors import StudioError
 from pipelines.core.model import ChapterKind, VoiceRef
 from pipelines.engines.base import Voice
-from pipelines.engines.registry import engine_names, get_engine
+from pipelines.engines.registry import available_voices
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.panels.characters import CharactersBox
@@ -70,16 +70,6 @@ MODE_LABELS = {
     CastMode.DUAL: "Dual voice: a second voice reads the dialogue",
     CastMode.FULL: "Full cast: a voice per character",
 }
-
-
-def list_voices() -> list[Voice]:
-    voices: list[Voice] = []
-    for name in engine_names():
-        try:
-            voices += get_engine(name).voices()
-        except Exception:  # one broken engine must not hide the others
-            continue
-    return voices
 
 
 class CastPanel(QWidget):
@@ -231,7 +221,7 @@ class CastPanel(QWidget):
                 if c.included and c.kind is not ChapterKind.FRONT
             ]
             return (
-                list_voices(),
+                available_voices(),
                 narrator_voice(self.project),
                 cast_settings.dialogue_voice(self.project),
                 cast_settings.voice_settings(self.project),

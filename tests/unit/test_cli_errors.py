@@ -24,7 +24,7 @@ from pipelines.cli import crash
 from pipelines.cli.jobs import stuck_lines
 from pipelines.cli.main import main
 from pipelines.cli.render import max_workers
-from pipelines.core import diskspace
+from pipelines.core import diskspace, paths
 from pipelines.core.model import VoiceRef
 from pipelines.store import Project
 from pipelines.store.database import Database
@@ -84,7 +84,7 @@ def test_an_unexpected_error_is_one_line_naming_a_log_with_the_traceback(
     line = one_line(err)
     assert line.startswith("unexpected error: RuntimeError: the frobnicator broke; details in ")
     log = Path(line.rsplit("details in ", 1)[1])
-    assert log.parent == crash.log_dir() and log.is_file()
+    assert log.parent == paths.log_dir() and log.is_file()
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "in broken" in text
     assert f"inspect {SAMPLE}" in text
