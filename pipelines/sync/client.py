@@ -82,11 +82,9 @@ class KeyringSessionStore:
         import keyring
         from keyring.errors import KeyringError
 
-        from pipelines.core.secrets import keyring_status, settle_keyring
+        from pipelines.core.secrets import keyring_status
 
-        settle_keyring()  # a keyring that cannot load answers with KeyringError, not a crash
-
-        status = keyring_status()
+        status = keyring_status()  # settles a keyring that cannot load, first
         if not status.secure:
             raise StudioError(None, status.warning, "")
         try:
