@@ -15,10 +15,13 @@ from difflib import SequenceMatcher
 
 from pipelines.app.render import prepare_render, queue_render
 from pipelines.core.errors import StudioError
-from pipelines.core.model import BlockKind
+from pipelines.core.model import BlockKind, Chapter, VoiceRef
+from pipelines.engines.registry import capabilities
+from pipelines.render.planner import take_digest
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.renders import block_digests, render_of
+from pipelines.store.settings import SPOKEN_TITLES, TAKES
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +96,81 @@ def regenerate_chapter(project: Project, service: RenderService, chapter_id: int
             "Include it in the Book tab to render it.",
         )
     return queue_render(service, plan)
+
+
+def new_take(project: Project, chapter_id: int, text: str) -> tuple[str, int]:
+    """Ask for another take of the chunk of chapter `chapter_id`'s render that speaks `text`
+    (the whole chunk's text, or words of it): the next render speaks that chunk anew, under a
+    cache key of its own, and takes the rest from the cache. Refuses a voice that says the same
+    text the same way every time. Returns the chunk's text and its take number (first: 0)."""
+    render = render_of(project, chapter_id)
+    if render is None:
+        raise StudioError(
+            project.root, "this chapter has not been rendered yet", "Render it, then listen."
+        )
+    wanted = " ".join(text.split())
+    spans = [s for s in render.spans if str(s.get("text", ""))]
+    span = next((s for s in spans if " ".join(str(s["text"]).split()) == wanted), None)
+    span = span or next(
+        (s for s in spans if wanted and wanted in " ".join(str(s["text"]).split())), None
+    )
+    if span is None:
+        raise StudioError(
+            project.root,
+            f"no sentence of the chapter's audio reads “{wanted[:60]}”",
+            "Pick a sentence in the chapter's spoken text (click it while listening).",
+        )
+    voice = str(span.get("voice", ""))
+    engine = VoiceRef.parse(voice).engine if voice else ""
+    if not engine or not capabilities(engine).varies:
+        raise StudioError(
+            project.root,
+            "this voice says a sentence the same way every time, so a new take would sound"
+            " the same",
+            "Edit the sentence's text, add a pronunciation fix, or choose a voice that varies"
+            " (Piper, StyleTTS2 or a cloud voice).",
+        )
+    spoken = " ".join(str(span["text"]).split())
+    takes = project.get_setting(TAKES)
+    mine = takes.setdefault(str(chapter_id), {})
+    key = take_digest(spoken)
+    mine[key] = mine.get(key, 0) + 1
+    project.set_setting(TAKES, takes)
+    return spoken, mine[key]
+
+
+def opening_heading(chapter: Chapter) -> str:
+    """The text of the heading blocks that open `chapter` (what is read as its title), or ""."""
+    heads = []
+    for block in chapter.blocks:
+        if block.kind is not BlockKind.HEADING:
+            break
+        heads.append(block.text)
+    return " ".join(" ".join(heads).split())
+
+
+def heading_differs(chapter: Chapter) -> bool:
+    """Whether the chapter opens with a heading that reads otherwise than its title, so a
+    listener would hear the heading, not the title the table of contents shows."""
+    heading = opening_heading(chapter)
+    fold = "".join(ch for ch in heading.casefold() if ch.isalnum())
+    return bool(heading) and fold != "".join(ch for ch in chapter.title.casefold() if ch.isalnum())
+
+
+def rename_chapter(project: Project, number: int, title: str, *, speak: bool | None) -> None:
+    """Rename chapter `number`; with `speak`, its new title is also what is read aloud at its
+    start, in place of the heading the manuscript opens it with (False: the heading is read
+    again; None: leave that choice as it was)."""
+    project.rename_chapter(number, title)
+    if speak is None:
+        return
+    chapter_id = project.chapters(with_blocks=False)[number - 1].id
+    spoken = [c for c in project.get_setting(SPOKEN_TITLES) if c != chapter_id]
+    if speak and chapter_id is not None:
+        spoken.append(chapter_id)
+    project.set_setting(SPOKEN_TITLES, sorted(spoken))
+
+
+def reads_title(project: Project, chapter_id: int) -> bool:
+    """Whether the chapter's title, as renamed, is read in place of its opening heading."""
+    return chapter_id in project.get_setting(SPOKEN_TITLES)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines import __version__
+from pipelines.app.editing import new_take, rename_chapter
+from pipelines.cast.lexicon import local_fixes
 from pipelines.cli.crash import run_guarded
 from pipelines.cli.render import check_out_dir
 from pipelines.core.errors import StudioError
@@ -107,7 +109,11 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     with _open(args.project) as project:
         action = args.action
         if action == "rename":
-            project.rename_chapter(args.number, args.title)
+            speak = True if args.read_title else False if args.keep_heading else None
+            rename_chapter(project, args.number, args.title, speak=speak)
+        elif action == "take":
+            text, take = new_take(project, project.chapter(args.number).id or 0, args.text)
+            print(f"take {take + 1} of “{text}” asked for: render chapter {args.number} to hear it")
         elif action == "merge":
             project.merge_chapters(args.number, args.count)
         elif action == "split":
@@ -128,13 +134,11 @@ def cmd_chapters(args: argparse.Namespace) -> int:
 
 
 def cmd_spoken(args: argparse.Namespace) -> int:
-    from pipelines.cast.lexicon import project_lexicon
-    from pipelines.speech.normalize import prepare_chapter
+    from pipelines.app.pronunciation import spoken_chapter
 
     with _open(args.project) as project:
         chapter = project.chapter(args.chapter)
-        book = project.load_book(with_blocks=False)
-        pairs = prepare_chapter(chapter, book.language, project_lexicon(project))
+        pairs = spoken_chapter(project, chapter)
     if args.json:
         _print_json([{"kind": b.kind.value, "written": b.text, "spoken": s} for b, s in pairs])
         return 0
@@ -147,15 +151,52 @@ def cmd_spoken(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
+    from pipelines.app import pronunciation
+
     with _open(args.project) as project:
-        if args.action == "add":
+        if args.action == "where":
+            found = pronunciation.occurrences(project, args.word, args.case_sensitive)
+            for o in found:
+                print(f"chapter {o.chapter} ({o.chapter_title}): {o.snippet}")
+            print(f"{len(found)} paragraph(s)")
+            return 0
+        only = _paragraph(project, args.only) if getattr(args, "only", None) else None
+        if args.action == "add" and only is not None:
+            pronunciation.set_local_fix(project, only, args.word, args.spoken, args.case_sensitive)
+        elif args.action == "add":
             project.set_lexicon_entry(args.word, args.spoken, args.case_sensitive)
+        elif args.action == "remove" and only is not None:
+            if not pronunciation.remove_local_fix(project, only, args.word):
+                raise StudioError(args.project, f"'{args.word}' has no fix in that paragraph", "")
         elif args.action == "remove" and not project.remove_lexicon_entry(args.word):
             raise StudioError(args.project, f"'{args.word}' is not in the lexicon", "")
         entries = project.lexicon_entries()
+        fixes = local_fixes(project)
     for word, spoken, cs in entries:
         print(f"{word}\t{spoken}{'  (case-sensitive)' if cs else ''}")
+    for block_id, own in sorted(fixes.items()):
+        for word, spoken, cs in own:
+            print(
+                f"{word}\t{spoken}  (paragraph {block_id} only{', case-sensitive' if cs else ''})"
+            )
     return 0
+
+
+def _paragraph(project: Project, where: str) -> int:
+    """`--only C:P` (chapter C's paragraph P, 1-based) → that block's id."""
+    chapter, sep, paragraph = where.partition(":")
+    try:
+        c, p = int(chapter), int(paragraph)
+        ids = project.block_ids(project.chapter(c).id or 0)
+        if not sep or not 1 <= p <= len(ids):
+            raise ValueError(where)
+    except (ValueError, IndexError, LookupError):
+        raise StudioError(
+            project.root,
+            f"--only {where}: no such paragraph",
+            "Give CHAPTER:PARAGRAPH, both 1-based (`spoken PROJECT CHAPTER --json` lists them).",
+        ) from None
+    return ids[p - 1]
 
 
 def cmd_metadata(args: argparse.Namespace) -> int:
@@ -220,6 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     a = acts.add_parser("rename", help="give chapter N a new title")
     a.add_argument("number", type=int)
     a.add_argument("title")
+    said = a.add_mutually_exclusive_group()
+    said.add_argument(
+        "--read-title", action="store_true", help="read the new title in place of the heading"
+    )
+    said.add_argument(
+        "--keep-heading", action="store_true", help="keep reading the manuscript's heading"
+    )
+    a = acts.add_parser("take", help="ask for a new take of a sentence of rendered chapter N")
+    a.add_argument("number", type=int)
+    a.add_argument("text", help="the sentence (or words of it) as the chapter's audio says it")
     a = acts.add_parser("merge", help="merge chapter N with the ones after it")
     a.add_argument("number", type=int)
     a.add_argument("--count", type=int, default=2, help="how many chapters to merge (default 2)")
@@ -247,12 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.set_defaults(handler=cmd_lexicon, action="list")
     acts = p.add_subparsers(dest="action", metavar="ACTION")
+    only_help = "only in chapter C's paragraph P (1-based), not the whole book"
     a = acts.add_parser("add", help="say WORD as SPOKEN")
     a.add_argument("word")
     a.add_argument("spoken")
     a.add_argument("--case-sensitive", action="store_true")
+    a.add_argument("--only", metavar="C:P", help=only_help)
     a = acts.add_parser("remove")
     a.add_argument("word")
+    a.add_argument("--only", metavar="C:P", help=only_help)
+    a = acts.add_parser("where", help="list the paragraphs WORD appears in")
+    a.add_argument("word")
+    a.add_argument("--case-sensitive", action="store_true")
 
     p = sub.add_parser("metadata", help="show or change the book's metadata and cover")
     p.add_argument("project")

@@ -47,6 +47,10 @@ class Capabilities:
     billed: bool = False  # a cloud provider charges for every character it speaks
     gpu: bool = False  # wants the GPU (`EngineLimits.gpu` says whether an instance got one)
     resource: str = "cpu"  # what its workers share and wait on: "cpu", "gpu" or "network"
+    # The same text spoken twice can come out differently (sampled noise, a seed, a cloud
+    # model), so asking for a new take of a sentence is worth it; the planner passes the take
+    # number as the `take` setting, which such an engine may use as its variation.
+    varies: bool = False
 
 
 @dataclass(slots=True)

@@ -192,7 +192,7 @@ class PiperEngine:
     """Piper VITS voices on the CPU, one sentence per chunk."""
 
     name = "piper"
-    capabilities = Capabilities()  # VITS on the CPU, one process per core
+    capabilities = Capabilities(varies=True)  # VITS samples noise; one process per core
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cast.casting import CastMode, assign_voices, cast_voices, chapter_mode
-from pipelines.cast.lexicon import project_lexicon
+from pipelines.cast.lexicon import chapter_lexicons, project_lexicon
 from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.engines.base import Capabilities
 from pipelines.engines.registry import capabilities, get_engine
@@ -24,7 +24,7 @@ from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.pauses import PauseModel
 from pipelines.store import Project
 from pipelines.store.renders import render_of
-from pipelines.store.settings import PAUSES
+from pipelines.store.settings import PAUSES, SPOKEN_TITLES, TAKES
 
 
 @dataclass(slots=True)
@@ -70,15 +70,19 @@ class Planner:
         mode = chapter_mode(self.project, chapter.id) if chapter.id else CastMode.SINGLE
         voices = {voice, *(cast_voices(self.project) if mode is not CastMode.SINGLE else ())}
         engines = [get_engine(v.engine) for v in voices]
+        lexicon = project_lexicon(self.project)
+        local = chapter_lexicons(self.project, chapter.id, lexicon) if chapter.id else None
         options = ScriptOptions(
             max_chars=min(
                 min(e.limits.max_chars for e in engines),
                 int(settings.get("max_chars", 10**6)),
             ),
             lang=self.project.language,
-            lexicon=project_lexicon(self.project),
+            lexicon=lexicon,
+            local_lexicons=local,
             pauses=self.pauses,
             read_title=read_title,
+            speak_title=bool(chapter.id) and chapter.id in self.project.get_setting(SPOKEN_TITLES),
             dialogue=mode is not CastMode.SINGLE,
         )
         script = build_script(chapter, options)
@@ -116,6 +120,7 @@ class Planner:
         if script is None:
             script = self.script(chapter, voice, settings, read_title=read_title)
         lexicon = project_lexicon(self.project)
+        takes = self.project.get_setting(TAKES).get(str(chapter.id or 0), {})
         identities: dict[VoiceRef, str] = {}
         planned = []
         for utt in script:
@@ -124,6 +129,9 @@ class Planner:
             if v not in identities:
                 identities[v] = get_engine(v.engine).identity(v.voice_id)
             chunk_settings = dict(settings) if v.engine == voice.engine else {}
+            take = takes.get(take_digest(utt.text), 0)
+            if take and capabilities(v.engine).varies:
+                chunk_settings["take"] = take  # another key, so the chunk is spoken anew
             key = chunk_key(
                 utt.text, v.engine, identities[v], v.voice_id, chunk_settings, lexicon.version
             )
@@ -173,6 +181,11 @@ class Planner:
             return False
         plan = self.plan(self.project.chapter_by_id(chapter_id), voice, settings)
         return render.script_hash == script_hash(plan, self.pauses)
+
+
+def take_digest(text: str) -> str:
+    """How `settings.TAKES` names a chunk of a chapter: a digest of the text it speaks."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
 
 
 def script_hash(plan: list[PlannedChunk], pauses: PauseModel) -> str:

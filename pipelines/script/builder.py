@@ -21,8 +21,12 @@ class ScriptOptions:
     max_chars: int = 400  # the engine's request limit (or a smaller preferred size)
     lang: str = "en"
     lexicon: Lexicon | None = None
+    local_lexicons: Mapping[int, Lexicon] | None = None  # block index → its own fixes on top
     pauses: PauseModel = field(default_factory=PauseModel)
     read_title: bool = True  # False for credits and other clips without a heading
+    # The author renamed the chapter and asked for the new title to be read in place of the
+    # heading blocks that open it (`settings.SPOKEN_TITLES`).
+    speak_title: bool = False
     # Quotations become utterances of their own (role dialogue, with a speaker); off, a
     # paragraph is read in sentences as one voice would read it.
     dialogue: bool = True
@@ -32,7 +36,7 @@ class ScriptOptions:
 
 def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
     """The chapter as a list of utterances, heading first, every word of its text included."""
-    prepared = prepare_chapter(chapter, options.lang, options.lexicon)
+    prepared = prepare_chapter(chapter, options.lang, options.lexicon, options.local_lexicons)
     out: list[Utterance] = []
 
     # The heading blocks that open the chapter are its spoken title; a chapter without one
@@ -40,7 +44,7 @@ def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
     start = 0
     while start < len(prepared) and prepared[start][0].kind is BlockKind.HEADING:
         start += 1
-    if start == 0 and options.read_title:
+    if options.read_title and (start == 0 or options.speak_title):
         title = normalize(chapter.title, lang=options.lang, lexicon=options.lexicon, is_title=True)
         _add(out, title, Role.TITLE, 0, PauseKind.HEADING, options.max_chars)
     else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from pipelines.core.model import Block, BlockKind, Chapter
 from pipelines.core.roman import ROMAN, roman_to_int
@@ -463,15 +464,20 @@ def strip_verse_numbers(text: str) -> str:
 
 
 def prepare_chapter(
-    chapter: Chapter, lang: str = "en", lexicon: Lexicon | None = None
+    chapter: Chapter,
+    lang: str = "en",
+    lexicon: Lexicon | None = None,
+    local: Mapping[int, Lexicon] | None = None,
 ) -> list[tuple[Block, str]]:
-    """Every block of the chapter with its spoken text; scene breaks give ""."""
+    """Every block of the chapter with its spoken text; scene breaks give "". `local` gives
+    the lexicon of blocks (by index) that have pronunciation fixes of their own."""
     out: list[tuple[Block, str]] = []
-    for block in chapter.blocks:
+    for index, block in enumerate(chapter.blocks):
         if block.kind is BlockKind.SCENE_BREAK:
             out.append((block, ""))
             continue
         text = strip_verse_numbers(block.text) if block.kind is BlockKind.VERSE else block.text
         is_title = block.kind is BlockKind.HEADING
-        out.append((block, normalize(text, lang=lang, lexicon=lexicon, is_title=is_title)))
+        own = local.get(index, lexicon) if local else lexicon
+        out.append((block, normalize(text, lang=lang, lexicon=own, is_title=is_title)))
     return out

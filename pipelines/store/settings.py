@@ -73,6 +73,24 @@ DELIVERY_PROFILE = Setting[str | None](
 COST_CAP_USD = Setting[float | None](
     "cost_cap_usd", (int, float), None, "the most a cloud render may cost", plans=False
 )
+SPOKEN_TITLES = Setting[list[int]](
+    "spoken_titles",
+    (list,),
+    [],
+    "chapter ids whose title, as the author renamed it, is read in place of its opening heading",
+)
+LOCAL_PRONUNCIATIONS = Setting[dict[str, list[list[Any]]]](
+    "local_pronunciations",
+    (dict,),
+    {},
+    "block id → [word, spoken, case-sensitive] fixes that apply in that paragraph only",
+)
+TAKES = Setting[dict[str, dict[str, int]]](
+    "takes",
+    (dict,),
+    {},
+    "chapter id → digest of a spoken text → the take asked for (a new take of that sentence)",
+)
 SYNC_PROJECT_ID = Setting[str | None](
     "sync_project_id", (str,), None, "this project's id in the sync account", plans=False
 )
@@ -95,6 +113,9 @@ SETTINGS: dict[str, Setting[Any]] = {
         PAUSES,
         DELIVERY_PROFILE,
         COST_CAP_USD,
+        SPOKEN_TITLES,
+        LOCAL_PRONUNCIATIONS,
+        TAKES,
         SYNC_PROJECT_ID,
         SYNC_LAST,
     )

@@ -128,7 +128,7 @@ def _failure_from(exc: BaseException) -> HttpFailure | None:
 class ElevenLabsEngine:
     name = PROVIDER
     # Each request carries the text around it (`previous_text`, `next_text`) for its prosody.
-    capabilities = Capabilities(stitching=True, billed=True, resource="network")
+    capabilities = Capabilities(stitching=True, billed=True, resource="network", varies=True)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

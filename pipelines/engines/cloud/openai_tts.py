@@ -160,7 +160,7 @@ def _failure_from(exc: BaseException) -> HttpFailure | None:
 
 class OpenAIEngine:
     name = PROVIDER
-    capabilities = Capabilities(billed=True, resource="network")
+    capabilities = Capabilities(billed=True, resource="network", varies=True)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -52,6 +52,7 @@ class EngineSettings:
     carry: float = 0.7
     batch_size: int = 0  # 0: chosen from the device
     seed: int = 0
+    take: int = 0  # a new take of the same text: another seed for its sentences
     device: str = ""  # "" or "auto": the best available
 
     @classmethod
@@ -77,6 +78,7 @@ class EngineSettings:
             carry=num("style_carry", 0.7, 0.0, 1.0),
             batch_size=int(num("batch_size", 0, 0, 256)),
             seed=int(num("seed", 0, 0, 2**31 - 1)),
+            take=int(num("take", 0, 0, 10**6)),
             device=str(settings.get("device", "")).strip().lower(),
         )
 
@@ -90,7 +92,7 @@ class _VoiceEntry:
 class StyleTTS2Engine:
     name = ENGINE_NAME
     limits = EngineLimits(max_chars=MAX_CHARS, sample_rate=SAMPLE_RATE, concurrency=1, gpu=True)
-    capabilities = Capabilities(gpu=True, resource="gpu")
+    capabilities = Capabilities(gpu=True, resource="gpu", varies=True)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -195,7 +197,7 @@ class StyleTTS2Engine:
             cancel.raise_if_cancelled()
         model = self._model(parsed)
         ref = self._reference(model, voice_id)
-        jobs = _jobs([text], parsed.seed)[0]
+        jobs = _jobs([text], parsed.seed, parsed.take)[0]
         size = self.batch_size(settings)
         previous: np.ndarray | None = None
         for start in range(0, len(jobs), size):
@@ -223,7 +225,7 @@ class StyleTTS2Engine:
         parsed = EngineSettings.parse(settings)
         model = self._model(parsed)
         ref = self._reference(model, voice_id)
-        per_text = _jobs(texts, parsed.seed)
+        per_text = _jobs(texts, parsed.seed, parsed.take)
         flat = [job for jobs in per_text for job in jobs]
         outs, last = self._run(model, flat, ref, parsed, previous)
         audio: list[np.ndarray] = []
@@ -270,8 +272,9 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _jobs(texts: Sequence[str], seed: int) -> list[list[Any]]:
-    """Each text's sentences as token jobs, each seeded from its own words."""
+def _jobs(texts: Sequence[str], seed: int, take: int = 0) -> list[list[Any]]:
+    """Each text's sentences as token jobs, each seeded from its own words (and the take, after
+    the first: take 0 keeps the seeds every earlier render used)."""
     from pipelines.engines.styletts2.inference import SentenceJob
     from pipelines.engines.styletts2.text import phonemize, segments, tokenize
 
@@ -282,7 +285,8 @@ def _jobs(texts: Sequence[str], seed: int) -> list[list[Any]]:
             tokens = tokenize(phonemize(sentence))
             if len(tokens) < 2:
                 continue  # nothing pronounceable
-            digest = hashlib.sha256(f"{seed}\x00{sentence}".encode()).digest()
+            material = f"{seed}\x00{sentence}" if not take else f"{seed}\x00{take}\x00{sentence}"
+            digest = hashlib.sha256(material.encode()).digest()
             jobs.append(SentenceJob(tokens, int.from_bytes(digest[:8], "big") >> 1))
         out.append(jobs)
     return out
