@@ -18,7 +18,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -43,6 +42,7 @@ from studio.dialogs.about import AboutDialog
 from studio.dialogs.doctor import ChecksSource, DoctorDialog, gather_checks
 from studio.dialogs.export import ExportDialog
 from studio.dialogs.settings import SettingsDialog
+from studio.panels.banner import Banner
 from studio.panels.metadata import CONVERTED_SUFFIXES, IMAGE_SUFFIXES
 from studio.panels.project_view import ProjectView
 from studio.panels.start_page import StartPage
@@ -106,20 +106,16 @@ class MainWindow(QMainWindow):
         self.start_page.open_project.connect(self.open_project)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.banner = QLabel("")
-        self.banner.setWordWrap(True)
-        set_role(self.banner, "error")
-        self.banner_close = QPushButton("Dismiss")
-        self.banner_close.clicked.connect(lambda: self._show_banner(""))
-        banner_row = QHBoxLayout()
-        banner_row.setContentsMargins(12, 8, 12, 0)
-        banner_row.addWidget(self.banner, 1)
-        banner_row.addWidget(self.banner_close)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addLayout(banner_row)
+        # The error banner floats over the top of the page instead of pushing it down, so what
+        # the author was about to click stays where it was.
+        self.banner_frame = Banner(central)
+        self.banner = self.banner_frame.label
+        self.banner_close = self.banner_frame.close_button
+        self.banner_close.clicked.connect(lambda: self._show_banner(""))
         # Below the panels' own minimum (a small screen) the page scrolls rather than clipping.
         self.scroll = QScrollArea()
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -293,9 +289,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10000)
 
     def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(bool(text))
-        self.banner_close.setVisible(bool(text))
+        self.banner_frame.say(text)
 
     def _on_render_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):

@@ -20,6 +20,8 @@ QToolBar QToolButton {{ padding: 5px 10px; border-radius: 6px; }}
 QToolBar QToolButton:hover {{ background: #eef2fb; }}
 QToolBar QToolButton:disabled {{ color: {DISABLED_TEXT}; }}
 QToolBar QToolButton:disabled:hover {{ background: transparent; }}
+QToolBar QToolButton#qt_toolbar_ext_button {{ padding: 0px; border: 1px solid #c9ced6;
+    border-radius: 4px; background: #ffffff; }}
 QTabWidget::pane {{ border: none; background: #f6f7f9; }}
 QTabBar::tab {{ padding: 8px 18px; margin-right: 2px; border: none; color: #4b5563;
     background: transparent; font-weight: 600; }}
@@ -63,6 +65,10 @@ QFrame[role="card"] {{ background: #ffffff; border: 1px solid #e3e6ea; border-ra
 QFrame[role="dropzone"] {{ background: #ffffff; border: 2px dashed #b8c4dc; border-radius: 12px; }}
 QFrame[role="dropzone"][active="true"] {{ border-color: {ACCENT}; background: #eef3fd; }}
 QSplitter::handle {{ background: transparent; }}
+QFrame[role="banner"] {{ background: #fdecea; border: 1px solid #f5b7b1; border-radius: 8px; }}
+QFrame[role="banner"] QLabel {{ color: #8e1f14; background: transparent; border: none; }}
+/* Tab moves on to the next control, as everywhere else; arrows move within a table. */
+QAbstractItemView {{ qproperty-tabKeyNavigation: false; }}
 """
 
 

@@ -162,13 +162,15 @@ def rename_chapter(project: Project, number: int, title: str, *, speak: bool | N
     start, in place of the heading the manuscript opens it with (False: the heading is read
     again; None: leave that choice as it was)."""
     project.rename_chapter(number, title)
-    if speak is None:
-        return
     chapter_id = project.chapters(with_blocks=False)[number - 1].id
+    if speak is not None and chapter_id is not None:
+        set_reads_title(project, chapter_id, speak)
+
+
+def set_reads_title(project: Project, chapter_id: int, on: bool) -> None:
+    """Read the chapter's title in place of its opening heading (or, off, the heading again)."""
     spoken = [c for c in project.get_setting(SPOKEN_TITLES) if c != chapter_id]
-    if speak and chapter_id is not None:
-        spoken.append(chapter_id)
-    project.set_setting(SPOKEN_TITLES, sorted(spoken))
+    project.set_setting(SPOKEN_TITLES, sorted([*spoken, chapter_id] if on else spoken))
 
 
 def reads_title(project: Project, chapter_id: int) -> bool:

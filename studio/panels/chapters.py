@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from pipelines.app.editing import heading_differs, opening_heading, reads_title, set_reads_title
 from pipelines.core.errors import StudioError
 from pipelines.store import Project
 from studio.context import StudioContext
@@ -35,6 +37,7 @@ class ChaptersPanel(QWidget):
         self.project = project
         self.ctx = ctx
         self.stack = stack
+        self.title_question: QMessageBox | None = None  # after a rename, the heading's fate
         self.model = ChapterTableModel(self.rename, self.set_included)
 
         self.table = QTableView()
@@ -199,10 +202,45 @@ class ChaptersPanel(QWidget):
         return True
 
     def rename(self, number: int, title: str) -> bool:
-        return self._edit(
+        done = self._edit(
             f"Rename chapter {number} to “{title}”",
             lambda: self.project.rename_chapter(number, title),
         )
+        if done:
+            self._ask_spoken_title(number)
+        return done
+
+    def _ask_spoken_title(self, number: int) -> QMessageBox | None:
+        """After a rename: the listener hears the heading the chapter opens with, not its title,
+        so ask which of the two to read (unless the author already chose the title)."""
+        chapter = self.project.chapter(number)
+        if chapter.id is None or reads_title(self.project, chapter.id):
+            return None
+        if not heading_differs(chapter):
+            return None
+        chapter_id = chapter.id
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Read the new title?",
+            f"Listeners hear “{opening_heading(chapter)}” at the start of this chapter: the"
+            f" heading the manuscript opens it with.\n\nRead “{chapter.title}” there instead?",
+            parent=self,
+        )
+        read = box.addButton("Read the new title", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep the heading", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(read)
+
+        def chosen() -> None:
+            if box.clickedButton() is read:
+                set_reads_title(self.project, chapter_id, True)
+                self.ctx.reporter.status(f"“{chapter.title}” will be read aloud.", 5000)
+                self.refresh()
+
+        box.finished.connect(chosen)
+        box.finished.connect(box.deleteLater)
+        self.title_question = box
+        box.open()
+        return box
 
     def set_included(self, number: int, included: bool) -> bool:
         verb = "Include" if included else "Leave out"

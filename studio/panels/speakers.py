@@ -128,7 +128,7 @@ class SpeakersPanel(QWidget):
 
         self.speaker = QComboBox()
         self.speaker.setEditable(True)
-        self.speaker.setMinimumContentsLength(18)
+        self.speaker.setMinimumContentsLength(12)
         self.speaker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         entry = QLineEdit()
         entry.setPlaceholderText("Who says it")
@@ -140,7 +140,8 @@ class SpeakersPanel(QWidget):
             lambda: self.ctx.tasks.spawn(self.correct_selected(self.speaker.currentText()))
         )
         entry.returnPressed.connect(self.apply_button.click)
-        self.undo_button = QPushButton("Undo last correction")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last speaker correction")
         self.undo_button.setEnabled(False)
         self.undo_button.clicked.connect(lambda: self.ctx.tasks.spawn(self.undo()))
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QColor,
     QKeyEvent,
     QKeySequence,
@@ -42,25 +43,40 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTextEdit,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from pipelines.app.editing import ParagraphEdit, edit_paragraph, stale_blocks
-from pipelines.cast.lexicon import project_lexicon
+from pipelines.app.editing import ParagraphEdit, edit_paragraph, new_take, stale_blocks
+from pipelines.app.pronunciation import spoken_chapter
 from pipelines.core.errors import StudioError
-from pipelines.core.model import Block, BlockKind, Chapter
-from pipelines.speech.normalize import prepare_chapter
+from pipelines.core.model import Block, BlockKind, Chapter, VoiceRef
+from pipelines.engines.registry import capabilities
 from pipelines.store import Project
 from pipelines.store.renders import RenderRow, render_of
 from studio.context import StudioContext
 from studio.panels.player_bar import PlayerBar
+from studio.panels.pronunciation import PronunciationDialog
 from studio.render_control import RenderController
 from studio.theme import set_role
 
 STALE_BACKGROUND = "#fff1c7"  # a paragraph that reads otherwise than its chapter's audio
 STALE_TIP = "Changed since the chapter was rendered: regenerate it (Ctrl+R)"
 READING_BACKGROUND = "#cfe3ff"  # the sentence the player is reading
+TAKE_TIP = (
+    "Speak the sentence you last clicked or heard once more, in a new take; the rest of the"
+    " chapter comes from the cache (Ctrl+T)"
+)
+
+
+def _varies(voice: str) -> bool:
+    """Whether `voice` (engine:voice) can say the same text differently on another take."""
+    try:
+        return capabilities(VoiceRef.parse(voice).engine).varies
+    except (ValueError, StudioError):
+        return False
 
 
 def locate_spans(plain: str, spans: list[dict[str, Any]]) -> list[tuple[int, int]]:
@@ -112,8 +128,7 @@ class ChapterText:
 def load_chapter_text(project: Project, chapter_id: int) -> tuple[Chapter, list[tuple[Block, str]]]:
     numbers = {c.id: n for n, c in enumerate(project.chapters(with_blocks=False), start=1)}
     chapter = project.chapter(numbers[chapter_id])
-    lang = project.load_book(with_blocks=False).language
-    return chapter, prepare_chapter(chapter, lang, project_lexicon(project))
+    return chapter, spoken_chapter(project, chapter)
 
 
 def load_chapter_view(project: Project, chapter_id: int) -> ChapterText:
@@ -212,30 +227,63 @@ class TextPanel(QWidget):
         self.split_button = QPushButton("Split here")
         self.split_button.setToolTip("Start a new chapter at the paragraph under the cursor")
         self.split_button.clicked.connect(self._split_here)
-        self.edit_button = QPushButton("Edit paragraph")
+        self.edit_button = QPushButton("Edit")
         self.edit_button.setToolTip("Edit the paragraph under the cursor (double-click or Enter)")
         self.edit_button.clicked.connect(self.edit_current)
-        self.regenerate_button = QPushButton("Regenerate this paragraph")
-        self.regenerate_button.setShortcut("Ctrl+R")
+        self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.setToolTip(
             "Render the chapter again: only the changed paragraphs are spoken anew, the rest"
             " comes from the cache (Ctrl+R)"
         )
         self.regenerate_button.clicked.connect(self.regenerate)
+        self.take_button = QPushButton("New take")
+        self.take_button.setToolTip(TAKE_TIP)
+        self.take_button.clicked.connect(self.new_take)
+        self.pronounce_button = QPushButton("Pronunciation…")
+        self.pronounce_button.setToolTip(
+            "Say the selected word otherwise: in this paragraph only or in the whole book, with"
+            " the lines it changes listed first (Ctrl+L)"
+        )
+        self.pronounce_button.clicked.connect(self.fix_pronunciation)
+        # The keys live on the panel, not on the buttons: a narrow window folds buttons into
+        # the tool bar's » menu, and a hidden button's shortcut is dead.
+        for key, slot in (
+            ("Ctrl+R", self.regenerate),
+            ("Ctrl+T", self.new_take),
+            ("Ctrl+L", self.fix_pronunciation),
+        ):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            self.addAction(action)
         self.stale_note = QLabel("")
         set_role(self.stale_note, "muted")
         self.player = PlayerBar(ctx)
         self.player.position_changed.connect(self.follow)
         self.sentence_ranges: list[tuple[int, int]] = []
         self.reading: int | None = None  # the span lit in the spoken view
+        self.picked: int | None = None  # the span last clicked or read: what "New take" retakes
+        self.pronunciation: PronunciationDialog | None = None
+        self._syncing = False
 
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.stale_note)
         head.addWidget(self.where)
-        head.addWidget(self.edit_button)
-        head.addWidget(self.regenerate_button)
-        head.addWidget(self.split_button)
+        # A tool bar, so a narrow window folds the last actions into its » menu, not off-screen.
+        self.actions_bar = QToolBar("Paragraph")
+        for button in (
+            self.edit_button,
+            self.regenerate_button,
+            self.take_button,
+            self.pronounce_button,
+            self.split_button,
+        ):
+            self.actions_bar.addWidget(button)
+        more = self.actions_bar.findChild(QToolButton, "qt_toolbar_ext_button")
+        if more is not None:  # Qt's own » button: say what it is, and make it look pressable
+            more.setToolTip("More paragraph actions")
+            more.setAccessibleName("More paragraph actions")
         splitter = QSplitter()
         splitter.addWidget(self._column("As written", self.written))
         splitter.addWidget(self._column("As it will be spoken", self.spoken))
@@ -245,10 +293,16 @@ class TextPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
+        layout.addWidget(self.actions_bar)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.player)
         # Scrolling one view scrolls the other, so a paragraph and its spoken form stay level.
-        self.written.verticalScrollBar().valueChanged.connect(self._sync_scroll)
+        self.written.verticalScrollBar().valueChanged.connect(
+            lambda _v: self._sync_scroll(self.written, self.spoken)
+        )
+        self.spoken.verticalScrollBar().valueChanged.connect(
+            lambda _v: self._sync_scroll(self.spoken, self.written)
+        )
         self.written.installEventFilter(self)
         self.written.viewport().installEventFilter(self)
         self.spoken.viewport().installEventFilter(self)
@@ -257,8 +311,27 @@ class TextPanel(QWidget):
         self._enable(False)
 
     def _enable(self, on: bool) -> None:
-        for button in (self.edit_button, self.regenerate_button, self.split_button):
+        for button in (
+            self.edit_button,
+            self.regenerate_button,
+            self.split_button,
+            self.pronounce_button,
+        ):
             button.setEnabled(on)
+        self._enable_take()
+
+    def _enable_take(self) -> None:
+        """ "New take" wants a rendered chapter in a voice whose takes differ."""
+        spans = self.player.spans if self.text.render is not None else []
+        voices = {str(s.get("voice", "")) for s in spans}
+        varies = any(_varies(v) for v in voices)
+        self.take_button.setEnabled(bool(self.chapter_id and spans and varies))
+        self.take_button.setToolTip(
+            TAKE_TIP
+            if varies or not spans
+            else "This voice says a sentence the same way every time: edit the text or fix a"
+            " pronunciation instead"
+        )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -306,11 +379,26 @@ class TextPanel(QWidget):
         lay.addWidget(view, 1)
         return box
 
-    def _sync_scroll(self, value: int) -> None:
-        src = self.written.verticalScrollBar()
-        dst = self.spoken.verticalScrollBar()
-        if src.maximum():
-            dst.setValue(round(value / src.maximum() * dst.maximum()))
+    def _sync_scroll(self, src: QTextEdit, dst: QTextEdit) -> None:
+        """Put the paragraph at the top of `src` at the top of `dst` too, at the same share of
+        its height: the two texts differ in length paragraph by paragraph, so a plain share of
+        the scroll range drifts apart over a long chapter."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            top = src.verticalScrollBar().value()
+            block = src.cursorForPosition(QPoint(4, 2)).block()
+            layout = src.document().documentLayout()
+            rect = layout.blockBoundingRect(block)
+            share = (top - rect.top()) / rect.height() if rect.height() > 0 else 0.0
+            other = dst.document().findBlockByNumber(block.blockNumber())
+            if not other.isValid():
+                return
+            there = dst.document().documentLayout().blockBoundingRect(other)
+            dst.verticalScrollBar().setValue(round(there.top() + share * there.height()))
+        finally:
+            self._syncing = False
 
     def show_chapter(self, chapter_id: int) -> None:
         self.chapter_id = chapter_id
@@ -371,6 +459,7 @@ class TextPanel(QWidget):
             self.player.load(path, spans, render.duration_s, out)
         else:  # the text reloaded (an edit, the lexicon): the audio playing stays
             self.player.spans = spans
+        self._enable_take()
 
     def sentence_at(self, position: int) -> int | None:
         """The span whose text holds document `position` in the spoken view (or the nearest
@@ -396,6 +485,7 @@ class TextPanel(QWidget):
             return None
         index = self.sentence_at(self.spoken.cursorForPosition(point).position())
         if index is not None:
+            self.picked = index
             self.player.play_sentence(index)
         return index
 
@@ -405,6 +495,8 @@ class TextPanel(QWidget):
         if index == self.reading:
             return
         self.reading = index
+        if index is not None:
+            self.picked = index
         if index is None or index >= len(self.sentence_ranges):
             self.spoken.setExtraSelections([])
             return
@@ -490,6 +582,72 @@ class TextPanel(QWidget):
         )
         self.ctx.reporter.status(f"Queued “{self.text.chapter.title}” to render: {said}.", 8000)
         return ids
+
+    # -- takes and pronunciation -----------------------------------------------------------------
+
+    def take_sentence(self) -> int | None:
+        """The span "New take" retakes: the one last clicked or read, else the one under the
+        spoken view's cursor."""
+        if self.picked is not None and self.picked < len(self.sentence_ranges):
+            return self.picked
+        if not self.sentence_ranges:
+            return None
+        return self.sentence_at(self.spoken.textCursor().position())
+
+    def new_take(self) -> asyncio.Task[None] | None:
+        if self.chapter_id and self.player.spans and not self.take_button.isEnabled():
+            self.ctx.reporter.status(self.take_button.toolTip(), 8000)  # why it cannot
+            return None
+        index = self.take_sentence()
+        if not self.chapter_id or index is None or index >= len(self.player.spans):
+            self.ctx.reporter.status("Click the sentence to take again in the spoken text.", 6000)
+            return None
+        text = str(self.player.spans[index].get("text", ""))
+        return self.ctx.tasks.spawn(self._new_take(self.chapter_id, text), slot="new-take")
+
+    async def _new_take(self, chapter_id: int, text: str) -> None:
+        said, take = await asyncio.to_thread(new_take, self.project, chapter_id, text)
+        short = said if len(said) <= 60 else said[:57] + "…"
+        if self.render_control is None:
+            self.ctx.reporter.status(f"Take {take + 1} of “{short}” asked for.", 8000)
+            return
+        await self.render_control.rerender([chapter_id])
+        self.ctx.reporter.status(
+            f"Rendering take {take + 1} of “{short}”: only that sentence is spoken again.", 8000
+        )
+
+    def selected_word(self) -> tuple[str, int]:
+        """The words selected in either view (else the word under the written view's cursor),
+        and the 1-based paragraph they are in."""
+        for view in (self.written, self.spoken):
+            cursor = view.textCursor()
+            if cursor.hasSelection():
+                return " ".join(cursor.selectedText().split()), cursor.blockNumber() + 1
+        cursor = self.written.textCursor()
+        cursor.select(QTextCursor.SelectionType.WordUnderCursor)
+        return cursor.selectedText().strip(), cursor.blockNumber() + 1
+
+    def fix_pronunciation(self) -> PronunciationDialog | None:
+        """Open the pronunciation fix for the selected word (the dialog; None without a
+        chapter)."""
+        if not self.chapter_id or not self.text.block_ids:
+            return None
+        word, block = self.selected_word()
+        block = min(max(block, 1), len(self.text.block_ids))
+        dialog = PronunciationDialog(
+            self, self.project, self.ctx, word, block, self.text.block_ids[block - 1]
+        )
+        dialog.saved.connect(lambda: self._pronunciation_saved(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        self.pronunciation = dialog
+        dialog.open()
+        return dialog
+
+    def _pronunciation_saved(self, dialog: PronunciationDialog) -> None:
+        command = dialog.command(self._changed, self.ctx.reporter.error, self.chapter_id)
+        if command is not None:
+            self.stack.push(command)
+        self._changed(self.chapter_id)
 
     def cursor_block(self) -> int:
         """1-based block under the cursor in the written view."""
