@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -114,42 +114,72 @@ def set_unknown_speaker_voice(project: Project, voice: VoiceRef | None) -> None:
     project.set_setting(settings.UNKNOWN_SPEAKER_VOICE, str(voice) if voice else None)
 
 
+def _gender(text: str) -> str:
+    """'female', 'male' or '': engines label voices 'Female', 'F', 'woman' and the like."""
+    word = text.strip().lower()
+    if word.startswith(("f", "w")):
+        return "female"
+    if word.startswith("m") and not word.startswith("mix"):
+        return "male"
+    return ""
+
+
 def suggest_voices(
     characters: CharacterList,
     voices: Sequence[Voice],
     narrator: VoiceRef | None = None,
     limit: int = 12,
+    keep: Mapping[str, VoiceRef] | None = None,
+    order: Sequence[str] | None = None,
 ) -> dict[str, VoiceRef]:
-    """A voice for each of the main characters, matched by gender where it can be told, each
-    voice used as rarely as possible and the narrator's kept for the narrator. Among equally
-    used voices the narrator's accent comes first, then the narrator's engine, then Kokoro's
-    (the local voices that sound best), so a Kokoro book is cast from all of Kokoro's voices
-    before any other engine's."""
-    pool = [v for v in voices if narrator is None or VoiceRef(v.engine, v.id) != narrator]
-    if not pool:
-        return {}
-    lead = next((v for v in voices if narrator and VoiceRef(v.engine, v.id) == narrator), None)
-    accent = lead.language if lead else ""
-    used: dict[str, int] = {f"{v.engine}:{v.id}": 0 for v in pool}
+    """A voice for each of the main characters not in `keep`: the first `limit` of `order`
+    (names, the most speaking first), by default those named in speech tags, most often first.
 
-    def rank(v: Voice) -> tuple[int, bool, bool, bool]:
+    A character of known gender never gets a voice of the other gender while one of theirs or
+    of unknown gender is installed; within that, each voice is used as rarely as possible (the
+    voices in `keep` count as used), so distinct voices go round before any repeats, and among
+    equally used ones their own gender comes first. The narrator's voice is kept for the
+    narrator character and suggested to nobody else (with no other voice, nobody else gets
+    one). Among equally used voices the narrator's accent comes first, then the narrator's
+    engine, then Kokoro's (the local voices that sound best), so a Kokoro book is cast from all
+    of Kokoro's voices first."""
+    keep = keep or {}
+    unique = {VoiceRef(v.engine, v.id): v for v in voices}
+    pool = [v for ref, v in unique.items() if ref != narrator]
+    lead = unique.get(narrator) if narrator is not None else None
+    accent = lead.language if lead else ""
+    used: Counter[VoiceRef] = Counter(keep.values())
+
+    def rank(v: Voice, want: str) -> tuple[bool, int, bool, bool, bool, bool]:
+        have = _gender(v.gender)
         return (
-            used[f"{v.engine}:{v.id}"],
+            bool(want and have) and have != want,  # a wrong-sounding voice only as a last resort
+            used[VoiceRef(v.engine, v.id)],
+            have != want,  # their own gender first; for the unknown, one that cannot be wrong
             bool(accent) and v.language != accent,
             narrator is not None and v.engine != narrator.engine,
             v.engine != "kokoro",
         )
 
     out: dict[str, VoiceRef] = {}
-    speaking = [c for c in characters.characters if c.tagged] or characters.characters
+    if order is not None:
+        by_name = {c.name: c for c in characters.characters}
+        speaking = [by_name[n] for n in order if n in by_name]
+    else:
+        speaking = [c for c in characters.characters if c.tagged] or characters.characters
     for c in speaking[:limit]:
+        if c.name in keep:
+            continue
         if c.name == characters.narrator and narrator is not None:
             out[c.name] = narrator
             continue
-        fitting = [v for v in pool if c.gender and v.gender == c.gender] or pool
-        best = min(fitting, key=rank)
-        used[f"{best.engine}:{best.id}"] += 1
-        out[c.name] = VoiceRef(best.engine, best.id)
+        if not pool:
+            continue
+        want = _gender(c.gender)
+        best = min(pool, key=lambda v: rank(v, want))
+        ref = VoiceRef(best.engine, best.id)
+        used[ref] += 1
+        out[c.name] = ref
     return out
 
 
