@@ -47,6 +47,10 @@ class BookView(QWidget):
         self.chapters.loaded.connect(self._after_reload)
         self.text.split_requested.connect(self._split)
         self.lexicon.changed.connect(self.text.reload)
+        # A fix saved (or undone) from the Text tab shows in the Pronunciation tab's list too.
+        self.text.edited.connect(
+            lambda _chapter: ctx.tasks.spawn(self.lexicon.reload(), slot="lexicon-reload")
+        )
 
     def _after_reload(self) -> None:
         # A merge or an undo may change the current chapter's text without changing its id.

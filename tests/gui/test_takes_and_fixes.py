@@ -139,10 +139,23 @@ def test_pronunciation_fix_lists_its_lines_and_undoes(
     qtbot.waitUntil(lambda: "He had red it" in panel.spoken.toPlainText(), timeout=10_000)
     assert "would read the" in panel.spoken.toPlainText()  # the other paragraph keeps it
 
+    # The Pronunciation tab lists it, with where it applies, beside the book's entries.
+    lexicon = view.book.lexicon
+    qtbot.waitUntil(lambda: lexicon.table.rowCount() == 1, timeout=10_000)
+    assert lexicon.table.item(0, 3).text() == "chapter 1, paragraph 3"
+
     window.actions_by_name["undo"].trigger()
     qtbot.waitUntil(lambda: "He had read it" in panel.spoken.toPlainText(), timeout=10_000)
+    qtbot.waitUntil(lambda: lexicon.table.rowCount() == 0, timeout=10_000)
     window.actions_by_name["redo"].trigger()
     qtbot.waitUntil(lambda: "He had red it" in panel.spoken.toPlainText(), timeout=10_000)
+
+    # Typing a word there says what a book-wide entry would change.
+    qtbot.keyClicks(lexicon.word, "read")
+    qtbot.waitUntil(lambda: "appears in 3 paragraphs of 2 chapters" in lexicon.lines.text())
+    lexicon.table.selectRow(0)
+    finish(qtbot, window.tasks.spawn(lexicon.remove_selected()))
+    qtbot.waitUntil(lambda: "He had read it" in panel.spoken.toPlainText(), timeout=10_000)
 
 
 def test_the_panes_stay_level_as_either_scrolls(
