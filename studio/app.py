@@ -78,6 +78,11 @@ def run_gui(args: list[str] | None = None) -> int:
     else:
         window = MainWindow()
     window.show()
+    if os.environ.get("AUDIOBOOK_STUDIO_PROBE"):
+        # The on-screen widgets as JSON for scripts/walkthrough.py; nothing loads without it.
+        from studio.probe import start_from_environment
+
+        start_from_environment(app)  # parented to the application, which keeps it alive
 
     async def smoke_run() -> int:
         await window.refresh_recent()
