@@ -44,6 +44,7 @@ from studio.dialogs.export import ExportDialog
 from studio.dialogs.settings import SettingsDialog
 from studio.panels.banner import Banner
 from studio.panels.metadata import CONVERTED_SUFFIXES, IMAGE_SUFFIXES
+from studio.panels.pages import size_by_current_page
 from studio.panels.project_view import ProjectView
 from studio.panels.start_page import StartPage
 from studio.panels.sync_status import SyncStatusLabel
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.start_page.open_project.connect(self.open_project)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
+        size_by_current_page(self.stack)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)

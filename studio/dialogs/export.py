@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -126,15 +127,14 @@ class ExportDialog(QDialog):
         rl = QVBoxLayout(self.ready_box)
         rl.addWidget(self.ready_text)
         rl.addWidget(self.not_ready)
-        ready_buttons = QHBoxLayout()
-        ready_buttons.addWidget(self.proof_button)
-        ready_buttons.addStretch(1)
-        ready_buttons.addWidget(self.render_button)
-        rl.addLayout(ready_buttons)
+        self.not_ready.setMinimumHeight(64)
+        # One above the other: side by side, their labels do not fit the dialog's width.
+        rl.addWidget(self.render_button)
+        rl.addWidget(self.proof_button)
         self.ready_box.setVisible(False)
 
         self.plan = QListWidget()
-        self.plan.setMinimumHeight(180)
+        self.plan.setMinimumHeight(96)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -178,11 +178,20 @@ class ExportDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         buttons.addWidget(self.export_button)
+        # The choices scroll on a small screen; progress, messages and the buttons stay in view.
+        body = QWidget()
+        bl = QVBoxLayout(body)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(formats)
+        bl.addWidget(where)
+        bl.addWidget(self.ready_box)
+        bl.addWidget(plan_box, 1)
+        self.body = QScrollArea()
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.body.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addWidget(formats)
-        layout.addWidget(where)
-        layout.addWidget(self.ready_box)
-        layout.addWidget(plan_box, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.state)
         layout.addWidget(self.error)
@@ -247,8 +256,22 @@ class ExportDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.fit_screen()
         if not self._busy:
             self.reset()
+
+    def fit_screen(self) -> None:
+        """No taller than the screen it opens on (the choices scroll instead), so Export and
+        Close are always on screen."""
+        screen = self.screen() or (self.parentWidget().screen() if self.parentWidget() else None)
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if self.height() > room.height() - 24:
+            self.resize(self.width(), room.height() - 24)
+        frame = self.frameGeometry()
+        if frame.bottom() > room.bottom() or frame.top() < room.top():
+            self.move(frame.left(), max(room.top(), room.bottom() - frame.height()))
 
     def reset(self) -> None:
         """A clean start: no old error or result, the plan and what is rendered read again."""

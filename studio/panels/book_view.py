@@ -11,6 +11,7 @@ from studio.context import StudioContext
 from studio.panels.chapters import ChaptersPanel
 from studio.panels.lexicon import LexiconPanel
 from studio.panels.metadata import MetadataPanel
+from studio.panels.pages import size_by_current_page
 from studio.panels.speakers import SpeakersPanel
 from studio.panels.text import TextPanel
 
@@ -32,6 +33,7 @@ class BookView(QWidget):
         self.tabs.addTab(self.metadata, "Details && cover")
         self.tabs.addTab(self.lexicon, "Pronunciation")
         self.tabs.addTab(self.speakers, "Speakers")
+        size_by_current_page(self.tabs)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.chapters)
         splitter.addWidget(self.tabs)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,9 @@ from studio.tasks import describe_error
 from studio.theme import set_role
 
 log = logging.getLogger(__name__)
+
+
+NARROW_CATALOGUE = 520  # px: below it the voice table shows only voice and engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class CastPanel(QWidget):
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(4, 170)
         self.table.doubleClicked.connect(lambda: self.use_selected_as("narrator"))
+        self.table.installEventFilter(self)  # narrow: voice and engine first, the rest hidden
 
         use_narrator = QPushButton("Use as narrator")
         use_narrator.clicked.connect(lambda: self.use_selected_as("narrator"))
@@ -202,6 +206,13 @@ class CastPanel(QWidget):
         layout.setContentsMargins(12, 10, 12, 8)
         layout.addWidget(splitter)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            narrow = self.table.width() < NARROW_CATALOGUE
+            for col in (2, 3, 4):  # language, gender, licence: in the row's tooltip meanwhile
+                self.table.setColumnHidden(col, narrow)
+        return super().eventFilter(watched, event)
+
     # -- loading ---------------------------------------------------------------------------------
 
     async def reload(self) -> None:
@@ -267,8 +278,11 @@ class CastPanel(QWidget):
             values = (v.name, v.engine, v.language, v.gender or "—", licence)
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
-                if col == 0:
-                    item.setToolTip(f"{v.engine}:{v.id}\n{v.attribution}")
+                if col == 0:  # what the hidden columns say, on a narrow table
+                    item.setToolTip(
+                        f"{v.engine}:{v.id} · {v.language} · {v.gender or 'gender unknown'}"
+                        f"\n{licence}\n{v.attribution}"
+                    )
                 elif col == 4:
                     item.setToolTip(v.license)
                 self.table.setItem(row, col, item)

@@ -12,6 +12,7 @@ from studio.bridge import RenderBridge
 from studio.context import StudioContext
 from studio.panels.book_view import BookView
 from studio.panels.cast import CastPanel
+from studio.panels.pages import size_by_current_page
 from studio.panels.queue import QueuePanel
 from studio.panels.workers import RemoteFactory, WorkersPanel
 from studio.preview import PreviewController
@@ -50,6 +51,7 @@ class ProjectView(QWidget):
         self.tabs.addTab(self.cast, "Cast")
         self.tabs.addTab(self.queue, "Queue")
         self.tabs.addTab(self.workers, "Workers")
+        size_by_current_page(self.tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)

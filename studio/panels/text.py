@@ -57,6 +57,7 @@ from pipelines.engines.registry import capabilities
 from pipelines.store import Project
 from pipelines.store.renders import RenderRow, render_of
 from studio.context import StudioContext
+from studio.panels.elided import ElidedLabel
 from studio.panels.player_bar import PlayerBar
 from studio.panels.pronunciation import PronunciationDialog
 from studio.render_control import RenderController
@@ -220,7 +221,7 @@ class TextPanel(QWidget):
         self.dialog: ParagraphDialog | None = None
         self.written = self._view()
         self.spoken = self._view()
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         set_role(self.title, "heading")
         self.where = QLabel("")
         set_role(self.where, "muted")
@@ -256,7 +257,7 @@ class TextPanel(QWidget):
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             self.addAction(action)
-        self.stale_note = QLabel("")
+        self.stale_note = ElidedLabel("")
         set_role(self.stale_note, "muted")
         self.player = PlayerBar(ctx)
         self.player.position_changed.connect(self.follow)
@@ -267,8 +268,8 @@ class TextPanel(QWidget):
         self._syncing = False
 
         head = QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.stale_note)
+        head.addWidget(self.title, 3)
+        head.addWidget(self.stale_note, 2)
         head.addWidget(self.where)
         # A tool bar, so a narrow window folds the last actions into its » menu, not off-screen.
         self.actions_bar = QToolBar("Paragraph")

@@ -105,7 +105,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> bool:
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    enter = QDragEnterEvent(pos, action, mime, button, mods)
+    enter = QDragEnterEvent(pos.toPoint(), action, mime, button, mods)  # a QPoint, as Qt declares
     QApplication.sendEvent(window, enter)
     drop = QDropEvent(pos, action, mime, button, mods)
     QApplication.sendEvent(window, drop)
