@@ -48,6 +48,15 @@ MAX_ROWS = 200  # rows of one table or list: enough for what fits on a screen
 MAX_TEXT = 400  # characters of one text, so a whole chapter is not copied 3 times a second
 
 
+def _qt_class(widget: QWidget) -> str:
+    """The Qt class a widget is built on (QLabel for the studio's own label kinds), so a script
+    finds it by what it is, whatever subclass draws it."""
+    meta = widget.metaObject()
+    while meta is not None and not meta.className().startswith("Q"):
+        meta = meta.superClass()
+    return meta.className() if meta is not None else type(widget).__name__
+
+
 def _rect(r: QRect) -> list[int]:
     return [r.x(), r.y(), r.width(), r.height()]
 
@@ -101,7 +110,7 @@ def _text_of(widget: QWidget) -> str:
 def _entry(widget: QWidget, window: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "class": type(widget).__name__,
-        "qt_class": widget.metaObject().className(),
+        "qt_class": _qt_class(widget),
         "name": widget.objectName(),
         "accessible": widget.accessibleName(),
         "text": _text_of(widget)[:MAX_TEXT],
@@ -225,7 +234,7 @@ def snapshot(app: QApplication) -> dict[str, Any]:
             {
                 "title": title,
                 "class": type(top).__name__,
-                "qt_class": top.metaObject().className(),
+                "qt_class": _qt_class(top),
                 "modal": top.isModal(),
                 "active": top.isActiveWindow(),
                 "rect": _rect(top.frameGeometry()),

@@ -267,8 +267,14 @@ class ExportDialog(QDialog):
         if screen is None:
             return
         room = screen.availableGeometry()
-        if self.height() > room.height() - 24:
-            self.resize(self.width(), room.height() - 24)
+        # The whole of the choices where the screen has room (a scroll area alone asks for
+        # little), else as tall as the screen allows.
+        inner = self.body.widget()
+        want = self.sizeHint().height() - self.body.sizeHint().height()
+        want += inner.sizeHint().height() if inner is not None else 0
+        height = min(max(want, self.height()), room.height() - 24)
+        if height != self.height():
+            self.resize(self.width(), height)
         frame = self.frameGeometry()
         if frame.bottom() > room.bottom() or frame.top() < room.top():
             self.move(frame.left(), max(room.top(), room.bottom() - frame.height()))
@@ -338,6 +344,8 @@ class ExportDialog(QDialog):
                 " export the chapters that have audio as a proof copy."
             )
         self.ready_box.setVisible(not readiness.ready)
+        if self.isVisible():
+            self.fit_screen()  # the box makes the choices taller: show them whole if there is room
         self._enable()
 
     def _enable(self) -> None:
