@@ -74,7 +74,7 @@ def main() -> int:
             view = window.project_view
             assert view is not None
             panel = view.workers
-            window.show_tab(3)
+            window.show_tab("workers")
             await panel.send_chosen("all")
             await panel.sync_now()
             # the first chapter on one machine, to the end; then a second machine starts

@@ -175,10 +175,11 @@ class MainWindow(QMainWindow):
             "start": self._action("Start rendering", "F5", self._start),
             "pause": self._action("Pause all", "F6", self._pause_all),
             "preview": self._action("Preview voice", "Ctrl+Shift+P", self._preview),
-            "book": self._action("Book", "Ctrl+1", lambda: self.show_tab(0)),
-            "cast": self._action("Cast", "Ctrl+2", lambda: self.show_tab(1)),
-            "queue": self._action("Queue", "Ctrl+3", lambda: self.show_tab(2)),
-            "workers": self._action("Workers", "Ctrl+4", lambda: self.show_tab(3)),
+            "book": self._action("Book", "Ctrl+1", lambda: self.show_tab("book")),
+            "cast": self._action("Cast", "Ctrl+2", lambda: self.show_tab("cast")),
+            "voices": self._action("Voices", "Ctrl+3", lambda: self.show_tab("voices")),
+            "queue": self._action("Queue", "Ctrl+4", lambda: self.show_tab("queue")),
+            "workers": self._action("Workers", "Ctrl+5", lambda: self.show_tab("workers")),
             "send_workers": self._action(
                 "Send chapters to workers", "Ctrl+Shift+W", self._send_to_workers
             ),
@@ -202,7 +203,7 @@ class MainWindow(QMainWindow):
                 "&Render",
                 ["queue_all", "start", "pause", None, "send_workers", "sync", None, "preview"],
             ),
-            ("&View", ["book", "cast", "queue", "workers"]),
+            ("&View", ["book", "cast", "voices", "queue", "workers"]),
             ("&Help", ["doctor", None, "about"]),
         ):
             menu = menus.addMenu(title)
@@ -235,6 +236,7 @@ class MainWindow(QMainWindow):
             "redo",
             "book",
             "cast",
+            "voices",
             "workers",
             "send_workers",
             "sync",
@@ -242,9 +244,11 @@ class MainWindow(QMainWindow):
         ):
             self.actions_by_name[name].setEnabled(has_project)
 
-    def show_tab(self, index: int) -> None:
-        if self.project_view is not None:
-            self.project_view.tabs.setCurrentIndex(index)
+    def show_tab(self, name: str) -> None:
+        """Show the project's tab called `name` (book, cast, voices, queue or workers)."""
+        view = self.project_view
+        if view is not None:
+            view.tabs.setCurrentWidget(getattr(view, name))
 
     def _send_to_workers(self) -> None:
         if self.project_view is not None:

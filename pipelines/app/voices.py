@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,3 +128,37 @@ def _styletts2_voices() -> list[Voice]:
         return get_engine("styletts2").voices()
     except StudioError:
         return []
+
+
+def clone_voice(
+    engine_name: str,
+    sample: Path,
+    name: str,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    *,
+    consent: bool,
+) -> Voice:
+    """A cloud clone (an ElevenLabs instant voice) from the part of `sample` kept: checked
+    first, then the trimmed clip is sent, with the author's consent, to the engine's cloning
+    call. Returns the new voice, which the engine then lists."""
+    if not consent:
+        raise StudioError(
+            sample,
+            "a voice clone needs the speaker's consent",
+            "Tick the box to confirm you are the speaker or have their permission.",
+        )
+    check = check_sample(sample, engine_name, start_s, end_s)
+    if not check.ok:
+        raise StudioError(sample, f"this recording cannot make a voice: {check.summary()}", "")
+    engine = get_engine(engine_name)
+    clone = getattr(engine, "clone_voice", None)
+    if clone is None:
+        raise StudioError(None, f"{engine_name} voices cannot be cloned here", "")
+    samples, rate, _channels = load_sample(sample)
+    kept = trim(samples, rate, start_s, end_s)
+    with tempfile.TemporaryDirectory(prefix="voice-sample-") as tmp:
+        clip = Path(tmp) / f"{_voice_id(name)}.wav"
+        sf.write(str(clip), kept, rate, subtype="PCM_16")
+        voice: Voice = clone(name=" ".join(name.split()), files=[clip], consent=True)
+    return voice

@@ -14,6 +14,7 @@ from studio.panels.book_view import BookView
 from studio.panels.cast import CastPanel
 from studio.panels.pages import size_by_current_page
 from studio.panels.queue import QueuePanel
+from studio.panels.voices import VoicesPanel
 from studio.panels.workers import RemoteFactory, WorkersPanel
 from studio.preview import PreviewController
 from studio.render_control import RenderController
@@ -37,6 +38,10 @@ class ProjectView(QWidget):
         # a chapter rendered again clears its paragraphs' marks and brings its new audio
         self.bridge.finished.connect(lambda e: self.book.text.chapter_rendered(e.chapter_id))
         self.cast = CastPanel(project, ctx, self.previewer)
+        self.voices = VoicesPanel(project, ctx, self.previewer)
+        self.voices.cast_changed.connect(
+            lambda: ctx.tasks.spawn(self.cast.reload(), slot="cast-reload")
+        )
         self.queue = QueuePanel(project, ctx, self.render_control, self.chosen_chapters)
         menu = QMenu(self.queue.buttons["queue"])
         menu.addAction("All included chapters", lambda: self.queue_chapters("all"))
@@ -49,6 +54,7 @@ class ProjectView(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.book, "Book")
         self.tabs.addTab(self.cast, "Cast")
+        self.tabs.addTab(self.voices, "Voices")
         self.tabs.addTab(self.queue, "Queue")
         self.tabs.addTab(self.workers, "Workers")
         size_by_current_page(self.tabs)
@@ -76,6 +82,7 @@ class ProjectView(QWidget):
         await asyncio.to_thread(self.render_control.service.queue.recover)
         await self.book.load()
         await self.cast.reload()
+        self.ctx.tasks.spawn(self.voices.reload(), slot="voices-reload")  # cloud lists can be slow
         await self.queue.reload()
         await self.workers.reload()
         self.workers.start()

@@ -67,7 +67,7 @@ def test_send_render_remotely_and_land_in_the_book(
     open_in(qtbot, window, root)
     view = window.project_view
     assert view is not None
-    window.show_tab(3)
+    window.show_tab("workers")
     assert view.tabs.currentWidget() is view.workers
     qtbot.waitUntil(lambda: view.workers.last_status is not None, timeout=20_000)
 
