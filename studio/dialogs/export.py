@@ -128,10 +128,15 @@ class ExportDialog(QDialog):
         rl.addWidget(self.ready_text)
         rl.addWidget(self.not_ready)
         self.not_ready.setMinimumHeight(64)
-        # One above the other: side by side, their labels do not fit the dialog's width.
-        rl.addWidget(self.render_button)
-        rl.addWidget(self.proof_button)
+        # The two ways forward stay in view below the scrolling choices, one above the other
+        # (side by side their labels do not fit the dialog's width).
+        self.ready_actions = QWidget()
+        al = QVBoxLayout(self.ready_actions)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.addWidget(self.render_button)
+        al.addWidget(self.proof_button)
         self.ready_box.setVisible(False)
+        self.ready_actions.setVisible(False)
 
         self.plan = QListWidget()
         self.plan.setMinimumHeight(96)
@@ -192,6 +197,7 @@ class ExportDialog(QDialog):
         self.body.setWidget(body)
         layout = QVBoxLayout(self)
         layout.addWidget(self.body, 1)
+        layout.addWidget(self.ready_actions)
         layout.addWidget(self.progress)
         layout.addWidget(self.state)
         layout.addWidget(self.error)
@@ -344,6 +350,7 @@ class ExportDialog(QDialog):
                 " export the chapters that have audio as a proof copy."
             )
         self.ready_box.setVisible(not readiness.ready)
+        self.ready_actions.setVisible(not readiness.ready)
         if self.isVisible():
             self.fit_screen()  # the box makes the choices taller: show them whole if there is room
         self._enable()
@@ -513,6 +520,7 @@ class ExportDialog(QDialog):
         self.exported.emit(files)
         if not only_rendered:
             self.ready_box.setVisible(False)
+            self.ready_actions.setVisible(False)
         return files
 
     def _on_progress(self, fraction: float) -> None:
