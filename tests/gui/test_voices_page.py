@@ -105,3 +105,45 @@ def test_a_voice_from_a_sample(qtbot: Any, window: MainWindow, tmp_path: Path) -
         ),
         timeout=20_000,
     )
+
+
+def test_an_elevenlabs_clone_needs_consent_and_half_a_minute(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.standins.elevenlabs_server import ElevenLabsStandIn
+    from tests.standins.fixtures import announce_elevenlabs
+
+    clean = recording(tmp_path / "one.wav", gain=1.0)
+    samples, rate = sf.read(str(clean))
+    gap = np.zeros(rate // 2)
+    long = np.concatenate([np.concatenate([samples, gap])] * 6)  # about 40 s of the speaker
+    sf.write(str(tmp_path / "long.wav"), long, rate)
+    with ElevenLabsStandIn(tier="creator", lifetime_s=300) as server:
+        announce_elevenlabs(monkeypatch, server)
+        open_in(qtbot, window, project(tmp_path / "short"))
+        view = window.project_view
+        assert view is not None
+        page = view.voices
+        finish(qtbot, window.tasks.spawn(page.reload()))
+        dialog = page.new_voice()
+        dialog.cloud.setChecked(True)
+        finish(qtbot, dialog.choose(clean))
+        assert not dialog.make_button.isEnabled()  # no consent given yet
+        dialog.consent.setChecked(True)
+        assert dialog.make_button.isEnabled()
+        assert finish(qtbot, dialog.make()) is None
+        assert dialog.verdict.text().startswith("Refused: too short")
+
+        finish(qtbot, dialog.choose(tmp_path / "long.wav"))
+        dialog.name.setText("Martha")
+        voice = finish(qtbot, dialog.make(), 60_000)
+        assert voice is not None and voice.engine == "elevenlabs" and voice.name == "Martha"
+        assert voice.id in server.cloned
+        qtbot.waitUntil(
+            lambda: (
+                (row := page.selected_row()) is not None
+                and row.voice is not None
+                and row.voice.id == voice.id
+            ),
+            timeout=20_000,
+        )
