@@ -160,5 +160,5 @@ def clone_voice(
     with tempfile.TemporaryDirectory(prefix="voice-sample-") as tmp:
         clip = Path(tmp) / f"{_voice_id(name)}.wav"
         sf.write(str(clip), kept, rate, subtype="PCM_16")
-        voice: Voice = clone(name=" ".join(name.split()), files=[clip], consent=True)
+        voice: Voice = clone(" ".join(name.split()), [clip], consent=True)
     return voice

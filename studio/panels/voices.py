@@ -178,7 +178,7 @@ class VoicesPanel(QWidget):
         self.preview_button.setEnabled(speakable)
         self.narrator_button.setEnabled(speakable)
         if row is None:
-            self.detail.setText("Select a voice to hear it, or make a new one from a recording.")
+            self.detail.setText("Pick a voice to hear it, or make a new one out of a recording.")
         elif row.ready and row.voice is not None:
             self.detail.setText(f"{row.voice.name} ({row.engine}:{row.voice.id}): ready.")
         else:
