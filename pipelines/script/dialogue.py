@@ -64,7 +64,17 @@ SPEECH_VERBS = wordset(
     "grumbled grunted hissed bawled moaned wailed cautioned warned agreed admitted confessed "
     "assented persisted resumed pursued concluded commented announced snarled sneered chimed "
     "went broke put rejoined rejoins ventured urged volunteered reflected mused conceded "
-    "corrected objected counselled implored begged entreated whimpered"
+    "corrected objected counselled implored begged entreated whimpered faltered echoed "
+    "remonstrated mourned breathed thundered commanded quavered promised assured acquiesced "
+    "informed flashed sniffed proclaimed exploded questioned interjected reiterated confided "
+    "scoffed puffed fumed prattled crooned simpered mumbled droned enunciated corroborated "
+    "admonished quoted complained acknowledged chattered vowed advised reasoned croaked "
+    "tittered wheezed hazarded screeched vociferated asseverated cooed consented asserted "
+    "rebuked lamented recited whined snorted drawled lisped purred barked bellowed howled "
+    "squeaked piped blurted stormed wept smiled teased taunted jeered joked coaxed soothed "
+    "scolded chided reproached reminded hinted remarked predicted prompted cautioned "
+    "responded argued apologized apologised accused announced rejoined reported sang "
+    "shrieked bleated gurgled grinned moaned"
 )
 _TAG_PRONOUNS = wordset("he she i they we it you")
 _WORD = re.compile(r"[^\W\d_]+")

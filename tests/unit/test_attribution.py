@@ -205,8 +205,11 @@ def test_corrections_survive_a_reimport(project_dir: Path, tmp_path: Path) -> No
         casting.set_book_mode(project, casting.CastMode.FULL)
         ch = next(c for c in project.chapters() if c.included)
         quotes = casting.chapter_quotes(project, ch)
-        low = casting.low_confidence(quotes)
-        assert low and all(q.confidence < 0.7 for q in low)
+        # Untagged turns between two tagged ones alternate clearly and are not low; below a
+        # higher bar, the guesses without a tag of their own are what an author would check.
+        assert all(q.confidence < 0.7 for q in casting.low_confidence(quotes))
+        low = casting.low_confidence(quotes, below=0.92)
+        assert low and all(q.confidence < 0.92 and q.method != "corrected" for q in low)
         target = next(q for q in quotes if q.text.startswith("“It began"))
         assert casting.correct_speakers(project, [target], "Watson") == 1
     import_manuscript(tmp_path / "story.md", project_dir).close()

@@ -1,0 +1,107 @@
+"""Character discovery: the cast list a reader would agree with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.script.characters import find_characters
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+# A few lines in the manner of Pride and Prejudice (written for the test): places, a family
+# named in the plural, bare titles, a nickname and first/last-name variants.
+STORY = [
+    "Mr. Bennet was so odd a mixture of quick parts that Mrs. Bennet never understood him.",
+    "“My dear Mr. Bennet,” said Mrs. Bennet, “have you heard that Netherfield Park is let?”",
+    "Mr. Bennet replied that he had not, and Mrs. Bennet told him all she knew.",
+    "“Lizzy,” cried Mrs. Bennet, “come here!” and Elizabeth came; she was always ready.",
+    "Then Elizabeth Bennet sat down, and she thought Mr. Darcy proud. Mr. Darcy was silent.",
+    "“Which do you mean?” said Mr. Darcy, and he looked for a moment at Elizabeth.",
+    "Everyone knew that Darcy was clever. He had been staying at Rosings with his aunt.",
+    "Elizabeth walked out the next day, and at Rosings she met Lady Catherine de Bourgh.",
+    "Then Fitzwilliam Darcy wrote a letter; and Fitzwilliam Darcy signed it. He was grave.",
+    "They went into Derbyshire, and in Derbyshire they saw much. Elizabeth liked it.",
+    "The Lucases lived in Hertfordshire. Sir William Lucas was happy in Hertfordshire.",
+    "In Hertfordshire, Charlotte Lucas was the friend of Elizabeth. She was sensible.",
+    "“Eliza,” said Charlotte Lucas, “you must not be so severe.” Elizabeth laughed.",
+    "“Mr. Darcy is all politeness,” said Elizabeth, smiling. Darcy bowed; he was grave.",
+    "When the Lucases came to dine, Mr and Mrs Bennet were at home, and Mrs said nothing.",
+    "“You are too good, Lizzy,” said Jane Bennet. Jane smiled; she was happy.",
+    "Mr. Bingley admired Jane Bennet; he danced with her twice, and Darcy watched him.",
+    "Elizabeth said that Darcy had been rude. “Lizzy!” said Jane, and she laughed.",
+    "All the town agreed that Elizabeth Bennet was the cleverest of the sisters.",
+]
+
+
+def test_a_cast_list_a_reader_would_agree_with() -> None:
+    characters = find_characters(STORY)
+    names = characters.names()
+    # Places and families are not people, nor are titles on their own.
+    for not_a_person in ("Rosings", "Hertfordshire", "Derbyshire", "Lucases", "Mr", "Mrs"):
+        assert characters.resolve(not_a_person) is None or not_a_person not in names
+        assert all(not_a_person not in c.aliases for c in characters.characters)
+    elizabeth = characters.resolve("Elizabeth")
+    assert elizabeth is not None and elizabeth.gender == "female"
+    assert characters.resolve("Elizabeth Bennet") is elizabeth
+    assert characters.resolve("Lizzy") is elizabeth  # a nickname
+    assert characters.resolve("Eliza") is elizabeth
+    darcy = characters.resolve("Mr. Darcy")
+    assert darcy is not None and darcy.gender == "male"
+    assert characters.resolve("Darcy") is darcy
+    assert characters.resolve("Fitzwilliam Darcy") is darcy
+    assert sum("Darcy" in c.name for c in characters.characters) == 1
+    # Mr. and Mrs. Bennet are two people; Jane is neither of them.
+    mr, mrs = characters.resolve("Mr. Bennet"), characters.resolve("Mrs. Bennet")
+    assert mr is not None and mrs is not None and mr is not mrs
+    assert mr.gender == "male" and mrs.gender == "female"
+    assert characters.resolve("Jane") not in (mr, mrs, elizabeth)
+    assert characters.narrator is None  # told in the third person
+
+
+def test_a_first_person_narrator_is_named_by_the_others() -> None:
+    story = [
+        "I had been out all day, and I came back late to our rooms.",
+        "“You are late, Watson,” said Holmes, without looking up.",
+        "“I was detained,” I said. I took off my coat, for I was cold.",
+        "“My dear Watson, you were at the club,” said Holmes.",
+        "“How did you know?” I asked, and I sat down by the fire.",
+    ]
+    assert find_characters(story).narrator == "Watson"
+
+
+def _pride_and_prejudice() -> Path | None:
+    if not CORPUS.is_dir():
+        return None
+    found = sorted(p for p in CORPUS.iterdir() if "pride" in p.name.lower())
+    return found[0] if found else None
+
+
+def test_pride_and_prejudice_cast_list() -> None:
+    path = _pride_and_prejudice()
+    if path is None:
+        pytest.skip(f"Pride and Prejudice not found in {CORPUS}")
+    from pipelines.manuscript import load_book
+
+    book = load_book(path)
+    characters = find_characters(b.text for c in book.body for b in c.blocks)
+    aliases = {a for c in characters.characters for a in c.aliases}
+    for not_a_person in ("Rosings", "Hertfordshire", "Derbyshire", "Mr", "Miss", "Mrs", "Lucases"):
+        assert not_a_person not in aliases, not_a_person
+    elizabeth = characters.resolve("Elizabeth")
+    assert elizabeth is not None and elizabeth.gender == "female"
+    for form in ("Elizabeth Bennet", "Lizzy", "Eliza"):
+        assert characters.resolve(form) is elizabeth, form
+    darcy = characters.resolve("Mr. Darcy")
+    assert darcy is not None and darcy.gender == "male"
+    assert characters.resolve("Darcy") is darcy
+    assert sum(1 for c in characters.characters if c.name.split()[-1] == "Darcy") == 1
+    assert (
+        sum(
+            1
+            for c in characters.characters
+            if c.name == "Elizabeth" or c.name.startswith("Elizabeth ")
+        )
+        == 1
+    )

@@ -1,0 +1,67 @@
+"""Scene-level speaker decisions and the speech-tag sieves that feed them."""
+
+from __future__ import annotations
+
+from pipelines.core.model import Block, BlockKind, Chapter
+from pipelines.script.attribution import LOW_CONFIDENCE, attribute
+from pipelines.script.conversation import TurnEvidence, decide_scene
+
+
+def chapter(*paragraphs: str) -> Chapter:
+    return Chapter("One", [Block(BlockKind.PARAGRAPH, p) for p in paragraphs])
+
+
+def test_a_scene_alternates_between_its_tags() -> None:
+    turns = [
+        TurnEvidence(fixed="Emma"),
+        TurnEvidence(fixed="Harriet"),
+        TurnEvidence(),
+        TurnEvidence(addressed={"Emma"}),  # it names Emma, so Emma does not say it
+        TurnEvidence(),
+        TurnEvidence(fixed="Harriet"),
+    ]
+    decided = decide_scene(turns)
+    assert [d.speaker for d in decided] == ["Emma", "Harriet", "Emma", "Harriet", "Emma", "Harriet"]
+
+
+def test_a_pronoun_tag_keeps_its_gender() -> None:
+    turns = [
+        TurnEvidence(fixed="Mr. Knightley"),
+        TurnEvidence(fixed="Emma"),
+        TurnEvidence(gender="female"),  # "she said", though the alternation says him
+    ]
+    genders = {"Mr. Knightley": "male", "Emma": "female"}
+    assert decide_scene(turns, genders=genders)[-1].speaker == "Emma"
+
+
+def test_tags_of_every_kind() -> None:
+    ch = chapter(
+        "“Are you well, my Emma?” was Mrs. Weston’s parting question.",
+        "Noah Claypole was in the kitchen; Noah was asleep.",
+        "“Tell yer what?” asked the sleepy Noah, shaking himself.",
+        "Matthew took his courage in both hands and replied: “Well now, I might.”",
+        "“Well now, she’s such a little thing,” feebly reiterated Matthew.",
+    )
+    assert [q.speaker for q in attribute(ch)] == ["Mrs. Weston", "Noah", "Matthew", "Matthew"]
+
+
+def test_a_pronoun_after_a_tag_is_the_other_party() -> None:
+    ch = chapter(
+        "“We will walk,” said Emma. Emma and Harriet walked on together.",
+        "“It is a lovely day,” said Harriet.",
+        "“It is, Harriet,” she answered.",
+        "“Shall we go in?” asked Harriet.",
+        "“Not yet,” said she.",
+    )
+    assert [q.speaker for q in attribute(ch)] == ["Emma", "Harriet", "Emma", "Harriet", "Emma"]
+
+
+def test_tagged_quotations_are_confident_and_guesses_are_not() -> None:
+    ch = chapter(
+        "“Come in,” said Holmes.",
+        "A tall man entered the room and looked about him for a while, saying nothing at all, "
+        "as though he had forgotten why he came, and then at last he sat down by the fire.",
+        "“I hardly know where to begin.”",
+    )
+    tagged, guessed = attribute(ch)
+    assert tagged.confidence >= LOW_CONFIDENCE > guessed.confidence
