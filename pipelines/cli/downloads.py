@@ -13,6 +13,7 @@ from typing import Any
 
 from pipelines import downloads
 from pipelines.app import doctor
+from pipelines.core.errors import StudioError
 
 
 def _progress_printer() -> downloads.Progress:
@@ -37,7 +38,11 @@ def _progress_printer() -> downloads.Progress:
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
-    mset = downloads.model_set(args.name)
+    size = getattr(args, "size", None)
+    if size and args.name != "whisper":
+        raise StudioError(None, f"--size is for the whisper model, not {args.name}", "drop --size")
+    name = downloads.whisper_set_name(size) if args.name == "whisper" and size else args.name
+    mset = downloads.model_set(name)
     if args.source:
         root = downloads.install_from(mset, args.source)
         print(f"installed {mset.name} from {args.source} into {root}")
@@ -86,8 +91,14 @@ def add_model_commands(sub: Any) -> None:
     p = sub.add_parser("models", help="download and list local voice models")
     acts = p.add_subparsers(dest="models_action", required=True, metavar="ACTION")
     a = acts.add_parser("download", help="fetch a model (resumable, checksummed)")
-    a.add_argument("name", choices=sorted(downloads.MODEL_SETS))
+    # A Whisper size other than base is asked for with --size, not by its set's name.
+    a.add_argument("name", choices=sorted(n for n in downloads.MODEL_SETS if "-" not in n))
     a.add_argument("--from", dest="source", help="install from a folder of files you already have")
+    a.add_argument(
+        "--size",
+        choices=downloads.WHISPER_SIZES,
+        help="which Whisper model, for proof-listening (default: base)",
+    )
     a.set_defaults(handler=cmd_models_download)
     a = acts.add_parser("list", help="show which models are installed and where")
     a.set_defaults(handler=cmd_models_list)

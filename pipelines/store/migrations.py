@@ -205,6 +205,33 @@ V10_BLOCK_EDITS = """
 ALTER TABLE blocks ADD COLUMN original_text TEXT
 """
 
+# V11: proof-listening (`pipelines.proof`): what a speech recogniser heard in each chapter's
+# render, per utterance, kept by the render's script hash so a proof of older audio is known
+# as stale (and found again when a take is set back to audio already proofed), with the audio's
+# SHA-256 (a cached chunk replaced under the same key makes other audio); and every take of
+# a sentence that was proofed, with its score, so retakes keep the best and number new ones on.
+V11_PROOFS = """
+CREATE TABLE proofs (
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    script_hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    audio_sha256 TEXT NOT NULL DEFAULT '',
+    heard_share REAL NOT NULL,
+    utterances TEXT NOT NULL DEFAULT '[]',
+    proofed_at TEXT NOT NULL,
+    PRIMARY KEY (chapter_id, script_hash)
+);
+CREATE TABLE proof_takes (
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    take INTEGER NOT NULL,
+    score REAL NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    heard TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (chapter_id, digest, take)
+)
+"""
+
 MIGRATIONS: list[str] = [
     V1_BOOK,
     V2_RENDER,
@@ -216,4 +243,5 @@ MIGRATIONS: list[str] = [
     V8_JOB_LEASES,
     V9_CHAPTER_IDS,
     V10_BLOCK_EDITS,
+    V11_PROOFS,
 ]

@@ -91,6 +91,13 @@ TAKES = Setting[dict[str, dict[str, int]]](
     {},
     "chapter id → digest of a spoken text → the take asked for (a new take of that sentence)",
 )
+PROOF = Setting[bool](
+    "proof",
+    (bool,),
+    False,
+    "proof-listen each chapter after it renders (a speech recogniser checks every word)",
+    plans=False,
+)
 SYNC_PROJECT_ID = Setting[str | None](
     "sync_project_id", (str,), None, "this project's id in the sync account", plans=False
 )
@@ -116,6 +123,7 @@ SETTINGS: dict[str, Setting[Any]] = {
         SPOKEN_TITLES,
         LOCAL_PRONUNCIATIONS,
         TAKES,
+        PROOF,
         SYNC_PROJECT_ID,
         SYNC_LAST,
     )
