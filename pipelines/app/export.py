@@ -1,10 +1,11 @@
-"""Export a rendered project: credits, per-chapter MP3s, one M4B, captions and a retail sample."""
+"""Export a rendered project: credits, per-chapter MP3s, one M4B, captions, a retail sample and,
+when asked, the read-along EPUB."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,15 +14,17 @@ from pipelines.app.currency import NOT_RENDERED, ChapterCurrency, book_currency,
 from pipelines.app.delivery import delivery_profile
 from pipelines.audio.assemble import Span
 from pipelines.audio.export import BookExport, ChapterAudio, export_book
+from pipelines.audio.readalong import WordTiming
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_settings
 from pipelines.core.errors import StudioError
 from pipelines.core.files import write_text_atomic
-from pipelines.core.model import Book, Chapter, VoiceRef
+from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef
 from pipelines.engines.registry import resolve_voice
 from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.renders import RenderRow, all_renders
+from pipelines.store.settings import SPOKEN_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,8 @@ def export_project(
     credits: tuple[Path, Path] | None = None,
     allow_stale: bool = False,
     only_rendered: bool = False,
+    readalong: bool = False,
+    words: Mapping[int, Sequence[WordTiming]] | None = None,
 ) -> list[Path]:
     """Export the rendered book into `out_dir`. The credits are rendered with `service`'s
     synthesis workers when given (`make`), unless `credits` already holds them.
@@ -134,6 +139,10 @@ def export_project(
 
     `only_rendered` makes a partial (proof) copy: included chapters with no audio yet are left
     out instead of refused, and listed under "skipped_chapters" in the manifest.
+
+    `readalong` also writes `<title>.readalong.epub`: the chapters' text with their audio,
+    highlighted sentence by sentence, or word by word for the chapters `words` (word timings
+    by chapter id) covers.
     """
     book = project.load_book(with_blocks=False)
     rows = all_renders(project)
@@ -163,18 +172,22 @@ def export_project(
         stale = [s for s in checked if not s.current]
         if stale and not allow_stale:
             raise stale_error(project, stale, numbers, voice_spec)
-        if credits is None:
+        # Only the MP3s and the M4B carry the credits: a read-along alone needs none spoken.
+        if credits is None and (m4b or mp3):
             credits = render_credits(project, renderer, voice_spec)
-    opening, closing = credits
+    opening, closing = credits if credits is not None else (None, None)
     narrator = _narrator(project, book, voice_spec)
     synthetic = disclosure(_digital(project, voice_spec))
     # The renders as checked (a render landing meanwhile is not exported unchecked).
     renders = [s.render or rows[s.chapter.id or 0] for s in checked]
+    texts = _written(project, included) if readalong else {}
     chapters = [
         ChapterAudio(
             title=c.title,
             wav=project.root / r.wav,
             spans=[Span(s["start"], s["end"], s["text"], s.get("voice", "")) for s in r.spans],
+            blocks=texts.get(c.id or 0, []),
+            key=c.id,
         )
         for c, r in zip(included, renders, strict=True)
     ]
@@ -186,6 +199,7 @@ def export_project(
         year=book.year,
         genre=book.genre,
         description=book.description,
+        language=book.language,
         cover=project.cover_path,
         chapters=chapters,
         opening_credits=opening,
@@ -193,7 +207,16 @@ def export_project(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = delivery_profile(project)
-    result = export_book(export, out_dir, m4b=m4b, mp3=mp3, profile=profile, progress=progress)
+    result = export_book(
+        export,
+        out_dir,
+        m4b=m4b,
+        mp3=mp3,
+        readalong=readalong,
+        words=words,
+        profile=profile,
+        progress=progress,
+    )
     if stale:
         log.warning("exported stale audio: %s", stale_summary(stale, numbers))
         _flag_stale(result.manifest, stale, numbers)
@@ -208,6 +231,26 @@ def export_project(
             ],
         )
     return list(result.files)
+
+
+def _written(project: Project, chapters: list[Chapter]) -> dict[int, list[Block]]:
+    """Each chapter's blocks as the read-along shows them: as written, except that a renamed
+    title read in place of the opening heading (`SPOKEN_TITLES`) is shown there too."""
+    wanted = {c.id for c in chapters}
+    renamed: list[int] = project.get_setting(SPOKEN_TITLES)
+    out: dict[int, list[Block]] = {}
+    for chapter in project.chapters(with_blocks=True):
+        if chapter.id is None or chapter.id not in wanted:
+            continue
+        blocks = list(chapter.blocks)
+        if chapter.id in renamed:
+            start = 0
+            while start < len(blocks) and blocks[start].kind is BlockKind.HEADING:
+                start += 1
+            level = blocks[0].level if start else 1
+            blocks = [Block(BlockKind.HEADING, chapter.title, level=level or 1), *blocks[start:]]
+        out[chapter.id] = blocks
+    return out
 
 
 def _has_audio(project: Project, rows: dict[int, RenderRow], chapter_id: int | None) -> bool:

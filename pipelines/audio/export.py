@@ -1,4 +1,5 @@
-"""Export a mastered book: per-chapter MP3s, the M4B, captions, the retail sample, a manifest.
+"""Export a mastered book: per-chapter MP3s, the M4B, captions, the retail sample, the
+read-along EPUB (`readalong`), a manifest.
 
 Every file is written under a hidden partial name and renamed when complete, so a killed export
 leaves no half file under a final name; leftovers of an earlier killed run are swept first.
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,12 +27,24 @@ from pipelines.audio.assemble import Span
 from pipelines.audio.captions import to_srt, to_webvtt
 from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3, m4b_groups
 from pipelines.audio.profiles import ACX, DeliveryProfile
+from pipelines.audio.readalong import (
+    ReadAlongChapter,
+    ReadAlongMeta,
+    ReadAlongResult,
+    WordTiming,
+    build_readalong,
+)
 from pipelines.audio.sample import SampleResult, SampleSource, make_sample
 from pipelines.audio.split import PartRange, mp3_part_count, plan_mp3_parts
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.files import write_text_atomic
+from pipelines.core.model import Block
 
 _CAPTION_WRITERS = {".srt": to_srt, ".vtt": to_webvtt}
+# The read-along's audio: speech read along on a phone or tablet needs no more, and the EPUB
+# stays a third of the size it would be at the delivery rate.
+READALONG_MP3_KBPS = 64
+_READALONG_TEMP = ".readalong-"  # the folder its audio is encoded into, inside the export's
 
 
 @dataclass(slots=True)
@@ -36,6 +52,9 @@ class ChapterAudio:
     title: str
     wav: Path  # mastered, at the profile's sample rate
     spans: list[Span] = field(default_factory=list)
+    # The chapter as written (the read-along's text) and its id (how word timings are keyed).
+    blocks: list[Block] = field(default_factory=list)
+    key: int | None = None
 
 
 @dataclass(slots=True)
@@ -52,6 +71,7 @@ class BookExport:
     closing_credits: Path | None = None
     # "Narrated by a digital voice (Piper, Joe)": the comment tag (and the description's end)
     disclosure: str = ""
+    language: str = "en"  # the read-along's text
 
 
 def _with_disclosure(description: str, disclosure: str) -> str:
@@ -69,6 +89,7 @@ class ExportResult:
     m4b: list[Path] = field(default_factory=list)
     captions: list[Path] = field(default_factory=list)
     sample: Path | None = None
+    readalong: Path | None = None
     checks: list[acx.AcxReport] = field(default_factory=list)
 
     @property
@@ -160,6 +181,8 @@ def _plan_mp3(
 def _sweep_partials(out_dir: Path) -> None:
     for stale in out_dir.glob(names.PARTIAL_GLOB):
         stale.unlink(missing_ok=True)
+    for folder in out_dir.glob(f"{_READALONG_TEMP}*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def plan_files(
@@ -174,6 +197,7 @@ def plan_files(
     mp3: bool = True,
     sample: bool = True,
     captions: bool = True,
+    readalong: bool = False,
     profile: DeliveryProfile = ACX,
     max_file_minutes: float | None = None,
 ) -> list[str]:
@@ -203,7 +227,45 @@ def plan_files(
         m4b_parts=len(m4b_groups(lengths, profile)) if m4b else 0,
         captioned=timed if captions else None,
         sample=sample,
+        readalong=readalong,
     )
+
+
+@contextmanager
+def _scratch(out_dir: Path, wanted: bool) -> Iterator[Path | None]:
+    """A hidden folder in `out_dir` for the read-along's audio, removed afterwards (or, after a
+    kill, by the next export's sweep)."""
+    if not wanted:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix=_READALONG_TEMP, dir=out_dir))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _readalong(
+    book: BookExport,
+    audio: list[Path],
+    seconds: list[float],
+    words: Mapping[int, Sequence[WordTiming]] | None,
+    out_dir: Path,
+) -> ReadAlongResult:
+    meta = ReadAlongMeta(
+        title=book.title,
+        author=book.author,
+        narrator=book.narrator,
+        language=book.language,
+        description=_with_disclosure(book.description, book.disclosure),
+        year=book.year,
+        cover=Path(book.cover) if book.cover else None,
+    )
+    chapters = [
+        ReadAlongChapter(ch.title, ch.blocks, ch.spans, path, duration, ch.key)
+        for ch, path, duration in zip(book.chapters, audio, seconds, strict=True)
+    ]
+    return build_readalong(meta, chapters, out_dir / names.readalong_name(book.title), words=words)
 
 
 class _Progress:
@@ -235,13 +297,27 @@ def export_book(
     sample: bool = True,
     captions: bool = True,
     check: bool = True,
+    readalong: bool = False,
+    words: Mapping[int, Sequence[WordTiming]] | None = None,
     profile: DeliveryProfile = ACX,
     max_file_minutes: float | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> ExportResult:
-    """Write the finished audiobook for `profile` into `out_dir`; see the module docstring."""
+    """Write the finished audiobook for `profile` into `out_dir`; see the module docstring.
+
+    `readalong` adds the read-along EPUB of the chapters (not the credits), which needs each
+    chapter's blocks; `words` gives word timings by chapter key for a word-level read-along.
+    """
     if not book.chapters:
         raise ManuscriptError(out_dir, "the book has no mastered chapters", "render the book first")
+    if readalong:
+        for ch in book.chapters:
+            if not ch.blocks:
+                raise ManuscriptError(
+                    ch.wav,
+                    f"chapter '{ch.title}' has no text for the read-along book",
+                    "give each ChapterAudio its blocks (app.export.export_project does)",
+                )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _sweep_partials(out_dir)
@@ -249,10 +325,12 @@ def export_book(
     jobs = _plan_mp3(items, profile, max_file_minutes) if mp3 else []
     book_s = sum(_seconds(item.wav, profile)[1] for item in items)
     # Progress weights: encoding is proportional to audio length; checks decode it again.
+    chapter_s = [_seconds(Path(ch.wav), profile)[1] for ch in book.chapters] if readalong else []
     work = (
         (book_s * 1.3 if mp3 else 0)
         + (book_s if m4b else 0)
         + (profile.sample_target_s if sample else 0)
+        + sum(chapter_s) * 0.5
     )
     tracker = _Progress(work, progress)
     abort = threading.Event()
@@ -302,10 +380,27 @@ def export_book(
         tracker.part(f"check-{track}", job.seconds * 0.3)(1.0)
         return path, entry, report
 
+    readalong_profile = replace(profile, mp3_bitrate_kbps=READALONG_MP3_KBPS)
+
+    def readalong_audio(folder: Path, n: int, ch: ChapterAudio) -> Path:
+        return encode_mp3(
+            Path(ch.wav),
+            folder / f"ch{n:03d}.mp3",
+            replace(book_tags, title=ch.title, description=""),
+            None,
+            readalong_profile,
+            progress=guarded(tracker.part(f"readalong-{n}", chapter_s[n - 1] * 0.5)),
+        )
+
     # Each file is one single-threaded ffmpeg: run as many side by side as there are cores, the
     # M4B (the longest) first. Synthesis has finished by now.
     workers = max(2, os.cpu_count() or 2)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
+    readalong_made: ReadAlongResult | None = None
+    # The pool is shut down (its encoders finished) before the scratch folder goes.
+    with (
+        _scratch(out_dir, readalong) as scratch,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool,
+    ):
         m4b_future: Future[list[Any]] | None = None
         if m4b:
             m4b_future = pool.submit(
@@ -329,6 +424,11 @@ def export_book(
                 profile,
                 progress=guarded(tracker.part("sample", profile.sample_target_s)),
             )
+        readalong_futures = [
+            pool.submit(readalong_audio, scratch, n, ch)
+            for n, ch in enumerate(book.chapters, start=1)
+            if scratch is not None
+        ]
         try:
             for future in mp3_futures:
                 path, entry, report = future.result()
@@ -338,9 +438,18 @@ def export_book(
                 manifest_files.append(entry)
             parts = m4b_future.result() if m4b_future is not None else []
             made = sample_future.result() if sample_future is not None else None
+            if readalong:
+                readalong_made = _readalong(
+                    book, [f.result() for f in readalong_futures], chapter_s, words, out_dir
+                )
         except BaseException:
             abort.set()
-            others: list[Future[Any] | None] = [*mp3_futures, m4b_future, sample_future]
+            others: list[Future[Any] | None] = [
+                *mp3_futures,
+                m4b_future,
+                sample_future,
+                *readalong_futures,
+            ]
             for other in others:
                 if other is not None:
                     other.cancel()
@@ -383,6 +492,18 @@ def export_book(
             "duration_s": round(made.duration_s, 3),
         }
         manifest_files.append({"file": made.path.name, "kind": "sample"})
+
+    if readalong_made is not None:
+        result.readalong = readalong_made.path
+        levels = sorted({c.level for c in readalong_made.chapters})
+        manifest_files.append(
+            {
+                "file": readalong_made.path.name,
+                "kind": "readalong",
+                "level": levels[0] if len(levels) == 1 else "mixed",
+                "duration_s": round(readalong_made.duration_s, 3),
+            }
+        )
 
     result.files = [out_dir / str(f["file"]) for f in manifest_files]
     manifest = {

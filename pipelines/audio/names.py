@@ -103,6 +103,11 @@ def m4b_name(book_title: str) -> str:
     return f"{safe_filename(book_title)}.m4b"
 
 
+def readalong_name(book_title: str) -> str:
+    """The read-along EPUB (text and audio, highlighted as it is read)."""
+    return f"{safe_filename(book_title)}.readalong.epub"
+
+
 def m4b_part_path(path: Path, n: int) -> Path:
     """Part `n` of an M4B too long for one file: 'Title.m4b' -> 'Title - Part 2.m4b'."""
     return path.with_name(f"{path.stem} - Part {n}{path.suffix}")
@@ -123,6 +128,7 @@ def export_names(
     m4b_parts: int,
     captioned: Sequence[bool] | None,
     sample: bool,
+    readalong: bool = False,
 ) -> list[str]:
     """Every file an export writes, in the order the exporter lists them, the manifest last.
 
@@ -140,5 +146,7 @@ def export_names(
         names += m4b_names(book_title, m4b_parts)
     if sample:
         names.append(SAMPLE)
+    if readalong:
+        names.append(readalong_name(book_title))
     names.append(MANIFEST)
     return names
