@@ -25,6 +25,7 @@ from studio.tasks import TaskKeeper
 class RenderController(QObject):
     running_changed = Signal(bool)
     jobs_changed = Signal()  # the set of jobs or their states changed outside the service
+    notice = Signal(str)  # a one-time notice the plan carried (a cloud model's successor...)
 
     def __init__(
         self,
@@ -62,12 +63,17 @@ class RenderController(QObject):
         (the cost cap first); a refusal queues nothing and reaches the window as an error."""
         chosen = list(chapter_ids)
 
+        notices: list[str] = []
+
         def work() -> list[int]:
             plan = prepare_render(self.project, self.service, chapter_ids=chosen, force=True)
+            notices.extend(plan.notices)
             return queue_render(self.service, plan)
 
         ids = await asyncio.to_thread(work)
         self.jobs_changed.emit()
+        for text in notices:
+            self.notice.emit(text)
         return ids
 
     def start(self) -> None:

@@ -48,12 +48,17 @@ def _pricing(voice: VoiceRef, settings: dict[str, Any]) -> tuple[str, float, flo
     cfg = provider_settings(voice.engine)
     model = str(settings.get("model") or cfg.model)
     if voice.engine == "openai":
-        from pipelines.engines.cloud.openai_tts import model_info, model_notice
+        from pipelines.engines.cloud.openai_tts import model_info, model_notice, resolve_model
 
+        notice = model_notice(model) or ""
+        model = resolve_model(model).id  # after the shutdown: the successor, at its price
         price = cfg.price_per_million_chars or model_info(model, cfg).price_per_million
-        return model, price, 1.0, model_notice(model) or ""
+        return model, price, 1.0, notice
     from pipelines.engines.registry import get_engine
 
+    if voice.engine == "inworld":
+        iw: Any = get_engine("inworld")
+        return model, iw.price_per_million(model), 1.0, iw.price_notice(model)
     el: Any = get_engine("elevenlabs")
     return model, el.price_per_million(), el.cost_factor(model), ""
 

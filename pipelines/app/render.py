@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.app.cost import CostEstimate, check_cost_cap, estimate_cost
 from pipelines.app.currency import chapter_currency
+from pipelines.app.notices import take_notices
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.cast.narrator import narrator_voice
 from pipelines.cast.voices import voice_for_chapter, voice_settings
@@ -40,6 +41,8 @@ class RenderPlan:
     estimates: list[CostEstimate] = field(default_factory=list)  # one per cloud voice
     # why each chapter to do is not current (`app.currency`): "not rendered", "text edited" ...
     reasons: dict[int, str] = field(default_factory=dict)
+    # one-time notices for the author (an OpenAI model moved to its successor, and its price)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def usd(self) -> float:
@@ -101,6 +104,8 @@ def prepare_render(
         plan.estimates.append(estimate_cost(project, voice, ids, settings, service))
     if plan.estimates:
         check_cost_cap(_total(plan.estimates))
+    if plan.todo:
+        plan.notices = [n.text for n in take_notices(project)]  # logged: the CLI prints them
     return plan
 
 

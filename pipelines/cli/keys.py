@@ -1,4 +1,5 @@
-"""CLI commands for the cloud voices: `keys set|show|delete openai|elevenlabs` and `cost`."""
+"""CLI commands for the cloud voices: `keys set|show|delete openai|elevenlabs|inworld` and
+`cost`."""
 
 from __future__ import annotations
 

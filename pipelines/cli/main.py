@@ -320,17 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pipelines.cli.downloads import add_model_commands
     from pipelines.cli.keys import add_key_commands
+    from pipelines.cli.proof import add_proof_commands
     from pipelines.cli.queue import add_queue_commands
     from pipelines.cli.render import add_render_commands
     from pipelines.cli.script import add_script_commands
     from pipelines.cli.sync import add_sync_commands
+    from pipelines.cli.voices import add_voice_commands
 
     add_render_commands(sub)
     add_queue_commands(sub)
     add_script_commands(sub)
     add_key_commands(sub)
     add_model_commands(sub)
+    add_proof_commands(sub)
     add_sync_commands(sub)
+    add_voice_commands(sub)
     return parser
 
 

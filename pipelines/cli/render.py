@@ -1,9 +1,8 @@
-"""CLI commands that make sound: render, export, make, voices."""
+"""CLI commands that make sound: render, export, make."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -290,14 +289,22 @@ def check_export_space(project: Project, out: Path, *, m4b: bool, mp3: bool) -> 
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.app.export import export_project
 
-    both = not args.m4b and not args.mp3
+    # No format named: the M4B and the MP3s; otherwise just those named.
+    both = not args.m4b and not args.mp3 and not args.readalong
     m4b, mp3 = args.m4b or both, args.mp3 or both
     out = check_out_dir(args.out)
     with Project.open(Path(args.project)) as project:
         _choose_profile(project, args)
-        check_export_space(project, out, m4b=m4b, mp3=mp3)
+        # The read-along's audio is MP3, a third the size of the delivery MP3s: counted as those.
+        check_export_space(project, out, m4b=m4b, mp3=mp3 or args.readalong)
         result = export_project(
-            project, out, m4b=m4b, mp3=mp3, voice_spec=args.voice, allow_stale=args.allow_stale
+            project,
+            out,
+            m4b=m4b,
+            mp3=mp3,
+            readalong=args.readalong,
+            voice_spec=args.voice,
+            allow_stale=args.allow_stale,
         )
     for path in result:
         print(path)
@@ -383,39 +390,6 @@ def cmd_make(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_voices(args: argparse.Namespace) -> int:
-    from pipelines.engines.registry import engine_names, get_engine
-
-    rows = []
-    for name in engine_names():
-        if args.engine and name != args.engine:
-            continue
-        try:
-            voices = get_engine(name).voices()
-        except StudioError as exc:  # a cloud engine without a key still lets the rest list
-            console.print(f"[yellow]{name}: {exc.message}")
-            continue
-        for v in voices:
-            rows.append(
-                {
-                    "voice": f"{v.engine}:{v.id}",
-                    "name": v.name,
-                    "language": v.language,
-                    "gender": v.gender,
-                    "license": v.license,
-                }
-            )
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        for r in rows:
-            print(
-                f"{r['voice']:<28} {r['name']:<24} {r['language']:<6} {r['gender']:<7} "
-                f"{r['license']}"
-            )
-    return 0
-
-
 EXIT_STATUS = (
     "Exit status: 0 when every chapter is rendered; 2 for a bad argument, project or setting; "
     f"{STUCK} when chapters are paused (a cloud key refused, no credit left) or failed: each "
@@ -472,11 +446,18 @@ def add_render_commands(sub: Any) -> None:
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_render)
 
-    p = sub.add_parser("export", help="write the finished audiobook (M4B and/or MP3s)")
+    p = sub.add_parser(
+        "export", help="write the finished audiobook (M4B and/or MP3s, a read-along EPUB)"
+    )
     p.add_argument("project")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--m4b", action="store_true", help="one M4B with chapter marks")
     p.add_argument("--mp3", action="store_true", help="one MP3 per chapter (ACX)")
+    p.add_argument(
+        "--readalong",
+        action="store_true",
+        help="an EPUB 3 of the text with its audio, highlighted as it is read (Media Overlays)",
+    )
     p.add_argument("--voice", help="voice for the credits (default: the narrator)")
     p.add_argument(
         "--allow-stale",
@@ -506,8 +487,3 @@ def add_render_commands(sub: Any) -> None:
     )
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
     p.set_defaults(handler=cmd_make)
-
-    p = sub.add_parser("voices", help="list the voices of every available engine")
-    p.add_argument("--engine")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_voices)

@@ -55,6 +55,7 @@ ENGINE_SETTINGS: dict[str, dict[str, str]] = {
         "language_code": TEXT,
         "apply_text_normalization": TEXT,
     },
+    "inworld": {"model": TEXT, "speed": NUMBER, "temperature": NUMBER},
 }
 COMMON = {"max_chars": INTEGER}
 
@@ -153,6 +154,12 @@ def _elevenlabs(settings: Mapping[str, Any]) -> None:
     _voice_settings(settings)
 
 
+def _inworld(settings: Mapping[str, Any]) -> None:
+    from pipelines.engines.cloud.inworld_tts import _checked_settings
+
+    _checked_settings(settings)
+
+
 RANGE_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "piper": _piper,
     "kokoro": _kokoro,
@@ -160,6 +167,7 @@ RANGE_CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "styletts2": _styletts2,
     "openai": _openai,
     "elevenlabs": _elevenlabs,
+    "inworld": _inworld,
 }
 
 

@@ -16,7 +16,11 @@ from typing import Any
 from pipelines.core.errors import StudioError
 
 SERVICE = "audiobook-studio"
-PROVIDERS: dict[str, str] = {"openai": "OPENAI_API_KEY", "elevenlabs": "ELEVENLABS_API_KEY"}
+PROVIDERS: dict[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "elevenlabs": "ELEVENLABS_API_KEY",
+    "inworld": "INWORLD_API_KEY",  # the Base64 credentials Inworld's portal shows
+}
 _INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 
 

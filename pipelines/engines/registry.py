@@ -66,6 +66,9 @@ register(
     ("elevenlabs",),
     "pip install elevenlabs",
 )
+register(
+    "inworld", "pipelines.engines.cloud.inworld_tts:InworldEngine", ("httpx",), "pip install httpx"
+)
 
 
 def _missing(spec: EngineSpec) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 def billed_characters(engine: str, text: str, settings: dict[str, Any] | None = None) -> int:
     """Characters (ElevenLabs: credits) one synthesized chunk is billed; 0 for local engines."""
-    if engine == "openai":
+    if engine in ("openai", "inworld"):  # billed per character spoken
         return len(text.strip())
     if engine == "elevenlabs":
         from pipelines.engines.cloud.settings import provider_settings

@@ -42,7 +42,7 @@ from studio.context import StudioContext
 from studio.tasks import describe_error
 from studio.theme import set_role
 
-PROVIDER_LABEL = {"openai": "OpenAI", "elevenlabs": "ElevenLabs"}
+PROVIDER_LABEL = {"openai": "OpenAI", "elevenlabs": "ElevenLabs", "inworld": "Inworld"}
 FALLBACK_VOICE = "piper:joe-us"
 
 

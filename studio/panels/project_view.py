@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtWidgets import QMenu, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from pipelines.store import Project
 from studio import prefs
@@ -33,6 +33,8 @@ class ProjectView(QWidget):
         self.previewer = PreviewController(
             ctx.player, ctx.tasks, project.cache_dir / "preview", self
         )
+        self.last_notice: QMessageBox | None = None
+        self.render_control.notice.connect(self.show_notice)
         self.book = BookView(project, ctx)
         self.book.text.render_control = self.render_control  # its Regenerate queues here
         # a chapter rendered again clears its paragraphs' marks and brings its new audio
@@ -62,6 +64,16 @@ class ProjectView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
         self.book.chapters.loaded.connect(self._chapters_changed)
+
+    def show_notice(self, text: str) -> QMessageBox:
+        """A one-time notice from the render plan, in a box the author dismisses (and in the
+        status bar)."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Audiobook Studio", text, parent=self)
+        box.finished.connect(box.deleteLater)
+        self.ctx.reporter.status(text, 20_000)
+        self.last_notice = box
+        box.open()
+        return box
 
     def _chapters_changed(self) -> None:
         self.ctx.tasks.spawn(self.cast.reload(), slot="cast-reload")

@@ -39,6 +39,13 @@ def _elevenlabs() -> tuple[Engine, str]:
     return get_engine("elevenlabs"), "21m00Tcm4TlvDq8ikWAM"
 
 
+def _inworld() -> tuple[Engine, str]:
+    from tests.standins.env import start_inworld
+
+    start_inworld()
+    return get_engine("inworld"), "Ashley"
+
+
 def _styletts2() -> tuple[Engine, str]:
     from tests.styletts2_tiny import tiny_model_for_tests
 
@@ -61,6 +68,7 @@ ENGINE_FACTORIES: dict[str, EngineFactory] = {
     "silence": _silence,
     "openai": _openai,
     "elevenlabs": _elevenlabs,
+    "inworld": _inworld,
     "kokoro": _kokoro,
     "styletts2": _styletts2,
 }

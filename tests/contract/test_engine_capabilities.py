@@ -14,7 +14,7 @@ from pipelines.engines.base import Capabilities
 from pipelines.engines.registry import capabilities, known_engine_names
 
 REPO = Path(__file__).resolve().parents[2]
-CLOUD = {"openai", "elevenlabs"}
+CLOUD = {"openai", "elevenlabs", "inworld"}
 
 
 def _engine_class(name: str) -> type:

@@ -147,3 +147,15 @@ def test_an_elevenlabs_clone_needs_consent_and_half_a_minute(
             ),
             timeout=20_000,
         )
+
+
+def test_a_render_plan_notice_is_shown_once_in_a_box(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    open_in(qtbot, window, project(tmp_path / "short"))
+    view = window.project_view
+    assert view is not None
+    view.render_control.notice.emit("OpenAI voices now use gpt-realtime-2.1-mini ($25 a million).")
+    box = view.last_notice
+    assert box is not None and box.isVisible() and "gpt-realtime-2.1-mini" in box.text()
+    assert "gpt-realtime-2.1-mini" in window.statusBar().currentMessage()

@@ -1,6 +1,7 @@
-"""A stand-in for the ElevenLabs API: text to speech, voices, models, the subscription and
-pronunciation dictionaries, in the documented shapes, checking what it is sent (key, voice,
-model limits, voice settings, stitching, formats the plan allows, dictionary locators).
+"""A stand-in for the ElevenLabs API: text to speech, voices, models, the subscription,
+pronunciation dictionaries and instant voice cloning, in the documented shapes, checking what it
+is sent (key, voice, model limits, voice settings, stitching, formats the plan allows, dictionary
+locators, samples). Each instance keeps its own models and voices, so a test may change them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from xml.etree import ElementTree as ET
 from tests.standins.common import JsonHandler, StandIn, speech_like, to_s16le
 
 MODELS = {
+    "eleven_v4": (10_000, 1.0),
+    "eleven_v4_turbo": (10_000, 0.5),
     "eleven_multilingual_v2": (10_000, 1.0),
     "eleven_v3": (5_000, 1.0),
     "eleven_flash_v2_5": (40_000, 0.5),
@@ -50,10 +53,15 @@ class ElevenLabsHandler(JsonHandler):
         path = urlparse(self.path).path
         if not self._authorized():
             return
+        self.owner.count(path)
         if path == "/v1/voices":
-            self.send_json(200, {"voices": [_voice(*v) for v in VOICES]})
+            with self.owner.lock:
+                voices = [_voice(*v) for v in self.owner.voices]
+            self.send_json(200, {"voices": voices})
         elif path == "/v1/models":
-            self.send_json(200, [_model(m, *spec) for m, spec in MODELS.items()])
+            with self.owner.lock:
+                models = [_model(m, *spec) for m, spec in self.owner.models.items()]
+            self.send_json(200, models)
         elif path == "/v1/user/subscription":
             self.send_json(200, _subscription(self.owner.tier))
         elif path == "/v1/pronunciation-dictionaries":
@@ -71,6 +79,9 @@ class ElevenLabsHandler(JsonHandler):
             return
         if url.path == "/v1/pronunciation-dictionaries/add-from-file":
             self._add_dictionary(raw)
+            return
+        if url.path == "/v1/voices/add":
+            self._add_voice(raw)
             return
         match = re.fullmatch(r"/v1/text-to-speech/([^/]+)", url.path)
         if not match:
@@ -94,21 +105,25 @@ class ElevenLabsHandler(JsonHandler):
             return
         data, ctype = _render(body["text"], fmt)
         request_id = self.owner.new_request_id()
-        cost = round(len(body["text"]) * MODELS[body.get("model_id", "eleven_multilingual_v2")][1])
+        model = body.get("model_id", "eleven_multilingual_v2")
+        cost = round(len(body["text"]) * self.owner.models[model][1])
         headers = {"request-id": request_id, "character-cost": str(cost)}
         self.send_audio(data, ctype, drop=fault is not None and fault.kind == "drop",
                         headers=headers)  # fmt: skip
 
     def _problem(self, voice_id: str, fmt: str, body: Any) -> tuple[int, Any] | None:
-        if voice_id not in {v[0] for v in VOICES}:
+        with self.owner.lock:
+            known = {v[0] for v in self.owner.voices}
+            models = dict(self.owner.models)
+        if voice_id not in known:
             return _detail(404, "voice_not_found", f"A voice with id {voice_id} was not found")
         model = body.get("model_id", "eleven_multilingual_v2")
-        if model not in MODELS:
+        if model not in models:
             return _detail(400, "model_not_found", f"Model {model} does not exist")
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             return 422, {"detail": [{"loc": ["body", "text"], "msg": "field required"}]}
-        if len(text) > MODELS[model][0]:
+        if len(text) > models[model][0]:
             return _detail(400, "max_character_limit_exceeded", "Text is too long")
         rank = TIER_RANK.index(self.owner.tier)
         codec, rate = fmt.split("_")[0], int(fmt.split("_")[1])
@@ -150,15 +165,20 @@ class ElevenLabsHandler(JsonHandler):
         }
         self.send_json(*answers[kind], headers)
 
-    def _add_dictionary(self, raw: bytes) -> None:
+    def _parts(self, raw: bytes) -> list[tuple[str, str, bytes]]:
+        """A multipart body's parts: (field name, content type, bytes)."""
         ctype = self.headers.get("Content-Type", "")
         message = BytesParser(policy=email_policy).parsebytes(
             f"Content-Type: {ctype}\r\n\r\n".encode() + raw
         )
-        fields = {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        return [
+            (str(part.get_param("name", header="content-disposition")),
+             part.get_content_type(), part.get_payload(decode=True) or b"")
             for part in message.iter_parts()
-        }
+        ]  # fmt: skip
+
+    def _add_dictionary(self, raw: bytes) -> None:
+        fields = {name: data for name, _, data in self._parts(raw)}
         try:
             root = ET.fromstring(fields.get("file") or b"")
             rules = len([e for e in root.iter() if e.tag.endswith("lexeme")])
@@ -171,6 +191,36 @@ class ElevenLabsHandler(JsonHandler):
                              "creation_time_unix": made["creation_time_unix"],
                              "version_id": made["latest_version_id"],
                              "version_rules_num": rules})  # fmt: skip
+
+    def _add_voice(self, raw: bytes) -> None:
+        """Instant voice cloning: a name and one or more audio samples, as multipart."""
+        parts = self._parts(raw)
+        fields = {name: data for name, _, data in parts if name != "files"}
+        samples = [(kind, data) for name, kind, data in parts if name == "files"]
+        name = (fields.get("name") or b"").decode().strip()
+        if not name:
+            self.send_json(*_detail(422, "missing_name", "A voice needs a name"))
+            return
+        if not samples:
+            self.send_json(*_detail(422, "missing_files", "At least one sample is required"))
+            return
+        for kind, data in samples:
+            if not kind.startswith("audio/") or not _is_audio(data):
+                self.send_json(*_detail(400, "invalid_sample", "A sample is not audio"))
+                return
+        voice_id = self.owner.add_voice(name, (fields.get("description") or b"").decode())
+        self.send_json(200, {"voice_id": voice_id, "requires_verification": False})
+
+
+def _is_audio(data: bytes) -> bool:
+    """Whether ffmpeg decodes at least a second of sound from `data`."""
+    from pipelines.audio.ffmpeg_io import ffmpeg_exe
+
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", "8000",
+         "pipe:1"], input=data, capture_output=True, check=False,
+    )  # fmt: skip
+    return out.returncode == 0 and len(out.stdout) >= 2 * 8000
 
 
 def _render(text: str, fmt: str) -> tuple[bytes, str]:
@@ -234,6 +284,10 @@ class ElevenLabsStandIn(StandIn):
     def __init__(self, api_key: str = "el-standin-0123456789abcdef", tier: str = "creator",
                  **kw: Any) -> None:  # fmt: skip
         self.tier = tier
+        self.models = dict(MODELS)
+        self.voices = list(VOICES)
+        self.cloned: dict[str, str] = {}  # voice id -> the description it was made with
+        self.gets: dict[str, int] = {}  # GET requests per path
         self.issued: set[str] = set()
         self.dictionaries: dict[str, dict[str, Any]] = {}
         self._counter = 0
@@ -250,6 +304,19 @@ class ElevenLabsStandIn(StandIn):
             rid = f"req_{self._counter:06d}"
             self.issued.add(rid)
             return rid
+
+    def count(self, path: str) -> None:
+        with self.lock:
+            self.gets[path] = self.gets.get(path, 0) + 1
+
+    def add_voice(self, name: str, description: str) -> str:
+        with self._count_lock:
+            self._counter += 1
+            voice_id = f"ivc{self._counter:018d}"
+        with self.lock:
+            self.voices.append((voice_id, name, "cloned", {"language": "en"}))
+            self.cloned[voice_id] = description
+        return voice_id
 
     def add_dictionary(self, name: str, rules: int) -> dict[str, Any]:
         with self._count_lock:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 from tests.standins.elevenlabs_server import ElevenLabsStandIn
+from tests.standins.inworld_server import InworldStandIn
 from tests.standins.openai_server import OpenAIStandIn
 
-_SERVERS: dict[str, OpenAIStandIn | ElevenLabsStandIn] = {}
+_SERVERS: dict[str, OpenAIStandIn | ElevenLabsStandIn | InworldStandIn] = {}
 
 
 def start_openai() -> OpenAIStandIn:
@@ -29,4 +30,14 @@ def start_elevenlabs() -> ElevenLabsStandIn:
         _SERVERS["elevenlabs"] = server
     os.environ["ELEVENLABS_BASE_URL"] = server.base_url
     os.environ["ELEVENLABS_API_KEY"] = server.api_key
+    return server
+
+
+def start_inworld() -> InworldStandIn:
+    server = _SERVERS.get("inworld")
+    if not isinstance(server, InworldStandIn):
+        server = InworldStandIn(lifetime_s=1800)
+        _SERVERS["inworld"] = server
+    os.environ["INWORLD_BASE_URL"] = server.base_url
+    os.environ["INWORLD_API_KEY"] = server.api_key
     return server

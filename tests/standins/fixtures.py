@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.standins.elevenlabs_server import ElevenLabsStandIn
+from tests.standins.inworld_server import InworldStandIn
 from tests.standins.openai_server import OpenAIStandIn
 
 
@@ -27,3 +28,9 @@ def announce_elevenlabs(monkeypatch: pytest.MonkeyPatch, server: ElevenLabsStand
     monkeypatch.setenv("ELEVENLABS_BASE_URL", server.base_url)
     monkeypatch.setenv("ELEVENLABS_API_KEY", server.api_key)
     quick_retries(monkeypatch, "elevenlabs")
+
+
+def announce_inworld(monkeypatch: pytest.MonkeyPatch, server: InworldStandIn) -> None:
+    monkeypatch.setenv("INWORLD_BASE_URL", server.base_url)
+    monkeypatch.setenv("INWORLD_API_KEY", server.api_key)
+    quick_retries(monkeypatch, "inworld")

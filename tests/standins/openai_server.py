@@ -1,23 +1,22 @@
 """A stand-in for OpenAI's Speech API (`POST /v1/audio/speech`, `GET /v1/models`) and its Realtime
-API (a WebSocket on a second port), speaking the documented shapes and checking what it is sent.
+API (a WebSocket on a second port, `openai_realtime_server`), speaking the documented shapes and
+checking what it is sent.
 """
 
 from __future__ import annotations
 
-import base64
-import http
 import io
 import json
-import threading
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import soundfile
 
 from tests.standins.common import JsonHandler, StandIn, speech_like, to_s16le
+from tests.standins.openai_realtime_server import MODELS as REALTIME_MODELS
+from tests.standins.openai_realtime_server import RealtimeStandIn
 
 SPEECH_MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"}
-REALTIME_MODELS = {"gpt-realtime-2.1-mini"}
 VOICES = {
     "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
     "nova", "sage", "shimmer", "verse", "marin", "cedar",
@@ -142,12 +141,14 @@ class OpenAIHandler(JsonHandler):
 
 
 class OpenAIStandIn(StandIn):
+    """The Speech API on HTTP and the Realtime API (`openai_realtime_server`) on a second port,
+    sharing one key, one request log and one fault queue."""
+
     handler = OpenAIHandler
 
     def __init__(self, api_key: str = "sk-standin-openai-0123456789", **kw: Any) -> None:
         super().__init__(api_key, **kw)
-        self.realtime_sessions: list[dict[str, Any]] = []
-        self._ws = _start_realtime(self)
+        self.realtime = RealtimeStandIn(owner=self)
 
     @property
     def base_url(self) -> str:
@@ -155,75 +156,11 @@ class OpenAIStandIn(StandIn):
 
     @property
     def realtime_url(self) -> str:
-        host, port = self._ws.socket.getsockname()[:2]
-        return f"ws://{host}:{port}/v1"
+        return self.realtime.url
 
     def stop(self) -> None:
-        self._ws.shutdown()
+        self.realtime.stop()
         super().stop()
 
-
-def _start_realtime(owner: OpenAIStandIn) -> Any:
-    from websockets.sync.server import serve
-
-    def process_request(connection: Any, request: Any) -> Any:
-        query = parse_qs(urlparse(request.path).query)
-        if request.headers.get("Authorization") != f"Bearer {owner.api_key}":
-            return connection.respond(http.HTTPStatus.UNAUTHORIZED, "invalid_api_key\n")
-        if query.get("model", [""])[0] not in REALTIME_MODELS:
-            return connection.respond(http.HTTPStatus.NOT_FOUND, "unknown model\n")
-        return None
-
-    def session(ws: Any) -> None:
-        ws.send(json.dumps({"type": "session.created", "event_id": "ev_0", "session": {}}))
-        state: dict[str, Any] = {"session": {}, "text": ""}
-        for message in ws:
-            event = json.loads(message)
-            kind = event.get("type")
-            if kind == "session.update":
-                state["session"] = event["session"]
-                ws.send(json.dumps({"type": "session.updated", "event_id": "ev_1",
-                                    "session": event["session"]}))  # fmt: skip
-            elif kind == "conversation.item.create":
-                parts = event["item"]["content"]
-                state["text"] = " ".join(p["text"] for p in parts if p["type"] == "input_text")
-            elif kind == "response.create":
-                owner.record({"realtime": True, **state})
-                fault = owner.next_fault()
-                if fault and fault.kind == "quota":
-                    ws.send(json.dumps({"type": "error", "event_id": "ev_e", "error": {
-                        "type": "insufficient_quota", "code": "insufficient_quota",
-                        "message": "You exceeded your current quota."}}))  # fmt: skip
-                    continue
-                _send_response(ws, state, drop=fault is not None and fault.kind == "drop")
-                if fault is not None and fault.kind == "drop":
-                    return
-
-    server = serve(session, "127.0.0.1", 0, process_request=process_request)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def _send_response(ws: Any, state: dict[str, Any], drop: bool) -> None:
-    audio_cfg = state["session"].get("audio", {}).get("output", {})
-    fmt = audio_cfg.get("format", {})
-    if fmt.get("type") != "audio/pcm" or audio_cfg.get("voice") not in VOICES:
-        ws.send(json.dumps({"type": "error", "event_id": "ev_x", "error": {
-            "type": "invalid_request_error", "code": "invalid_value",
-            "message": "audio output must be audio/pcm with a known voice"}}))  # fmt: skip
-        return
-    pcm = to_s16le(speech_like(state["text"], RATE))
-    ids = {"response_id": "resp_1", "item_id": "item_1", "output_index": 0, "content_index": 0}
-    ws.send(json.dumps({"type": "response.created", "event_id": "ev_2",
-                        "response": {"id": "resp_1", "status": "in_progress"}}))  # fmt: skip
-    step = RATE  # half a second of 16-bit samples per delta
-    for i, start in enumerate(range(0, len(pcm), step)):
-        if drop and start > len(pcm) // 2:
-            ws.close()
-            return
-        delta = base64.b64encode(pcm[start : start + step]).decode()
-        ws.send(json.dumps({"type": "response.output_audio.delta", "event_id": f"ev_d{i}",
-                            "delta": delta, **ids}))  # fmt: skip
-    ws.send(json.dumps({"type": "response.output_audio.done", "event_id": "ev_3", **ids}))
-    ws.send(json.dumps({"type": "response.done", "event_id": "ev_4",
-                        "response": {"id": "resp_1", "status": "completed"}}))  # fmt: skip
+    def __enter__(self) -> OpenAIStandIn:
+        return self

@@ -93,7 +93,9 @@ def test_the_estimate_counts_what_is_not_cached_and_the_cap_refuses(
         )
         if provider == "openai":
             assert estimate.chars_billed == estimate.chars_total
-            assert "2027-01-06" in estimate.notice
+            assert estimate.notice == ""  # the default: the Realtime successor
+            old = estimate_cost(project, voice, settings={"model": "gpt-4o-mini-tts"})
+            assert "2027-01-06" in old.notice and "gpt-realtime-2.1-mini" in old.notice
         check_cost_cap(estimate)  # no cap: fine
         set_cost_cap(project, estimate.usd / 2)
         capped = estimate_cost(project, voice)

@@ -8,6 +8,12 @@ settings) and the request ids of neighbours rendered earlier in this process are
 prosody flows across the chunks of a chapter, on the models that support it (not eleven_v3).
 Pronunciation dictionaries of the account apply through Settings; the project lexicon can be
 uploaded as one (`upload_lexicon`).
+
+The models, with each one's characters per request, credit rate and capabilities, come from the
+API's models list, read at first use and kept in the user cache for a day (`MODELS_TTL_S`), so a
+new model (eleven_v4, eleven_v4_turbo) or a changed limit needs no new release; `MODEL_LIMITS`
+is only the fallback for when the list cannot be read. `clone_voice` makes an instant voice
+clone from the author's samples, and only with the speaker's consent stated explicitly.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,8 +67,10 @@ CONCURRENCY = {"free": 2, "starter": 3, "creator": 5, "pro": 10, "scale": 15, "b
 # USD per million characters (credits) on each plan's monthly allowance: an estimate to set
 # against the author's cost cap; `price_per_million_chars` in Settings overrides it.
 PRICES = {"free": 0.0, "starter": 167.0, "creator": 220.0, "pro": 198.0, "scale": 165.0}
-# Characters per request where the API does not say (its published limits).
+# Characters per request when the models list cannot be read (the published limits).
 MODEL_LIMITS = {
+    "eleven_v4": 10_000,
+    "eleven_v4_turbo": 10_000,
     "eleven_multilingual_v2": 10_000,
     "eleven_v3": 5_000,
     "eleven_flash_v2_5": 40_000,
@@ -69,14 +79,64 @@ MODEL_LIMITS = {
     "eleven_turbo_v2": 30_000,
 }
 PLAN_TTL_S = 6 * 3600
+MODELS_TTL_S = 24 * 3600  # models change rarely; a model missing from the list re-reads it
+SAMPLE_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".flac": "audio/flac",
+                ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".webm": "audio/webm"}  # fmt: skip
+MAX_SAMPLE_BYTES = 10 * 1024 * 1024  # the API's limit per sample file
 _REVISION = "1"
 
 
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One text-to-speech model as the models list describes it."""
+
+    model_id: str
+    name: str = ""
+    max_chars: int = 0  # characters per request on a paid plan (0: not stated)
+    max_chars_free: int = 0  # ... on the free plan
+    cost_factor: float = 1.0  # credits per character
+    can_use_style: bool = False
+    can_use_speaker_boost: bool = False
+    languages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, m: Any) -> ModelInfo:
+        rates = getattr(m, "model_rates", None)
+        factor = getattr(rates, "character_cost_multiplier", None) if rates else None
+        return cls(
+            model_id=str(m.model_id),
+            name=str(m.name or m.model_id),
+            max_chars=int(
+                m.maximum_text_length_per_request or m.max_characters_request_subscribed_user or 0
+            ),
+            max_chars_free=int(m.max_characters_request_free_user or 0),
+            cost_factor=float(factor) if factor is not None else _fallback_factor(m.model_id),
+            can_use_style=bool(m.can_use_style),
+            can_use_speaker_boost=bool(m.can_use_speaker_boost),
+            languages=tuple(str(lang.language_id) for lang in (m.languages or [])),
+        )
+
+
+def _fallback_factor(model: str) -> float:
+    """Credits per character when the list does not say: 0.5 on flash and turbo models."""
+    return 0.5 if ("flash" in model or "turbo" in model) else 1.0
+
+
 def tier_rank(tier: str) -> int:
-    tier = tier.lower()
-    if tier.startswith(("growing_business", "business")):
-        tier = "business"
-    return TIERS.index(tier) if tier in TIERS else 0
+    """The plan's place in `TIERS`; variants ("creator_annual", "growing_business") count as the
+    plan they extend, an unknown one as free."""
+    tier = tier.strip().lower()
+    if "business" in tier:
+        return TIERS.index("business")
+    for rank in range(len(TIERS) - 1, -1, -1):
+        if tier == TIERS[rank] or tier.startswith(TIERS[rank] + "_"):
+            return rank
+    return 0
+
+
+def concurrency_for(tier: str) -> int:
+    """Parallel requests the plan allows (Free 2, Starter 3, Creator 5, Pro 10, Scale 15 …)."""
+    return CONCURRENCY.get(TIERS[tier_rank(tier)], 15)
 
 
 def format_allowed(output_format: str, tier: str) -> bool:
@@ -135,7 +195,9 @@ class ElevenLabsEngine:
         self._clients: dict[tuple[str, str, float], Any] = {}
         self._callers: dict[ProviderSettings, CloudCaller] = {}
         self._voices: dict[tuple[str, str], list[Any]] = {}
-        self._models: dict[tuple[str, str], list[Any]] = {}
+        self._models: dict[str, tuple[float, list[ModelInfo]]] = {}
+        self._reread: set[str] = set()  # models missing from the list, re-read once for each
+        self._warned = False
         self._request_ids: OrderedDict[str, str] = OrderedDict()
 
     # -- account ---------------------------------------------------------------------------------
@@ -224,7 +286,7 @@ class ElevenLabsEngine:
     def limits(self) -> EngineLimits:
         cfg = self.settings
         tier = self.plan()
-        concurrency = cfg.concurrency or CONCURRENCY.get(TIERS[tier_rank(tier)], 15)
+        concurrency = cfg.concurrency or concurrency_for(tier)
         return EngineLimits(
             max_chars=self.model_limit(cfg.model),
             sample_rate=format_rate(choose_format(tier, cfg.output_format)),
@@ -237,40 +299,67 @@ class ElevenLabsEngine:
             return cfg.price_per_million_chars
         return PRICES.get(TIERS[tier_rank(self.plan())], 120.0)
 
-    def models(self) -> list[Any]:
-        """The text-to-speech models the API lists."""
+    def _account_slot(self, key: str, cfg: ProviderSettings) -> str:
+        return hashlib.sha256(f"{cfg.base_url}|{key}".encode()).hexdigest()[:24]
+
+    def models(self, refresh: bool = False) -> list[ModelInfo]:
+        """The text-to-speech models the API lists: from this process's memory, else the user
+        cache while it is younger than `MODELS_TTL_S`, else the API (then cached)."""
         key, cfg = self._key(), self.settings
-        slot = (hashlib.sha256(key.encode()).hexdigest(), cfg.base_url)
-        if slot not in self._models:
-            opts = {"max_retries": 0}
-            listed = self._call(lambda c: c.models.list(request_options=opts), key, cfg)
-            self._models[slot] = [m for m in listed if m.can_do_text_to_speech is not False]
-        return self._models[slot]
+        slot = self._account_slot(key, cfg)
+        held = self._models.get(slot)
+        if held and not refresh and time.time() - held[0] < MODELS_TTL_S:
+            return held[1]
+        path = _models_cache_path()
+        if not refresh:
+            cached = _read_models_cache(path, slot)
+            if cached is not None:
+                self._models[slot] = cached
+                return cached[1]
+        opts = {"max_retries": 0}
+        listed = self._call(lambda c: c.models.list(request_options=opts), key, cfg)
+        models = [ModelInfo.from_api(m) for m in listed if m.can_do_text_to_speech is not False]
+        now = time.time()
+        self._models[slot] = (now, models)
+        payload = {"slot": slot, "at": now, "models": [asdict(m) for m in models]}
+        write_text_atomic(path, json.dumps(payload))
+        return models
+
+    def model_info(self, model: str) -> ModelInfo | None:
+        """What the models list says of `model`; None when it cannot be read or lacks it. A
+        model missing from a cached list is asked for once more (it may be newer than the
+        cache)."""
+        if not get_key(PROVIDER):
+            return None  # no account yet: the published limits serve
+        try:
+            for refresh in (False, True):
+                if refresh:
+                    if model in self._reread:
+                        break
+                    self._reread.add(model)
+                for m in self.models(refresh=refresh):
+                    if m.model_id == model:
+                        return m
+        except StudioError as exc:
+            if not self._warned:  # once: `limits` is read often
+                self._warned = True
+                log.warning("elevenlabs: the models list could not be read (%s)", exc)
+        return None
 
     def model_limit(self, model: str) -> int:
-        if model in MODEL_LIMITS:
-            return MODEL_LIMITS[model]
-        try:
-            for m in self.models():
-                if m.model_id == model:
-                    return int(
-                        m.maximum_text_length_per_request
-                        or m.max_characters_request_subscribed_user
-                        or 5000
-                    )
-        except StudioError:
-            pass
-        return 5000
+        """Characters per request for `model` on this account's plan."""
+        info = self.model_info(model)
+        if info is not None and info.max_chars:
+            if info.max_chars_free and tier_rank(self.plan()) == 0:
+                return min(info.max_chars, info.max_chars_free)
+            return info.max_chars
+        return MODEL_LIMITS.get(model, 5000)
 
     def cost_factor(self, model: str) -> float:
-        """Credits per character: 0.5 on flash and turbo models, 1 on the others."""
-        try:
-            for m in self.models():
-                if m.model_id == model and m.model_rates is not None:
-                    return float(m.model_rates.character_cost_multiplier)
-        except StudioError:
-            pass
-        return 0.5 if ("flash" in model or "turbo" in model) else 1.0
+        """Credits per character: the list's rate, else 0.5 on flash and turbo models, 1 on
+        the others."""
+        info = self.model_info(model)
+        return info.cost_factor if info is not None else _fallback_factor(model)
 
     def _account_voices(self) -> list[Any]:
         key, cfg = self._key(), self.settings
@@ -309,13 +398,79 @@ class ElevenLabsEngine:
         return out
 
     def _voice(self, voice_id: str) -> Any:
-        for v in self._account_voices():
-            if v.voice_id == voice_id:
-                return v
+        for refresh in (False, True):
+            if refresh:
+                # A voice made since the list was read (a clone from another process).
+                self._forget_voices()
+            for v in self._account_voices():
+                if v.voice_id == voice_id:
+                    return v
         raise StudioError(
             None,
             f"the ElevenLabs account has no voice '{voice_id}'",
             "run `audiobook-studio voices --engine elevenlabs` to list them",
+        )
+
+    def _forget_voices(self) -> None:
+        key, cfg = self._key(), self.settings
+        self._voices.pop((hashlib.sha256(key.encode()).hexdigest(), cfg.base_url), None)
+
+    def clone_voice(
+        self,
+        name: str,
+        samples: Sequence[Path],
+        *,
+        consent: bool,
+        description: str = "",
+        remove_background_noise: bool = False,
+    ) -> Voice:
+        """Make an instant voice clone from recordings of one speaker; the new voice is listed
+        in `voices()` at once and can be cast like any other.
+
+        ElevenLabs' terms require the speaker's consent to cloning their voice, and its API
+        has no field that asks: the caller must state it here (`consent=True`), else nothing is
+        sent. The consent is recorded in the voice's description on the account."""
+        if consent is not True:
+            raise StudioError(
+                None,
+                "elevenlabs: a voice is cloned only with the speaker's consent",
+                "confirm that the speaker agreed to having their voice cloned "
+                "(`--consent` on the command line), then try again",
+            )
+        name = name.strip()
+        if not name:
+            raise StudioError(None, "elevenlabs: the cloned voice needs a name", "give --name")
+        files = [_sample_file(Path(p)) for p in samples]
+        if not files:
+            raise StudioError(
+                None, "elevenlabs: cloning needs at least one sample", "give --sample FILE"
+            )
+        stamp = time.strftime("%Y-%m-%d", time.gmtime())
+        said = f"Cloned with the speaker's consent, confirmed in Audiobook Studio on {stamp}."
+        text = f"{description.strip()} {said}".strip()
+        key, cfg = self._key(), self.settings
+        opts = {"max_retries": 0, "timeout_in_seconds": int(cfg.timeout_s)}
+        # One attempt only: a create retried after a lost answer would make a second voice.
+        made = self._call(
+            lambda c: c.voices.ivc.create(
+                name=name,
+                files=files,
+                description=text,
+                remove_background_noise=remove_background_noise,
+                request_options=opts,
+            ),
+            key,
+            replace(cfg, max_attempts=1),
+        )
+        self._forget_voices()
+        voice_id = str(made.voice_id)
+        for voice in self.voices():
+            if voice.id == voice_id:
+                return voice
+        raise StudioError(
+            None,
+            f"elevenlabs: the clone '{name}' ({voice_id}) was made but is not listed yet",
+            "run `audiobook-studio voices --engine elevenlabs` in a minute",
         )
 
     def dictionaries(self) -> list[Any]:
@@ -458,6 +613,44 @@ class ElevenLabsEngine:
             self._request_ids.move_to_end(slot)
             while len(self._request_ids) > 512:
                 self._request_ids.popitem(last=False)
+
+
+def _models_cache_path() -> Path:
+    from pipelines.core import paths
+
+    return paths.cache_dir() / "elevenlabs-models.json"
+
+
+def _read_models_cache(path: Path, slot: str) -> tuple[float, list[ModelInfo]] | None:
+    """The cached models list of this account, while younger than `MODELS_TTL_S`."""
+    try:
+        cached = json.loads(path.read_text())
+        at = float(cached["at"])
+        if cached.get("slot") != slot or not 0 <= time.time() - at < MODELS_TTL_S:
+            return None
+        models = [
+            ModelInfo(**{**m, "languages": tuple(m.get("languages", ()))}) for m in cached["models"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return at, models
+
+
+def _sample_file(path: Path) -> tuple[str, bytes, str]:
+    """A voice sample as the SDK uploads it: (file name, bytes, content type)."""
+    kind = SAMPLE_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise StudioError(path, "a voice sample must be MP3, WAV, FLAC, M4A, OGG or WebM audio", "")
+    try:
+        size = path.stat().st_size
+        if size > MAX_SAMPLE_BYTES:
+            raise StudioError(path, "a voice sample may be at most 10 MB", "trim or compress it")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StudioError(path, f"the voice sample cannot be read ({exc.strerror})", "") from None
+    if not data:
+        raise StudioError(path, "the voice sample is empty", "")
+    return path.name, data, kind
 
 
 _SETTING_RANGES = {

@@ -1,12 +1,19 @@
 """OpenAI voices: the Speech API (tts-1, tts-1-hd, gpt-4o-mini-tts) and its Realtime successor.
 
-The model is a setting, never fixed here: `AUDIOBOOK_STUDIO_OPENAI_MODEL`, the settings file, or
-a job's "model" setting. The SDK marks every Speech API model deprecated with a shutdown on
-2027-01-06 and names `gpt-realtime-2.1-mini` through the Realtime API as the successor; a model
-with a known shutdown date draws a warning (`model_notice`) while it still works, and refuses,
-pausing the queue with a clear message, from that date on. A model whose name says "realtime"
-goes through the Realtime API (`openai_realtime.py`). Audio arrives as 24 kHz 16-bit PCM (or
-WAV/FLAC when configured), so nothing lossy enters the pipeline.
+The model is a setting: `AUDIOBOOK_STUDIO_OPENAI_MODEL`, the settings file, or a book's "model"
+voice setting; the default is `SUCCESSOR`, `gpt-realtime-2.1-mini`, which the SDK names as the
+successor of every Speech API model (all shut down on 2027-01-06) and which works only through
+the Realtime API (`openai_realtime.py`). `resolve_model` is the one place a book's model is
+chosen: before the shutdown a Speech model works and draws a warning (`model_notice`); from that
+date (by `now()`, which tests replace) a book on one moves to its successor by itself, and
+`model_switch` describes the move for the one-time notice (`pipelines.app.notices`). A model
+retired without a known successor (`retired_models` in Settings) pauses the queue instead.
+
+Realtime audio is checked against the text: the response's transcript must carry the words
+sent (`openai_realtime.compare`); a reworded chunk is asked again, more strictly, up to
+`verify_attempts` times, and the closest attempt is kept and flagged (`VerifiedChunk.reworded`,
+and a warning in the log). Audio arrives as 24 kHz 16-bit PCM (or WAV/FLAC from the Speech API
+when configured), so nothing lossy enters the pipeline.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -34,6 +41,7 @@ from pipelines.engines.base import (
     Voice,
     text_to_speak,
 )
+from pipelines.engines.cloud import openai_realtime as realtime
 from pipelines.engines.cloud.common import (
     USAGE,
     AccountProblem,
@@ -48,7 +56,7 @@ from pipelines.engines.cloud.common import (
     sort_failure,
     split_text,
 )
-from pipelines.engines.cloud.openai_realtime import SpeechRequest, speak_realtime
+from pipelines.engines.cloud.openai_realtime import SpeechRequest
 from pipelines.engines.cloud.settings import ProviderSettings, host_of, provider_settings
 
 log = logging.getLogger(__name__)
@@ -63,8 +71,18 @@ VOICES = (
     "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
     "nova", "sage", "shimmer", "verse", "marin", "cedar",
 )  # fmt: skip
+SPEECH_ONLY_VOICES = tuple(v for v in VOICES if v not in realtime.VOICES)
 LICENSE = "OpenAI Usage Policies: tell listeners the voice is AI-generated"
 _REVISION = "1"  # bump when this module's conversion of the audio changes
+
+
+def now() -> datetime:
+    """The clock the shutdown dates are read against (tests put their own in its place)."""
+    return datetime.now(UTC)
+
+
+def _today(today: date | None) -> date:
+    return today if today is not None else now().date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +92,37 @@ class ModelInfo:
     price_per_million: float  # USD per million characters (an estimate for token-priced ones)
     shutdown: date | None
     realtime: bool = False
+    successor: str | None = None  # what a book on this model moves to from its shutdown
 
 
 _KNOWN: dict[str, ModelInfo] = {
     m.id: m
     for m in (
-        ModelInfo("tts-1", False, 15.0, SPEECH_SHUTDOWN),
-        ModelInfo("tts-1-hd", False, 30.0, SPEECH_SHUTDOWN),
+        ModelInfo("tts-1", False, 15.0, SPEECH_SHUTDOWN, successor=SUCCESSOR),
+        ModelInfo("tts-1-hd", False, 30.0, SPEECH_SHUTDOWN, successor=SUCCESSOR),
         # Token-priced: about $0.015 a minute of speech, some 900 characters.
-        ModelInfo("gpt-4o-mini-tts", True, 15.0, SPEECH_SHUTDOWN),
-        ModelInfo("gpt-4o-mini-tts-2025-03-20", True, 15.0, SPEECH_SHUTDOWN),
-        ModelInfo("gpt-4o-mini-tts-2025-12-15", True, 15.0, SPEECH_SHUTDOWN),
+        ModelInfo("gpt-4o-mini-tts", True, 15.0, SPEECH_SHUTDOWN, successor=SUCCESSOR),
+        ModelInfo("gpt-4o-mini-tts-2025-03-20", True, 15.0, SPEECH_SHUTDOWN, successor=SUCCESSOR),
+        ModelInfo("gpt-4o-mini-tts-2025-12-15", True, 15.0, SPEECH_SHUTDOWN, successor=SUCCESSOR),
         ModelInfo(SUCCESSOR, True, 25.0, None, realtime=True),
     )
 }
+FALLBACK_MODELS = tuple(_KNOWN)  # offered when the account's list cannot be read
+_CACHE_NAMES = {SUCCESSOR: "gpt-4o-mini-tts"}  # the default before the successor took over
 
 
 def model_info(model: str, settings: ProviderSettings | None = None) -> ModelInfo:
     """What is known of `model`; an unknown name gets traits guessed from its name."""
     known = _KNOWN.get(model)
     if known is None:
-        realtime = "realtime" in model
-        known = ModelInfo(model, not model.startswith("tts-1"), 25.0 if realtime else 15.0, None)
-        known = ModelInfo(known.id, known.instructions, known.price_per_million, None, realtime)
+        realtime_model = "realtime" in model
+        known = ModelInfo(
+            model,
+            not model.startswith("tts-1"),
+            25.0 if realtime_model else 15.0,
+            None,
+            realtime_model,
+        )
     for entry in settings.retired_models if settings else ():
         name, _, when = entry.partition("=")
         if name.strip() == model:
@@ -106,41 +132,102 @@ def model_info(model: str, settings: ProviderSettings | None = None) -> ModelInf
                 raise StudioError(
                     None, f"retired_models entry {entry!r} is not MODEL=YYYY-MM-DD", ""
                 ) from None
-            known = ModelInfo(model, known.instructions, known.price_per_million, shutdown)
+            known = ModelInfo(
+                model, known.instructions, known.price_per_million, shutdown, known.realtime
+            )
     return known
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSwitch:
+    """A book's model replaced by its successor because the model was shut down."""
+
+    old: ModelInfo
+    new: ModelInfo
+
+    @property
+    def key(self) -> str:  # what the one-time notice is remembered by
+        return f"openai-model-switch:{self.old.id}:{self.new.id}"
+
+    def price_change(self) -> str:
+        old, new = self.old.price_per_million, self.new.price_per_million
+        change = f" ({(new - old) / old:+.0%})" if old else ""
+        return f"about ${new:g} per million characters instead of ${old:g}{change}"
+
+    def text(self) -> str:
+        assert self.old.shutdown is not None
+        lost = ", ".join(SPEECH_ONLY_VOICES) if self.new.realtime else ""
+        voices = f" The voices {lost} are not offered there: choose another." if lost else ""
+        return (
+            f"OpenAI shut down '{self.old.id}' on {self.old.shutdown.isoformat()}: books that "
+            f"used it now render with '{self.new.id}' through the Realtime API, at "
+            f"{self.price_change()}. Chapters already rendered keep their audio.{voices}"
+        )
+
+
+def model_switch(model: str, today: date | None = None) -> ModelSwitch | None:
+    """The move off `model`, when it has a successor and its shutdown date has come."""
+    cfg = provider_settings(PROVIDER)
+    info = model_info(model, cfg)
+    if info.shutdown is None or info.successor is None or _today(today) < info.shutdown:
+        return None
+    return ModelSwitch(info, model_info(info.successor, cfg))
+
+
+def resolve_model(requested: str, today: date | None = None) -> ModelInfo:
+    """The model a book asking for `requested` renders with now: itself, or its successor once
+    it is shut down. Refuses (pausing the queue) a model retired with no successor known."""
+    switch = model_switch(requested, today)
+    if switch is not None:
+        if requested not in _SWITCHED:
+            _SWITCHED.add(requested)
+            log.info("%s", switch.text())
+        return switch.new
+    info = model_info(requested, provider_settings(PROVIDER))
+    if info.shutdown is not None and _today(today) >= info.shutdown:
+        raise AccountProblem(
+            None,
+            f"{PROVIDER}: model '{requested}' was retired on {info.shutdown.isoformat()}",
+            f"choose '{SUCCESSOR}' (Realtime API) or another model in Settings "
+            "(or AUDIOBOOK_STUDIO_OPENAI_MODEL), then resume the queue",
+        )
+    return info
 
 
 def model_notice(model: str, today: date | None = None) -> str | None:
     """A warning to show before `model` is used, or None when it has no known shutdown."""
+    switch = model_switch(model, today)
+    if switch is not None:
+        return switch.text()
     info = model_info(model, provider_settings(PROVIDER))
     if info.shutdown is None:
         return None
-    today = today or date.today()
-    verb = "was retired on" if today >= info.shutdown else "is deprecated and shuts down on"
+    when = info.shutdown.isoformat()
+    if _today(today) >= info.shutdown:
+        return f"OpenAI model '{model}' was retired on {when}; choose another model in Settings"
+    if info.successor is None:
+        return f"OpenAI model '{model}' is deprecated and shuts down on {when}"
+    price = ModelSwitch(info, model_info(info.successor)).price_change()
     return (
-        f"OpenAI model '{model}' {verb} {info.shutdown.isoformat()}; its successor is "
-        f"'{SUCCESSOR}' through the Realtime API (set the OpenAI model to it in Settings)"
+        f"OpenAI model '{model}' is deprecated and shuts down on {when}; from then on books "
+        f"using it move to its successor '{info.successor}' through the Realtime API by "
+        f"themselves, at {price} (or set the OpenAI model to it in Settings now)"
     )
 
 
 _WARNED: set[str] = set()
+_SWITCHED: set[str] = set()  # switches logged by this process
 
 
 def check_model(model: str, today: date | None = None) -> ModelInfo:
-    """Refuse a retired model (pausing the queue); warn once per process about a deprecated one."""
-    info = model_info(model, provider_settings(PROVIDER))
-    notice = model_notice(model, today)
-    if info.shutdown is not None and (today or date.today()) >= info.shutdown:
-        raise AccountProblem(
-            None,
-            f"{PROVIDER}: model '{model}' was retired on {info.shutdown.isoformat()}",
-            f"choose '{SUCCESSOR}' (Realtime API) or another model in Settings "
-            "(or AUDIOBOOK_STUDIO_OPENAI_MODEL), then resume the queue",
-        )
-    if notice and model not in _WARNED:
+    """The model to render with (`resolve_model`); warns once per process about a deprecated
+    one that still works."""
+    info = resolve_model(model, today)
+    if info.id == model and info.shutdown is not None and model not in _WARNED:
+        notice = model_notice(model, today)
         _WARNED.add(model)
         log.warning(notice)
-        warnings.warn(notice, FutureWarning, stacklevel=3)
+        warnings.warn(str(notice), FutureWarning, stacklevel=3)
     return info
 
 
@@ -180,9 +267,22 @@ class OpenAIEngine:
         )
 
     def voices(self) -> list[Voice]:
+        """The built-in voices (OpenAI has no call that lists them) and the custom voice ids
+        from Settings. On a Realtime model the Speech-only voices are listed last, marked, so
+        that books cast with them still find them."""
+        try:
+            on_realtime = resolve_model(self.settings.model).realtime
+        except AccountProblem:  # a retired model: synthesis says so; the list stays readable
+            on_realtime = False
+
+        def label(v: str) -> str:
+            speech_only = on_realtime and v in SPEECH_ONLY_VOICES
+            return f"{v.capitalize()} (Speech models only)" if speech_only else v.capitalize()
+
+        order = sorted(VOICES, key=lambda v: on_realtime and v in SPEECH_ONLY_VOICES)
         built_in = [
-            Voice(self.name, v, v.capitalize(), "en", license=LICENSE, sample_rate=SAMPLE_RATE)
-            for v in VOICES
+            Voice(self.name, v, label(v), "en", license=LICENSE, sample_rate=SAMPLE_RATE)
+            for v in order
         ]
         custom = [
             Voice(
@@ -207,11 +307,15 @@ class OpenAIEngine:
             )
 
     def identity(self, voice_id: str) -> str:
+        # The model asked for, not the one resolved, and the successor under the old default's
+        # name: neither the shutdown nor the new default makes audio already rendered stale (a
+        # book is not billed again for it); what is spoken from then on comes from the successor.
         self._check_voice(voice_id)
         s = self.settings
+        model = _CACHE_NAMES.get(s.model, s.model)
         directions = hashlib.sha256(s.instructions.encode()).hexdigest()[:12]
         return (
-            f"openai/{_REVISION}/{s.model}/{s.output_format}/{host_of(s.base_url)}/"
+            f"openai/{_REVISION}/{model}/{s.output_format}/{host_of(s.base_url)}/"
             f"{voice_id}/{directions}"
         )
 
@@ -227,7 +331,6 @@ class OpenAIEngine:
         text = text_to_speak(utterance)
         self._check_voice(voice_id)
         cfg = self.settings
-        model = str(settings.get("model") or cfg.model)
         speed = float(settings.get("speed", 1.0))
         if not 0.25 <= speed <= 4.0:
             raise ValueError(f"OpenAI speed must be between 0.25 and 4, not {speed}")
@@ -235,15 +338,34 @@ class OpenAIEngine:
         if fmt not in FORMATS:
             raise ValueError(f"OpenAI output format must be one of {', '.join(FORMATS)}: {fmt!r}")
         check_cancel(cancel)
-        info = check_model(model)
+        # The one place a book's model is chosen: its voice setting, else Settings' model,
+        # moved on to the successor once shut down.
+        info = check_model(str(settings.get("model") or cfg.model))
+        if info.realtime:
+            self._check_realtime(voice_id, speed)
+            fmt = "pcm"  # a Realtime session sends 24 kHz PCM only
         instructions = str(settings.get("instructions") or cfg.instructions)
         key = get_key(PROVIDER)
         if not key:
             raise missing_key(PROVIDER)
         request = SpeechRequest(
-            model, voice_id, speed, fmt, instructions if info.instructions else ""
+            info.id, voice_id, speed, fmt, instructions if info.instructions else ""
         )
         return self._stream(text, request, info, cfg, key, cancel)
+
+    def _check_realtime(self, voice_id: str, speed: float) -> None:
+        if voice_id in SPEECH_ONLY_VOICES:
+            # Every chunk of the book would fail the same way: pause, and say what to change.
+            raise AccountProblem(
+                None,
+                f"{PROVIDER}: voice '{voice_id}' is not offered by the Realtime model "
+                f"'{SUCCESSOR}' (only {', '.join(realtime.VOICES)})",
+                "choose another OpenAI voice in the Cast panel, then resume the queue",
+            )
+        if speed > realtime.MAX_SPEED:
+            raise ValueError(
+                f"OpenAI Realtime speed must be between 0.25 and {realtime.MAX_SPEED}, not {speed}"
+            )
 
     def _stream(
         self,
@@ -258,23 +380,60 @@ class OpenAIEngine:
         caller = self._caller(cfg)
         for piece in split_text(text, MAX_CHARS):
             check_cancel(cancel)
-            samples = caller.call(
-                self._request_for(client, request, piece, key, info, cancel), cancel
-            )
+            if info.realtime:
+                yield from self._verified(client, caller, request, piece, cfg, key, cancel)
+                continue
+            samples = caller.call(self._speech_call(client, request, piece, key), cancel)
             USAGE.add(PROVIDER, len(piece))
             yield from audio_chunks(samples, SAMPLE_RATE, cancel)
 
-    def _request_for(
+    def _verified(
         self,
         client: Any,
+        caller: CloudCaller,
         request: SpeechRequest,
         text: str,
+        cfg: ProviderSettings,
         key: str,
-        info: ModelInfo,
         cancel: CancelToken | None,
+    ) -> Iterator[AudioChunk]:
+        """One piece through the Realtime API, asked again (more strictly) while its transcript
+        shows a rewording, at most `verify_attempts` times; the closest attempt is kept."""
+        attempts: list[realtime.Attempt] = []
+        for n in range(max(1, cfg.verify_attempts)):
+            check_cancel(cancel)
+
+            def ask(strict: bool = n > 0) -> realtime.RealtimeReply:
+                return realtime.speak_realtime(client, request, text, key, cancel, strict)
+
+            reply = caller.call(ask, cancel)
+            USAGE.add(PROVIDER, len(text))  # every attempt is billed
+            attempt = realtime.judge(text, reply)
+            attempts.append(attempt)
+            if attempt.changes == 0:
+                break
+            log.info(
+                "%s: attempt %d reworded the text (%s)", PROVIDER, n + 1, "; ".join(attempt.diff)
+            )
+        kept = realtime.best_attempt(attempts)
+        if kept.changes:
+            log.warning(
+                "%s: still reworded after %d attempts, keeping the closest (%d word(s) differ: "
+                "%s): %r",
+                PROVIDER,
+                len(attempts),
+                kept.changes,
+                "; ".join(kept.diff),
+                text[:120],
+            )
+        elif not kept.verified:
+            log.debug("%s: no transcript came with the audio; not verified", PROVIDER)
+        chunks = audio_chunks(kept.reply.samples, SAMPLE_RATE, cancel)
+        yield from realtime.verified_chunks(kept, len(attempts), chunks)
+
+    def _speech_call(
+        self, client: Any, request: SpeechRequest, text: str, key: str
     ) -> Callable[[], np.ndarray]:
-        if info.realtime:
-            return lambda: speak_realtime(client, request, text, key, cancel)
         return lambda: self._speak(client, request, text, key)
 
     def _speak(self, client: Any, request: SpeechRequest, text: str, key: str) -> np.ndarray:
@@ -340,10 +499,11 @@ class OpenAIEngine:
             return caller
 
     def available_models(self) -> list[str]:
-        """Speech-capable model ids the account lists (tts and realtime ones)."""
+        """Speech-capable model ids the account lists (Speech and Realtime ones), read from
+        `models.list`; the built-in list when there is no key or the list cannot be read."""
         key = get_key(PROVIDER)
         if not key:
-            raise missing_key(PROVIDER)
+            return list(FALLBACK_MODELS)
         cfg = self.settings
         client = self._client(key, cfg)
 
@@ -361,5 +521,10 @@ class OpenAIEngine:
                     raise TransientError(f"{PROVIDER}: {type(exc).__name__}") from None
                 raise
 
-        models = self._caller(cfg).call(listing)
-        return sorted(m.id for m in models if "tts" in m.id or "realtime" in m.id)
+        try:
+            models = self._caller(cfg).call(listing)
+        except StudioError as exc:  # offline, refused: still offer what is known
+            log.warning("%s: cannot list the account's models (%s)", PROVIDER, exc)
+            return list(FALLBACK_MODELS)
+        listed = sorted(m.id for m in models if "tts" in m.id or "realtime" in m.id)
+        return listed or list(FALLBACK_MODELS)

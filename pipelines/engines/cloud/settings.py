@@ -3,7 +3,8 @@
 The settings file is `config_dir()/cloud.json` (`{"openai": {...}, "elevenlabs": {...}}`), written
 by the GUI's Settings through `save_provider_settings`. It never holds a key. For headless
 workers, `AUDIOBOOK_STUDIO_<PROVIDER>_<FIELD>` overrides any field, and the SDKs' usual
-`OPENAI_BASE_URL` / `ELEVENLABS_BASE_URL` set the base URL (a proxy, a compatible server).
+`OPENAI_BASE_URL` / `ELEVENLABS_BASE_URL` (and `INWORLD_BASE_URL`, this app's own name: Inworld
+has no SDK variable for it) set the base URL (a proxy, a compatible server).
 Worker processes read the same file and environment, so every process agrees.
 """
 
@@ -19,7 +20,11 @@ from pipelines.core.errors import StudioError
 from pipelines.core.files import write_text_atomic
 
 ENV_PREFIX = "AUDIOBOOK_STUDIO_"
-BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "elevenlabs": "ELEVENLABS_BASE_URL"}
+BASE_URL_ENV = {
+    "openai": "OPENAI_BASE_URL",
+    "elevenlabs": "ELEVENLABS_BASE_URL",
+    "inworld": "INWORLD_BASE_URL",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +46,14 @@ class ProviderSettings:
     pronunciation_dictionaries: tuple[str, ...] = ()  # ElevenLabs "id" or "id:version", ≤ 3
     stitching: bool = True  # ElevenLabs: send neighbouring text / request ids
     retired_models: tuple[str, ...] = ()  # extra "model=YYYY-MM-DD" shutdown dates
+    verify_attempts: int = 3  # OpenAI Realtime: tries per chunk while its transcript differs
 
 
 DEFAULTS: dict[str, ProviderSettings] = {
-    "openai": ProviderSettings(model="gpt-4o-mini-tts", output_format="pcm", concurrency=4),
+    # The Speech API's models shut down on 2027-01-06; new books start on their Realtime successor.
+    "openai": ProviderSettings(model="gpt-realtime-2.1-mini", output_format="pcm", concurrency=4),
     "elevenlabs": ProviderSettings(model="eleven_multilingual_v2"),
+    "inworld": ProviderSettings(model="inworld-tts-1.5-max", concurrency=4),
 }
 _FIELDS = {f.name: f for f in fields(ProviderSettings)}
 _CACHE: dict[str, tuple[int, dict[str, Any]]] = {}
