@@ -142,7 +142,7 @@ def export_project(
 
     `readalong` also writes `<title>.readalong.epub`: the chapters' text with their audio,
     highlighted sentence by sentence, or word by word for the chapters `words` (word timings
-    by chapter id) covers.
+    by chapter id) covers; by default, those whose current render was proof-listened.
     """
     book = project.load_book(with_blocks=False)
     rows = all_renders(project)
@@ -207,6 +207,8 @@ def export_project(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = delivery_profile(project)
+    if readalong and words is None:
+        words = proofed_word_timings(project, [c.id for c in included if c.id is not None])
     result = export_book(
         export,
         out_dir,
@@ -333,3 +335,13 @@ def _note(manifest: Path, key: str, rows: list[dict[str, object]]) -> None:
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data[key] = rows
     write_text_atomic(manifest, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def proofed_word_timings(
+    project: Project, chapter_ids: Sequence[int]
+) -> dict[int, list[WordTiming]]:
+    """Word timings heard by proof-listening, for the chapters whose current render has them."""
+    from pipelines.proof.timings import get_word_timings
+
+    found = {cid: get_word_timings(project, cid) for cid in chapter_ids}
+    return {cid: list(t) for cid, t in found.items() if t}

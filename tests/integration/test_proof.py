@@ -121,6 +121,22 @@ def test_a_piper_chapter_is_heard_word_for_word(piper_root: Path) -> None:
         assert span["start"] - 0.7 <= lamp[1] <= span["end"]
 
 
+def test_the_read_along_of_a_proofed_chapter_highlights_word_by_word(
+    piper_root: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from pipelines.app.export import export_project
+
+    with Project.open(piper_root) as project:
+        cid = project.chapters()[0].id or 0
+        proof_chapter(project, cid)  # stored already by the test above, or heard now
+        export_project(project, tmp_path / "out", m4b=False, mp3=False, readalong=True)
+    manifest = json.loads((tmp_path / "out" / "export.json").read_text())
+    (entry,) = [f for f in manifest["files"] if f.get("kind") == "readalong"]
+    assert entry["level"] == "word"
+
+
 def whisper_listener_that_must_not_listen() -> Recogniser:
     class Deaf(Recogniser):
         def transcribe(self, *args: object, **kwargs: object) -> list[HeardWord]:
