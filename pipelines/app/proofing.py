@@ -28,7 +28,7 @@ from pipelines.render.service import RenderService
 from pipelines.store import Project
 from pipelines.store.proofs import TakeScore, save_take_scores, take_scores
 from pipelines.store.renders import render_of
-from pipelines.store.settings import TAKES
+from pipelines.store.settings import PROOF_ACCEPTED, TAKES
 
 DEFAULT_RETAKES = 2  # new takes tried per badly heard sentence, at most
 
@@ -191,3 +191,20 @@ def proof_and_retake(
     report.proof = proof
     report.flagged_only = [u for u in proof.flagged(threshold) if not _varies(u.voice)]
     return report
+
+
+def accept_sentence(project: Project, chapter_id: int, text: str, accepted: bool = True) -> None:
+    """The author listened to a flagged sentence and keeps it as it is (or takes that back):
+    it is no longer listed as flagged while its text stays the same."""
+    stored = project.get_setting(PROOF_ACCEPTED)
+    mine = set(stored.get(str(chapter_id), []))
+    key = take_digest(text)
+    mine = mine | {key} if accepted else mine - {key}
+    stored[str(chapter_id)] = sorted(mine)
+    project.set_setting(PROOF_ACCEPTED, stored)
+
+
+def still_flagged(project: Project, proof: ChapterProof) -> list[UtteranceProof]:
+    """The proof's flagged sentences the author has not accepted."""
+    accepted = set(project.get_setting(PROOF_ACCEPTED).get(str(proof.chapter_id), []))
+    return [u for u in proof.flagged() if take_digest(u.text) not in accepted]

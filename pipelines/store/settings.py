@@ -98,6 +98,13 @@ PROOF = Setting[bool](
     "proof-listen each chapter after it renders (a speech recogniser checks every word)",
     plans=False,
 )
+PROOF_ACCEPTED = Setting[dict[str, list[str]]](
+    "proof_accepted",
+    (dict,),
+    {},
+    "chapter id → digests of flagged sentences the author listened to and accepted as they are",
+    plans=False,
+)
 SYNC_PROJECT_ID = Setting[str | None](
     "sync_project_id", (str,), None, "this project's id in the sync account", plans=False
 )
@@ -124,6 +131,7 @@ SETTINGS: dict[str, Setting[Any]] = {
         LOCAL_PRONUNCIATIONS,
         TAKES,
         PROOF,
+        PROOF_ACCEPTED,
         SYNC_PROJECT_ID,
         SYNC_LAST,
     )

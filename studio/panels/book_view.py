@@ -12,6 +12,7 @@ from studio.panels.chapters import ChaptersPanel
 from studio.panels.lexicon import LexiconPanel
 from studio.panels.metadata import MetadataPanel
 from studio.panels.pages import size_by_current_page
+from studio.panels.proof import ProofPanel
 from studio.panels.speakers import SpeakersPanel
 from studio.panels.text import TextPanel
 
@@ -33,6 +34,8 @@ class BookView(QWidget):
         self.tabs.addTab(self.metadata, "Details && cover")
         self.tabs.addTab(self.lexicon, "Pronunciation")
         self.tabs.addTab(self.speakers, "Speakers")
+        self.proof = ProofPanel(project, ctx)
+        self.tabs.addTab(self.proof, "Proof")
         size_by_current_page(self.tabs)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.chapters)
@@ -46,6 +49,9 @@ class BookView(QWidget):
 
         self.chapters.current_changed.connect(self.text.show_chapter)
         self.chapters.current_changed.connect(self.speakers.show_chapter)
+        self.chapters.current_changed.connect(self.proof.show_chapter)
+        self.proof.play_requested.connect(self._play_sentence)
+        self.proof.edit_requested.connect(self._edit_sentence)
         self.chapters.loaded.connect(self._after_reload)
         self.text.split_requested.connect(self._split)
         self.lexicon.changed.connect(self.text.reload)
@@ -58,6 +64,21 @@ class BookView(QWidget):
         # A merge or an undo may change the current chapter's text without changing its id.
         self.text.show_chapter(self.chapters.current_id())
         self.speakers.show_chapter(self.chapters.current_id())
+
+    def _play_sentence(self, index: int) -> None:
+        self.tabs.setCurrentWidget(self.text)  # where the sentence lights up as it plays
+        self.text.player.play_sentence(index)
+
+    def _edit_sentence(self, sentence: str) -> None:
+        """Open the editor on the paragraph that says `sentence` (a span's spoken text)."""
+        self.tabs.setCurrentWidget(self.text)
+        wanted = " ".join(sentence.split())[:40]
+        for n, (_block, spoken) in enumerate(self.text.text.pairs, start=1):
+            if wanted and wanted in " ".join(spoken.split()):
+                self.text.place_cursor(n)
+                self.text.edit_current()
+                return
+        self.ctx.reporter.status("That sentence is no longer in the chapter's text.", 6000)
 
     def _split(self, chapter_id: int, block: int) -> None:
         numbers = {r.id: n for n, r in enumerate(self.chapters.model.rows, start=1)}

@@ -39,6 +39,10 @@ class ProjectView(QWidget):
         self.book.text.render_control = self.render_control  # its Regenerate queues here
         # a chapter rendered again clears its paragraphs' marks and brings its new audio
         self.bridge.finished.connect(lambda e: self.book.text.chapter_rendered(e.chapter_id))
+        self.bridge.finished.connect(lambda e: self.book.proof.chapter_rendered(e.chapter_id))
+        self.book.proof.retake_requested.connect(
+            lambda cid: ctx.tasks.spawn(self.render_control.rerender([cid]), slot="proof-render")
+        )
         self.cast = CastPanel(project, ctx, self.previewer)
         self.voices = VoicesPanel(project, ctx, self.previewer)
         self.voices.cast_changed.connect(

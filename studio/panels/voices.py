@@ -321,7 +321,7 @@ class SampleDialog(QDialog):
         try:
             samples, rate, _channels = await asyncio.to_thread(load_sample, path)
         except StudioError as exc:
-            self._say(f"{path.name}: {exc.message}. {exc.fix}", refused=True)
+            self._say(exc.message, refused=True)
             return 0.0
         self.duration = len(samples) / rate if rate else 0.0
         longest = LIMITS[self.target()][1]
@@ -358,7 +358,7 @@ class SampleDialog(QDialog):
                 check_sample, path, self.target(), self.start.value(), self.end.value()
             )
         except StudioError as exc:
-            self._say(f"{exc.message}. {exc.fix}", refused=True)
+            self._say(exc.message, refused=True)
             return None
         if check.ok:
             warn = [p.line() for p in check.problems]
@@ -400,7 +400,7 @@ class SampleDialog(QDialog):
                     self.consent.isChecked(),
                 )
         except StudioError as exc:
-            self._say(f"{exc.message}. {exc.fix}".strip(" ."), refused=True)
+            self._say(exc.message, refused=True)
             return None
         self.made = voice
         self.ctx.reporter.status(f"New voice: {voice.name} ({voice.engine}:{voice.id}).", 8000)
