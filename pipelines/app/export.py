@@ -207,7 +207,7 @@ def export_project(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = delivery_profile(project)
-    if readalong and words is None:
+    if words is None:  # captions and the read-along are timed by them where a proof has them
         words = proofed_word_timings(project, [c.id for c in included if c.id is not None])
     result = export_book(
         export,

@@ -129,6 +129,7 @@ class _Item:
     track: names.Track
     wav: Path
     spans: list[Span]
+    key: int | None = None  # the chapter's key (its id), None for credits
 
     @property
     def title(self) -> str:
@@ -142,13 +143,13 @@ def _sequence(book: BookExport) -> list[_Item]:
         opening_credits=bool(book.opening_credits),
         closing_credits=bool(book.closing_credits),
     )
-    audio: list[tuple[Path, list[Span]]] = []
+    audio: list[tuple[Path, list[Span], int | None]] = []
     if book.opening_credits:
-        audio.append((Path(book.opening_credits), []))
-    audio += [(Path(ch.wav), list(ch.spans)) for ch in book.chapters]
+        audio.append((Path(book.opening_credits), [], None))
+    audio += [(Path(ch.wav), list(ch.spans), ch.key) for ch in book.chapters]
     if book.closing_credits:
-        audio.append((Path(book.closing_credits), []))
-    return [_Item(t, wav, spans) for t, (wav, spans) in zip(tracks, audio, strict=True)]
+        audio.append((Path(book.closing_credits), [], None))
+    return [_Item(t, wav, spans, key) for t, (wav, spans, key) in zip(tracks, audio, strict=True)]
 
 
 def _plan_mp3(
@@ -306,7 +307,8 @@ def export_book(
     """Write the finished audiobook for `profile` into `out_dir`; see the module docstring.
 
     `readalong` adds the read-along EPUB of the chapters (not the credits), which needs each
-    chapter's blocks; `words` gives word timings by chapter key for a word-level read-along.
+    chapter's blocks; `words` gives word timings by chapter key, for a word-level read-along
+    and captions timed word by word.
     """
     if not book.chapters:
         raise ManuscriptError(out_dir, "the book has no mastered chapters", "render the book first")
@@ -461,7 +463,8 @@ def export_book(
             if not item.spans:
                 continue
             for name in files:
-                text = _CAPTION_WRITERS[Path(name).suffix](item.spans)
+                timed = words.get(item.key) if words and item.key is not None else None
+                text = _CAPTION_WRITERS[Path(name).suffix](item.spans, timed)
                 path = write_text_atomic(out_dir / name, text)
                 result.captions.append(path)
                 kind = path.suffix[1:]

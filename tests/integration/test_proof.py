@@ -132,9 +132,30 @@ def test_the_read_along_of_a_proofed_chapter_highlights_word_by_word(
         cid = project.chapters()[0].id or 0
         proof_chapter(project, cid)  # stored already by the test above, or heard now
         export_project(project, tmp_path / "out", m4b=False, mp3=False, readalong=True)
+        timings = get_word_timings(project, cid)
+        render = render_of(project, cid)
+        assert render is not None
+        span_starts = {float(sp["start"]) for sp in render.spans}
     manifest = json.loads((tmp_path / "out" / "export.json").read_text())
     (entry,) = [f for f in manifest["files"] if f.get("kind") == "readalong"]
     assert entry["level"] == "word"
+    # The captions start each cue at its first word as heard, not at a share of the sentence.
+    (srt,) = [f["file"] for f in manifest["files"] if f.get("kind") == "srt"]
+    text = (tmp_path / "out" / srt).read_text()
+    starts = [line.split(" --> ")[0] for line in text.splitlines() if " --> " in line]
+    word_starts = {a for _, a, _ in timings}
+
+    def seconds(stamp: str) -> float:
+        h, m, rest = stamp.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(rest.replace(",", "."))
+
+    def near(t: float, times: set[float]) -> bool:
+        return min(abs(t - a) for a in times) < 0.002
+
+    at = [seconds(s) for s in starts]
+    # A sentence's first cue starts with it; a later cue of a long sentence at its first word.
+    assert at and all(near(t, word_starts | span_starts) for t in at)
+    assert any(near(t, word_starts) and not near(t, span_starts) for t in at)
 
 
 def whisper_listener_that_must_not_listen() -> Recogniser:
