@@ -40,6 +40,7 @@ from pipelines.render.events import (
 )
 from pipelines.store import Project
 from pipelines.store.jobs import JobState
+from pipelines.store.settings import PROOF
 
 if TYPE_CHECKING:
     from pipelines.render.service import RenderService
@@ -238,7 +239,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     with Project.open(Path(args.project)) as project:
         check_settings(settings, book_engines(project, args.voice))
         _choose_profile(project, args)
-        return render_project(
+        code = render_project(
             project,
             args.chapters,
             args.voice,
@@ -246,6 +247,24 @@ def cmd_render(args: argparse.Namespace) -> int:
             workers=args.workers,
             force=args.force,
         )
+        if code == 0 and (args.proof or project.get_setting(PROOF)):
+            _proof_rendered(project)
+        return code
+
+
+def _proof_rendered(project: Project) -> None:
+    """Proof-listen the rendered chapters after the render (a stored proof of the same audio
+    is read back), and print each one's heard share and flagged sentences."""
+    from pipelines.app.proofing import proof_chapters
+    from pipelines.cli.proof import _print_proof
+    from pipelines.proof.results import FLAG_BELOW
+
+    numbers = {
+        c.id: (n, c.title) for n, c in enumerate(project.chapters(with_blocks=False), start=1)
+    }
+    for proof in proof_chapters(project):
+        number, title = numbers.get(proof.chapter_id, (0, ""))
+        _print_proof(number, title, proof, FLAG_BELOW)
 
 
 def check_out_dir(out: str | Path, option: str = "--out") -> Path:
@@ -442,6 +461,11 @@ def add_render_commands(sub: Any) -> None:
         "--force",
         action="store_true",
         help="render even chapters that are current, and carry on with paused jobs",
+    )
+    p.add_argument(
+        "--proof",
+        action="store_true",
+        help="then proof-listen the rendered chapters (the book's Proof switch does it always)",
     )
     p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
     p.set_defaults(handler=cmd_render)

@@ -320,6 +320,12 @@ def test_the_cli_prints_the_share_heard_and_the_flagged(
     assert "0.0% heard" in out and "2 flagged" in out
     assert f"text:  {PROSE[0].replace('1931', 'nineteen thirty-one')}" in out
     assert out.count("heard: (nothing)") == 2
+    # `render --proof` renders, then proofs what it rendered, in one go.
+    fresh, _ = _new_project(tmp_path / "fresh", SILENCE, _book(PROSE[:1]))
+    fresh.close()
+    assert cli_main(["render", str(fresh.root), "--proof"]) == 0
+    out = capsys.readouterr().out
+    assert "0.0% heard" in out and "2 flagged" in out
 
 
 def test_a_missing_model_names_the_command_that_installs_it(
