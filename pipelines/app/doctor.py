@@ -334,7 +334,23 @@ def check_engines() -> list[Check]:
             out.append(Check(f"engine {name}", False, exc.problem, fix, severity, "voices"))
         else:
             out.append(Check(f"engine {name}", True, "available", None, severity, "voices"))
-    return out + _styletts2_checks()
+    return out + _styletts2_checks() + [_whisper_check()]
+
+
+def _whisper_check() -> Check:
+    from pipelines.proof import whisper_files
+
+    root = whisper_files.model_root()
+    if whisper_files.is_installed():
+        return Check("proof-listening model", True, f"Whisper base in {root}", None, "optional")
+    return Check(
+        "proof-listening model",
+        False,
+        f"Whisper base not installed in {root}",
+        "run `audiobook-studio models download whisper`",
+        "optional",
+        "voices",
+    )
 
 
 def _styletts2_checks() -> list[Check]:

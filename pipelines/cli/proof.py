@@ -13,28 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cli.jobs import command
+from pipelines.cli.proof_report import print_proof
 from pipelines.cli.render import parse_chapter_list
 from pipelines.core.errors import StudioError
-from pipelines.proof.results import FLAG_BELOW, ChapterProof
+from pipelines.proof.results import FLAG_BELOW
 from pipelines.store import Project
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes)}:{secs:04.1f}"
-
-
-def _print_proof(number: int, title: str, proof: ChapterProof, threshold: float) -> None:
-    flagged = proof.flagged(threshold)
-    print(
-        f"{number:4d}  {proof.heard_share * 100:5.1f}% heard  {title}"
-        f"  ({proof.words} words, {len(proof.utterances)} utterances,"
-        f" {len(flagged)} flagged)"
-    )
-    for u in flagged:
-        print(f"      [{_clock(u.start_s)}] score {u.score:.2f}")
-        print(f"        text:  {u.text}")
-        print(f"        heard: {u.heard or '(nothing)'}")
 
 
 def cmd_proof(args: argparse.Namespace) -> int:
@@ -96,7 +79,7 @@ def cmd_proof(args: argparse.Namespace) -> int:
                     }
                     out.append(entry)
                     if not args.json:
-                        _print_proof(n, chapter.title, report.proof, threshold)
+                        print_proof(n, chapter.title, report.proof, threshold)
                         for t in report.retaken:
                             tried = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(t.scores.items()))
                             print(f"      retook “{t.text[:60]}” (takes {tried}): kept {t.kept}")
@@ -107,7 +90,7 @@ def cmd_proof(args: argparse.Namespace) -> int:
                 title = chapters[n - 1].title
                 out.append({"number": n, "title": title, **proof.as_dict(threshold)})
                 if not args.json:
-                    _print_proof(n, title, proof, threshold)
+                    print_proof(n, title, proof, threshold)
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0

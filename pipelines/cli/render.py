@@ -256,7 +256,7 @@ def _proof_rendered(project: Project) -> None:
     """Proof-listen the rendered chapters after the render (a stored proof of the same audio
     is read back), and print each one's heard share and flagged sentences."""
     from pipelines.app.proofing import proof_chapters
-    from pipelines.cli.proof import _print_proof
+    from pipelines.cli.proof_report import print_proof
     from pipelines.proof.results import FLAG_BELOW
 
     numbers = {
@@ -264,7 +264,7 @@ def _proof_rendered(project: Project) -> None:
     }
     for proof in proof_chapters(project):
         number, title = numbers.get(proof.chapter_id, (0, ""))
-        _print_proof(number, title, proof, FLAG_BELOW)
+        print_proof(number, title, proof, FLAG_BELOW)
 
 
 def check_out_dir(out: str | Path, option: str = "--out") -> Path:

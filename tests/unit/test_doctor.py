@@ -246,3 +246,15 @@ def test_doctor_json_with_a_bogus_keyring_backend(tmp_path: Path) -> None:
     assert set(checks[0]) == {"name", "ok", "detail", "fix", "severity", "group"}
     failed_required = [c for c in checks if not c["ok"] and c["severity"] == "required"]
     assert result.returncode == (1 if failed_required else 0)
+
+
+def test_the_proof_listening_model_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.app.doctor import check_engines
+    from pipelines.proof import whisper_files
+
+    monkeypatch.setenv(whisper_files.MODEL_DIR_ENV, str(tmp_path))
+    (check,) = [c for c in check_engines() if c.name == "proof-listening model"]
+    assert not check.ok and check.severity == "optional"
+    assert check.fix == "run `audiobook-studio models download whisper`"
