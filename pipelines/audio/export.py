@@ -152,6 +152,18 @@ def _sequence(book: BookExport) -> list[_Item]:
     return [_Item(t, wav, spans, key) for t, (wav, spans, key) in zip(tracks, audio, strict=True)]
 
 
+def _written(result: object) -> list[Path]:
+    """The files an export task's result names: a path, (path, …), or things with a `.path`."""
+    if isinstance(result, Path):
+        return [result]
+    if isinstance(result, tuple) and result and isinstance(result[0], Path):
+        return [result[0]]
+    if isinstance(result, list):
+        return [p for item in result for p in _written(item)]
+    path = getattr(result, "path", None)
+    return [Path(path)] if isinstance(path, str | Path) else []
+
+
 def _plan_mp3(
     items: list[_Item], profile: DeliveryProfile, max_minutes: float | None
 ) -> list[_Mp3Job]:
@@ -455,6 +467,14 @@ def export_book(
             for other in others:
                 if other is not None:
                     other.cancel()
+            # An encoder past its last progress call still finishes and installs its file:
+            # wait for them, then take back what they wrote, so a failed export leaves nothing.
+            pool.shutdown(wait=True, cancel_futures=True)
+            finished = [f for f in others if f is not None and f.done() and not f.cancelled()]
+            for future in finished:
+                if future.exception() is None:
+                    for path in _written(future.result()):
+                        path.unlink(missing_ok=True)
             raise
 
     if captions:

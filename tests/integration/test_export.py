@@ -170,6 +170,35 @@ def test_failed_export_leaves_no_half_file(book: BookExport, tmp_path: Path) -> 
     ]
 
 
+def test_a_file_finished_while_another_fails_is_taken_back(
+    book: BookExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The M4B's encoder ends (and installs its file) while an MP3 fails: the failed export
+    still leaves no finished file behind."""
+    import threading
+
+    from pipelines.audio import export as export_module
+    from pipelines.audio.encode import M4bPart
+
+    m4b_done = threading.Event()
+
+    def quick_m4b(_chapters: object, path: Path, *_a: object, **_k: object) -> list[M4bPart]:
+        path.write_bytes(b"finished")
+        m4b_done.set()
+        return [M4bPart(path)]
+
+    def failing_mp3(*_a: object, **_k: object) -> Path:
+        m4b_done.wait(10)
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(export_module, "encode_m4b", quick_m4b)
+    monkeypatch.setattr(export_module, "encode_mp3", failing_mp3)
+    with pytest.raises(OSError, match="disk went away"):
+        export_book(book, tmp_path, sample=False, captions=False)
+    assert m4b_done.is_set()
+    assert not [p for p in tmp_path.iterdir() if p.suffix in {".m4b", ".mp3", ".json"}]
+
+
 def test_safe_filenames() -> None:
     assert safe_filename('a<b>c:d"e/f\\g|h?i*j') == "a b c d e f g h i j"
     assert safe_filename("CON") == "CON_" and safe_filename("aux.txt") == "aux.txt_"
