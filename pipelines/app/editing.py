@@ -15,8 +15,8 @@ from difflib import SequenceMatcher
 
 from pipelines.app.render import prepare_render, queue_render
 from pipelines.core.errors import StudioError
-from pipelines.core.model import BlockKind, Chapter, VoiceRef
-from pipelines.engines.registry import capabilities
+from pipelines.core.model import BlockKind, Chapter
+from pipelines.engines.registry import voice_varies
 from pipelines.render.planner import take_digest
 from pipelines.render.service import RenderService
 from pipelines.store import Project
@@ -120,9 +120,7 @@ def new_take(project: Project, chapter_id: int, text: str) -> tuple[str, int]:
             f"no sentence of the chapter's audio reads “{wanted[:60]}”",
             "Pick a sentence in the chapter's spoken text (click it while listening).",
         )
-    voice = str(span.get("voice", ""))
-    engine = VoiceRef.parse(voice).engine if voice else ""
-    if not engine or not capabilities(engine).varies:
+    if not voice_varies(str(span.get("voice", ""))):
         raise StudioError(
             project.root,
             "this voice says a sentence the same way every time, so a new take would sound"

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 from pipelines.app.editing import regenerate_chapter
 from pipelines.core.errors import StudioError
-from pipelines.core.model import VoiceRef
-from pipelines.engines.registry import capabilities
+from pipelines.engines.registry import voice_varies
 from pipelines.proof.asr import Recogniser
 from pipelines.proof.proofer import proof_chapter, recogniser
 from pipelines.proof.results import FLAG_BELOW, ChapterProof, UtteranceProof
@@ -86,13 +85,6 @@ def _digest_scores(proof: ChapterProof) -> dict[str, tuple[float, UtteranceProof
     return out
 
 
-def _varies(voice: str) -> bool:
-    try:
-        return bool(voice) and capabilities(VoiceRef.parse(voice).engine).varies
-    except (StudioError, ValueError):
-        return False
-
-
 def _record(project: Project, chapter_id: int, proof: ChapterProof) -> None:
     takes = project.get_setting(TAKES).get(str(chapter_id), {})
     save_take_scores(
@@ -156,7 +148,7 @@ def proof_and_retake(
         for digest, (_score, u) in _digest_scores(proof).items():
             tried = history.get(digest, {})
             best = max((s.score for s in tried.values()), default=u.score)
-            if best >= threshold or not _varies(u.voice):
+            if best >= threshold or not voice_varies(u.voice):
                 continue
             # Numbered after every take tried, so a take set back is never spoken again.
             chosen[digest] = max([current.get(digest, 0), *tried]) + 1
@@ -189,7 +181,7 @@ def proof_and_retake(
         if on_proof is not None:
             on_proof(proof)
     report.proof = proof
-    report.flagged_only = [u for u in proof.flagged(threshold) if not _varies(u.voice)]
+    report.flagged_only = [u for u in proof.flagged(threshold) if not voice_varies(u.voice)]
     return report
 
 

@@ -143,6 +143,15 @@ def capabilities(name: str) -> Capabilities:
     return _engine_class(spec).capabilities
 
 
+def voice_varies(voice: str) -> bool:
+    """Whether `voice` (engine:voice, as spans and casts store it) can say the same text
+    differently on another take; False for a malformed or empty one."""
+    try:
+        return capabilities(VoiceRef.parse(voice).engine).varies
+    except ValueError:
+        return False
+
+
 def resolve_voice(ref: VoiceRef) -> tuple[Engine, Voice]:
     """The engine and voice a cast entry names, or an error that lists the voices on offer."""
     engine = get_engine(ref.engine)

@@ -52,8 +52,8 @@ from PySide6.QtWidgets import (
 from pipelines.app.editing import ParagraphEdit, edit_paragraph, new_take, stale_blocks
 from pipelines.app.pronunciation import spoken_chapter
 from pipelines.core.errors import StudioError
-from pipelines.core.model import Block, BlockKind, Chapter, VoiceRef
-from pipelines.engines.registry import capabilities
+from pipelines.core.model import Block, BlockKind, Chapter
+from pipelines.engines.registry import voice_varies
 from pipelines.store import Project
 from pipelines.store.renders import RenderRow, render_of
 from studio.context import StudioContext
@@ -70,14 +70,6 @@ TAKE_TIP = (
     "Speak the sentence you last clicked or heard once more, in a new take; the rest of the"
     " chapter comes from the cache (Ctrl+T)"
 )
-
-
-def _varies(voice: str) -> bool:
-    """Whether `voice` (engine:voice) can say the same text differently on another take."""
-    try:
-        return capabilities(VoiceRef.parse(voice).engine).varies
-    except (ValueError, StudioError):
-        return False
 
 
 def locate_spans(plain: str, spans: list[dict[str, Any]]) -> list[tuple[int, int]]:
@@ -325,7 +317,7 @@ class TextPanel(QWidget):
         """ "New take" wants a rendered chapter in a voice whose takes differ."""
         spans = self.player.spans if self.text.render is not None else []
         voices = {str(s.get("voice", "")) for s in spans}
-        varies = any(_varies(v) for v in voices)
+        varies = any(voice_varies(v) for v in voices)
         self.take_button.setEnabled(bool(self.chapter_id and spans and varies))
         self.take_button.setToolTip(
             TAKE_TIP
