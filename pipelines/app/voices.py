@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
-from pipelines.audio.sample_check import check_sample, load_sample, trim
+from pipelines.audio.sample_check import SampleCheck, checked_clip
 from pipelines.core import paths
 from pipelines.core.errors import StudioError
 from pipelines.core.files import atomic_path
@@ -75,6 +76,16 @@ def catalogue() -> list[VoiceRow]:
     return rows
 
 
+def _usable_clip(
+    sample: Path, target: str, start_s: float, end_s: float | None
+) -> tuple[SampleCheck, np.ndarray]:
+    """The kept part of `sample`, checked for `target`; a refused check raises, naming why."""
+    check, kept = checked_clip(sample, target, start_s, end_s)
+    if not check.ok:
+        raise StudioError(sample, f"this recording cannot make a voice: {check.summary()}", "")
+    return check, kept
+
+
 def _voice_id(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
     if not slug:
@@ -94,9 +105,7 @@ def make_reference_voice(
     """A StyleTTS2 voice from the part of `sample` between `start_s` and `end_s`: checked first
     (a refused check raises, naming what is wrong), then written as a mono FLAC reference clip
     with its description in the user's StyleTTS2 voice folder. Returns the new voice."""
-    check = check_sample(sample, "styletts2", start_s, end_s)
-    if not check.ok:
-        raise StudioError(sample, f"this recording cannot make a voice: {check.summary()}", "")
+    check, kept = _usable_clip(sample, "styletts2", start_s, end_s)
     voice_id = _voice_id(name)
     folder = paths.voices_dir("styletts2")
     clip = folder / f"{voice_id}.flac"
@@ -104,10 +113,8 @@ def make_reference_voice(
         raise StudioError(
             clip, f"a StyleTTS2 voice called '{voice_id}' exists", "Choose another name."
         )
-    samples, rate, _channels = load_sample(sample)
-    kept = trim(samples, rate, start_s, end_s)
     with atomic_path(clip) as tmp:
-        sf.write(str(tmp), kept, rate, format="FLAC")
+        sf.write(str(tmp), kept, check.sample_rate, format="FLAC")
     description = {
         "name": " ".join(name.split()),
         "gender": gender,
@@ -148,17 +155,13 @@ def clone_voice(
             "a voice clone needs the speaker's consent",
             "Tick the box to confirm you are the speaker or have their permission.",
         )
-    check = check_sample(sample, engine_name, start_s, end_s)
-    if not check.ok:
-        raise StudioError(sample, f"this recording cannot make a voice: {check.summary()}", "")
+    check, kept = _usable_clip(sample, engine_name, start_s, end_s)
     engine = get_engine(engine_name)
     clone = getattr(engine, "clone_voice", None)
     if clone is None:
         raise StudioError(None, f"{engine_name} voices cannot be cloned here", "")
-    samples, rate, _channels = load_sample(sample)
-    kept = trim(samples, rate, start_s, end_s)
     with tempfile.TemporaryDirectory(prefix="voice-sample-") as tmp:
         clip = Path(tmp) / f"{_voice_id(name)}.wav"
-        sf.write(str(clip), kept, rate, subtype="PCM_16")
+        sf.write(str(clip), kept, check.sample_rate, subtype="PCM_16")
         voice: Voice = clone(" ".join(name.split()), [clip], consent=True)
     return voice

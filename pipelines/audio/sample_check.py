@@ -103,6 +103,14 @@ def check_sample(
 ) -> SampleCheck:
     """Measure the part of `path` from `start_s` to `end_s` (None: the end) for a `target`
     ("styletts2" or "elevenlabs") voice, and list what is wrong with it."""
+    return checked_clip(path, target, start_s, end_s)[0]
+
+
+def checked_clip(
+    path: Path, target: str, start_s: float = 0.0, end_s: float | None = None
+) -> tuple[SampleCheck, np.ndarray]:
+    """`check_sample`'s check and the part of the clip it measured (mono float32 at the
+    check's sample rate), read once: what a voice is then made from."""
     if target not in LIMITS:
         raise StudioError(
             path, f"no voice can be made for '{target}'", "Use styletts2 or elevenlabs."
@@ -124,7 +132,7 @@ def check_sample(
         path, target, duration, rate, channels, power_db(peak * peak), floor, clipped
     )
     check.problems = _problems(check, _longest_run(at_ceiling), len(kept))
-    return check
+    return check, kept
 
 
 def trim(samples: np.ndarray, rate: int, start_s: float, end_s: float | None) -> np.ndarray:

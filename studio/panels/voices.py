@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipelines.app.voices import READY, VoiceRow, catalogue, make_reference_voice
+from pipelines.app.voices import READY, VoiceRow, catalogue, clone_voice, make_reference_voice
 from pipelines.audio.sample_check import LIMITS, SampleCheck, check_sample, load_sample
 from pipelines.cast.voices import set_narrator
 from pipelines.core.errors import StudioError
@@ -392,12 +392,13 @@ class SampleDialog(QDialog):
                 )
             else:
                 voice = await asyncio.to_thread(
-                    _clone_with_elevenlabs,
+                    clone_voice,
+                    "elevenlabs",
                     path,
                     name,
                     self.start.value(),
                     self.end.value(),
-                    self.consent.isChecked(),
+                    consent=self.consent.isChecked(),
                 )
         except StudioError as exc:
             self._say(exc.message, refused=True)
@@ -407,11 +408,3 @@ class SampleDialog(QDialog):
         self.on_made(voice)
         self.accept()
         return voice
-
-
-def _clone_with_elevenlabs(
-    path: Path, name: str, start_s: float, end_s: float, consent: bool
-) -> Voice:
-    from pipelines.app.voices import clone_voice
-
-    return clone_voice("elevenlabs", path, name, start_s, end_s, consent=consent)
