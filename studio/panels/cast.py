@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,6 +38,7 @@ from pipelines.engines.registry import available_voices
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.panels.characters import CharactersBox
+from studio.panels.narrow import NarrowColumns
 from studio.preview import SAMPLE_TEXT, PreviewController
 from studio.tasks import describe_error
 from studio.theme import set_role
@@ -105,7 +106,8 @@ class CastPanel(QWidget):
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(4, 170)
         self.table.doubleClicked.connect(lambda: self.use_selected_as("narrator"))
-        self.table.installEventFilter(self)  # narrow: voice and engine first, the rest hidden
+        # Narrow: voice and engine first; language, gender and licence are in the row's tooltip.
+        NarrowColumns(self.table, (2, 3, 4), NARROW_CATALOGUE)
 
         use_narrator = QPushButton("Use as narrator")
         use_narrator.clicked.connect(lambda: self.use_selected_as("narrator"))
@@ -205,13 +207,6 @@ class CastPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 8)
         layout.addWidget(splitter)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table and event.type() == QEvent.Type.Resize:
-            narrow = self.table.width() < NARROW_CATALOGUE
-            for col in (2, 3, 4):  # language, gender, licence: in the row's tooltip meanwhile
-                self.table.setColumnHidden(col, narrow)
-        return super().eventFilter(watched, event)
 
     # -- loading ---------------------------------------------------------------------------------
 

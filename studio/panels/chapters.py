@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from pipelines.app.editing import heading_differs, opening_heading, reads_title,
 from pipelines.core.errors import StudioError
 from pipelines.store import Project
 from studio.context import StudioContext
+from studio.panels.narrow import NarrowColumns
 from studio.qtmodels.chapters import ChapterRow, ChapterTableModel
 from studio.theme import set_role
 from studio.undo import apply_edit
@@ -59,7 +60,9 @@ class ChaptersPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
-        self.table.installEventFilter(self)  # a narrow table gives the Kind column's room to titles
+        # A narrow table gives the Kind column's room to titles (front and back matter stay
+        # greyed, so the kind still shows).
+        NarrowColumns(self.table, (2,), NARROW_TABLE)
 
         self.summary = QLabel()
         set_role(self.summary, "muted")
@@ -203,12 +206,6 @@ class ChaptersPanel(QWidget):
             return False
         self.ctx.reporter.status(label, 4000)
         return True
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table and event.type() == QEvent.Type.Resize:
-            # Front and back matter stay greyed, so the kind is still told apart without it.
-            self.table.setColumnHidden(2, self.table.width() < NARROW_TABLE)
-        return super().eventFilter(watched, event)
 
     def rename(self, number: int, title: str) -> bool:
         done = self._edit(
