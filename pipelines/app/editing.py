@@ -139,12 +139,8 @@ def new_take(project: Project, chapter_id: int, text: str) -> tuple[str, int]:
 
 def opening_heading(chapter: Chapter) -> str:
     """The text of the heading blocks that open `chapter` (what is read as its title), or ""."""
-    heads = []
-    for block in chapter.blocks:
-        if block.kind is not BlockKind.HEADING:
-            break
-        heads.append(block.text)
-    return " ".join(" ".join(heads).split())
+    heads = chapter.blocks[: chapter.opening_headings]
+    return " ".join(" ".join(b.text for b in heads).split())
 
 
 def heading_differs(chapter: Chapter) -> bool:

@@ -125,9 +125,7 @@ def spoken_chapter(project: Project, chapter: Chapter) -> list[tuple[Block, str]
     local = chapter_lexicons(project, chapter.id, lexicon) if chapter.id else None
     pairs = prepare_chapter(chapter, project.language, lexicon, local)
     if chapter.id and reads_title(project, chapter.id):
-        opening = 0
-        while opening < len(pairs) and pairs[opening][0].kind is BlockKind.HEADING:
-            opening += 1
+        opening = chapter.opening_headings
         if opening:
             title = normalize(chapter.title, lang=project.language, lexicon=lexicon, is_title=True)
             pairs = [

@@ -94,6 +94,14 @@ class Chapter:
             n += count_words(self.title)
         return n
 
+    @property
+    def opening_headings(self) -> int:
+        """How many heading blocks open the chapter: what is read as its spoken title."""
+        n = 0
+        while n < len(self.blocks) and self.blocks[n].kind is BlockKind.HEADING:
+            n += 1
+        return n
+
 
 @dataclass(slots=True)
 class Cover:

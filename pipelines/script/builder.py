@@ -41,9 +41,7 @@ def build_script(chapter: Chapter, options: ScriptOptions) -> list[Utterance]:
 
     # The heading blocks that open the chapter are its spoken title; a chapter without one
     # (an EPUB whose title lives only in the table of contents) reads its title instead.
-    start = 0
-    while start < len(prepared) and prepared[start][0].kind is BlockKind.HEADING:
-        start += 1
+    start = chapter.opening_headings
     if options.read_title and (start == 0 or options.speak_title):
         title = normalize(chapter.title, lang=options.lang, lexicon=options.lexicon, is_title=True)
         _add(out, title, Role.TITLE, 0, PauseKind.HEADING, options.max_chars)
