@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from piper_bench import SENTENCES  # noqa: E402  (the same twelve sentences Piper is timed on)
+
 from pipelines.app.editing import regenerate_chapter  # noqa: E402
 from pipelines.cast.voices import set_narrator  # noqa: E402
 from pipelines.core.model import Block, BlockKind, Book, Chapter, VoiceRef  # noqa: E402
@@ -38,20 +40,6 @@ from pipelines.render.service import RenderService  # noqa: E402
 from pipelines.store import Project  # noqa: E402
 
 SMALL_ENV = "AUDIOBOOK_STUDIO_WHISPER_SMALL"
-SENTENCES = [
-    "The clock in the hall had stopped at a quarter past four, and nobody had wound it since.",
-    "Outside, the rain came sideways off the moor and rattled the loose panes of the kitchen.",
-    "Eliza set the kettle on the range and listened for the cart that never seemed to come.",
-    "Her father had promised to be back before dark, but the lane was already a river of mud.",
-    "She lit the lamp, trimmed the wick, and carried it to the window where he would see it.",
-    "An hour went by, then another, and the wind found every gap in the old stone walls.",
-    "At last a lantern swung into view at the bottom of the hill, small and uncertain.",
-    "It was not her father but a boy from the mill, soaked through and out of breath.",
-    "He said the bridge at Harrow Ford had gone, and half the village was out with ropes.",
-    "Eliza took her coat from the hook without a word and followed him into the storm.",
-    "They reached the river as the church bell began to ring, slow and steady, over the water.",
-    "On the far bank, in the light of a dozen torches, she saw her father waving his hat.",
-]
 
 
 def base_model(given: str | None) -> Path:
