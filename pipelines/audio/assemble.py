@@ -3,6 +3,8 @@
 Engines pad their chunks unevenly and at different levels, so each chunk is trimmed at its edges
 (keeping a few milliseconds), levelled, resampled and written; pauses are room tone, never digital
 silence. The output is float WAV: levelled chunks may briefly exceed full scale before mastering.
+What is written is measured on the way (`HighpassMeter`), so mastering needs no pass to find
+the chapter's level.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from pipelines.audio.dsp import RoomTone, StreamResampler, db, fade, frame_power, gain, read_blocks
+from pipelines.audio.dsp import (
+    Audio,
+    RoomTone,
+    StreamResampler,
+    db,
+    fade,
+    frame_power,
+    gain,
+    read_blocks,
+)
+from pipelines.audio.master import HighpassMeter
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.files import atomic_path
@@ -55,10 +67,24 @@ class Assembly:
     frames: int
     sample_rate: int
     spans: list[Span] = field(default_factory=list)
+    highpass_rms_db: float | None = None  # what mastering's level measurement would find
 
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+
+class _MeteredOut:
+    """The assembly's WAV, measuring each block as written (as float32, as the file holds it)."""
+
+    def __init__(self, out: sf.SoundFile, rate: int) -> None:
+        self._out = out
+        self.meter = HighpassMeter(rate)
+
+    def write(self, block: Audio) -> None:
+        y = np.asarray(block, dtype=np.float32)
+        self._out.write(y)
+        self.meter.push(y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +125,7 @@ def _plan_chunk(seg: Segment, keep_s: float, level_db: float | None) -> _ChunkPl
     return _ChunkPlan(start, stop, rate, gain(g_db))
 
 
-def _write_chunk(out: sf.SoundFile, plan: _ChunkPlan, path: Path, rate_out: int) -> int:
+def _write_chunk(out: _MeteredOut, plan: _ChunkPlan, path: Path, rate_out: int) -> int:
     """Stream one chunk's kept part into `out`; returns the frames written."""
     resampler = StreamResampler(plan.rate, rate_out)
     n_fade = max(1, round(EDGE_FADE_S * plan.rate))
@@ -160,8 +186,9 @@ def assemble_chapter(
         atomic_path(out_wav) as tmp,
         sf.SoundFile(
             str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="FLOAT"
-        ) as out,
+        ) as wav,
     ):
+        out = _MeteredOut(wav, rate)
 
         def room(seconds: float) -> None:
             nonlocal frames
@@ -193,7 +220,7 @@ def assemble_chapter(
         if count == 0:
             raise ManuscriptError(out_wav, "chapter has no rendered chunks", "render it first")
         room(tail)  # the last pause gives way to the profile's tail
-    return Assembly(out_wav, frames, rate, spans)
+    return Assembly(out_wav, frames, rate, spans, out.meter.rms_db)
 
 
 def speech_level_db(path: Path) -> float:

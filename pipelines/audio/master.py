@@ -1,21 +1,26 @@
 """Mastering: one chapter WAV -> retail loudness, peaks under the ceiling, 44.1 kHz mono.
 
-Two streaming passes: measure the (high-passed) RMS, then high-pass, gain to the target and
-limit true peaks with look-ahead. The output is measured as it is written; if the limiter pulled
-RMS out of the profile's window, the render runs once more with the gain corrected.
+One streaming pass when the input's (high-passed) RMS is known, as assembly measures it while
+writing (`HighpassMeter`), else a measuring pass first: high-pass, gain to the target and limit
+true peaks with look-ahead. The output is measured for ACX as it is written and can be handed,
+block by block, to a `Sink` (the delivery encoders); if the limiter pulled RMS out of the
+profile's window, the render runs once more with the gain corrected (and a fresh sink).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import soundfile as sf
 from numpy.typing import NDArray
 from scipy import ndimage, signal
 
+from pipelines.audio.acx import AcxReport, Meter
 from pipelines.audio.dsp import Audio, db, gain, power_db, resampled_blocks
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.core.errors import ManuscriptError
@@ -125,6 +130,8 @@ class MasterReport:
     duration_s: float
     limited_fraction: float  # share of samples the limiter turned down
     passes: int  # renders needed (2 when the limiter pulled RMS out of the window)
+    acx: AcxReport | None = None  # the output's ACX measurement
+    sink: Any = None  # the sink that received the kept pass
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -143,79 +150,144 @@ def _highpass(rate: int) -> NDArray[np.float64]:
     return np.asarray(signal.butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos"))
 
 
+class HighpassMeter:
+    """The RMS a signal will have after mastering's high-pass, measured block by block as it
+    is produced (assembly feeds what it writes, at the profile's rate)."""
+
+    def __init__(self, rate: int) -> None:
+        self._sos = _highpass(rate)
+        self._zi = np.zeros((self._sos.shape[0], 2))
+        self._total = 0.0
+        self._count = 0
+
+    def push(self, block: Audio) -> None:
+        if len(block):
+            y, self._zi = signal.sosfilt(self._sos, block, zi=self._zi)
+            self._total += float(np.dot(y, y))
+            self._count += len(y)
+
+    @property
+    def rms_db(self) -> float:
+        return power_db(self._total / self._count) if self._count else db(0.0)
+
+
+class Sink(Protocol):
+    """Where mastered blocks go besides the WAV (the delivery encoders)."""
+
+    def push(self, block: Audio) -> None: ...
+
+    def abort(self) -> None: ...
+
+
 def _measure(in_wav: Path, rate_out: int) -> float:
     """RMS (dB) of the input as it will sound after resampling and the high-pass."""
-    sos = _highpass(rate_out)
-    zi = np.zeros((sos.shape[0], 2))
-    total, count = 0.0, 0
+    meter = HighpassMeter(rate_out)
     for block in resampled_blocks(in_wav, rate_out):
-        y, zi = signal.sosfilt(sos, block, zi=zi)
-        total += float(np.dot(y, y))
-        count += len(y)
-    return power_db(total / count) if count else db(0.0)
+        meter.push(block)
+    return meter.rms_db
+
+
+@dataclass(slots=True)
+class _Pass:
+    rms_db: float
+    peak_db: float
+    frames: int
+    limited_fraction: float
+    acx: AcxReport
 
 
 def _render(
-    in_wav: Path, tmp: Path, gain_db: float, profile: DeliveryProfile
-) -> tuple[float, float, int, float]:
-    """High-pass, gain, limit, write; returns (rms_db, peak_db, frames, limited_fraction)."""
+    in_wav: Path,
+    tmp: Path,
+    out_wav: Path,
+    gain_db: float,
+    profile: DeliveryProfile,
+    sink: Sink | None,
+) -> _Pass:
+    """High-pass, gain, limit, write (and hand to `sink`), measuring what is written."""
     rate = profile.sample_rate
     sos = _highpass(rate)
     zi = np.zeros((sos.shape[0], 2))
     limiter = TruePeakLimiter(rate, profile.limiter_ceiling_db)
     g = np.float32(gain(gain_db))
-    total, frames, peak = 0.0, 0, 0.0
+    meter = Meter(rate)
     with sf.SoundFile(
         str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="PCM_24"
     ) as out:
 
         def put(y: Audio) -> None:
-            nonlocal total, frames, peak
             if len(y):
                 out.write(y)
-                total += float(np.dot(y.astype(np.float64), y))
-                frames += len(y)
-                peak = max(peak, float(np.max(np.abs(y))))
+                meter.push(y)
+                if sink is not None:
+                    sink.push(y)
 
         for block in resampled_blocks(in_wav, rate):
             filtered, zi = signal.sosfilt(sos, block, zi=zi)
             put(limiter.push(np.asarray(filtered, dtype=np.float32) * g))
         put(limiter.flush())
-    rms = power_db(total / frames) if frames else db(0.0)
-    return rms, db(peak), frames, (limiter.limited / frames if frames else 0.0)
+    acx = meter.report(out_wav, profile)
+    frames = round(acx.duration_s * rate)
+    limited = limiter.limited / frames if frames else 0.0
+    return _Pass(acx.rms_db, acx.peak_db, frames, limited, acx)
 
 
-def master_chapter(in_wav: Path, out_wav: Path, profile: DeliveryProfile = ACX) -> MasterReport:
-    """Master `in_wav` into `out_wav` (24-bit WAV at the profile's rate) for `profile`."""
+def master_chapter(
+    in_wav: Path,
+    out_wav: Path,
+    profile: DeliveryProfile = ACX,
+    *,
+    input_rms_db: float | None = None,
+    sink: Callable[[], Sink] | None = None,
+) -> MasterReport:
+    """Master `in_wav` into `out_wav` (24-bit WAV at the profile's rate) for `profile`.
+
+    `input_rms_db` is the input's high-passed RMS when already measured (`HighpassMeter`);
+    `sink` makes a sink for each pass, and the report carries the one of the pass kept (the
+    others are aborted).
+    """
     in_wav, out_wav = Path(in_wav), Path(out_wav)
     try:
-        input_rms = _measure(in_wav, profile.sample_rate)
+        input_rms = _measure(in_wav, profile.sample_rate) if input_rms_db is None else input_rms_db
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise ManuscriptError(
             in_wav, f"chapter audio cannot be read ({exc})", "assemble the chapter again"
         ) from exc
     gain_db = float(np.clip(profile.target_rms_db - input_rms, MIN_GAIN_DB, MAX_GAIN_DB))
     out_wav.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_wav) as tmp:
-        rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
-        passes = 1
-        margin = 0.5
-        in_window = profile.rms_min_db + margin <= rms <= profile.rms_max_db - margin
-        capped = gain_db in (MIN_GAIN_DB, MAX_GAIN_DB)  # a second pass could change nothing
-        if not in_window and not capped and input_rms > db(0.0) and math.isfinite(rms):
-            # The limiter ate some loudness (or the estimate was off): correct once.
-            gain_db = float(
-                np.clip(gain_db + profile.target_rms_db - rms, MIN_GAIN_DB, MAX_GAIN_DB)
-            )
-            rms, peak, frames, limited = _render(in_wav, tmp, gain_db, profile)
-            passes = 2
+    current: Sink | None = None
+    try:
+        with atomic_path(out_wav) as tmp:
+            current = sink() if sink else None
+            done = _render(in_wav, tmp, out_wav, gain_db, profile, current)
+            passes = 1
+            margin = 0.5
+            rms = done.rms_db
+            in_window = profile.rms_min_db + margin <= rms <= profile.rms_max_db - margin
+            capped = gain_db in (MIN_GAIN_DB, MAX_GAIN_DB)  # a second pass could change nothing
+            if not in_window and not capped and input_rms > db(0.0) and math.isfinite(rms):
+                # The limiter ate some loudness (or the estimate was off): correct once.
+                gain_db = float(
+                    np.clip(gain_db + profile.target_rms_db - rms, MIN_GAIN_DB, MAX_GAIN_DB)
+                )
+                if current is not None:
+                    current.abort()
+                current = sink() if sink else None
+                done = _render(in_wav, tmp, out_wav, gain_db, profile, current)
+                passes = 2
+    except BaseException:
+        if current is not None:
+            current.abort()
+        raise
     return MasterReport(
         path=out_wav,
         input_rms_db=input_rms,
         gain_db=gain_db,
-        rms_db=rms,
-        peak_db=peak,
-        duration_s=frames / profile.sample_rate,
-        limited_fraction=limited,
+        rms_db=done.rms_db,
+        peak_db=done.peak_db,
+        duration_s=done.frames / profile.sample_rate,
+        limited_fraction=done.limited_fraction,
         passes=passes,
+        acx=done.acx,
+        sink=current,
     )

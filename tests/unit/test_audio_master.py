@@ -65,3 +65,63 @@ def test_mastering_streams_in_blocks(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert peak < 48 * 2**20
     assert peak < a.frames * 8 / 3  # far less than the chapter as float64
+
+
+def test_one_pass_from_assemblys_measurement_writes_the_same_samples(tmp_path: Path) -> None:
+    """Assembly measures the level mastering needs; mastering from that measurement writes
+    exactly what measuring the file first does, and its own ACX figures match a check."""
+    from pipelines.audio import acx
+    from pipelines.audio.assemble import assemble_chapter
+    from tests.audio_helpers import build_chapter
+
+    for level, seed in ((-30.0, 3), (-8.0, 5)):  # gained up; pushed into the limiter
+        segments = build_chapter(tmp_path / f"c{seed}", 6, level, seed=seed)
+        assembly = assemble_chapter(segments, tmp_path / f"raw{seed}.wav")
+        assert assembly.highpass_rms_db is not None
+        two = master_chapter(assembly.path, tmp_path / f"two{seed}.wav")
+        one = master_chapter(
+            assembly.path, tmp_path / f"one{seed}.wav", input_rms_db=assembly.highpass_rms_db
+        )
+        assert one.input_rms_db == pytest.approx(two.input_rms_db, abs=1e-9)
+        a, _ = sf.read(str(one.path), dtype="int32")
+        b, _ = sf.read(str(two.path), dtype="int32")
+        assert np.array_equal(a, b)
+        checked = acx.check(one.path)
+        assert one.acx is not None
+        for key in ("rms_db", "peak_db", "noise_floor_db", "head_s", "tail_s", "duration_s"):
+            assert getattr(one.acx, key) == pytest.approx(getattr(checked, key), abs=0.01), key
+        assert one.acx.passed == checked.passed
+
+
+def test_a_sink_gets_every_sample_written_and_a_discarded_pass_is_aborted(
+    tmp_path: Path,
+) -> None:
+    from pipelines.audio.assemble import assemble_chapter
+    from tests.audio_helpers import build_chapter
+
+    class Collect:
+        def __init__(self) -> None:
+            self.blocks: list[np.ndarray] = []
+            self.aborted = False
+
+        def push(self, block: np.ndarray) -> None:
+            self.blocks.append(block.copy())
+
+        def abort(self) -> None:
+            self.aborted = True
+
+    made: list[Collect] = []
+
+    def sink() -> Collect:
+        made.append(Collect())
+        return made[-1]
+
+    assembly = assemble_chapter(build_chapter(tmp_path / "c", 4, -3.0, seed=11), tmp_path / "r.wav")
+    # A wrong level estimate forces the second pass.
+    report = master_chapter(assembly.path, tmp_path / "m.wav", input_rms_db=-45.0, sink=sink)
+    assert report.passes == 2 and len(made) == 2
+    assert made[0].aborted and not made[1].aborted and report.sink is made[1]
+    written, _ = sf.read(str(report.path), dtype="float32")
+    fed = np.concatenate(made[1].blocks)
+    assert len(fed) == len(written)
+    assert np.max(np.abs(fed - written)) < 2**-22  # the WAV holds them at 24 bits
