@@ -8,6 +8,11 @@ only once complete (temp file in the same folder, then `os.replace`), so killing
 at most the utterances in flight and never leaves a truncated file behind.
 
 `workers=0` runs the tasks in one thread of this process instead (tests, the silence engine).
+
+With `overlap_writes` (cloud engines, whose requests mostly wait on the network) a worker writes
+each file on a helper thread and tells the pool once the engine has spoken, so the pool hands it
+its next task while the file is written: the worker is back in a request at once, and still in
+one engine call at a time. Its death then fails both tasks it holds, both still in flight.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import importlib
 import multiprocessing as mp
 import os
 import pickle
+import queue
 import signal
 import threading
 import time
@@ -77,6 +83,13 @@ def synthesize_to_file(
     engine: Engine, task: SynthTask, cancel: CancelToken | None = None
 ) -> SynthResult:
     """Speak one task with `engine` and write it to `task.out_path` atomically (FLAC, 24-bit)."""
+    return _save(task, *_speak(engine, task, cancel))
+
+
+def _speak(
+    engine: Engine, task: SynthTask, cancel: CancelToken | None = None
+) -> tuple[list[np.ndarray], int, float, list[tuple[str, float, float]]]:
+    """Speak one task with `engine`: its audio parts, sample rate, engine seconds, alignments."""
     utterance = Utterance(task.text, role=Role(task.role), speaker=task.speaker)
     rate = engine.limits.sample_rate
     parts: list[np.ndarray] = []
@@ -94,7 +107,18 @@ def synthesize_to_file(
         parts.append(samples)
         frames += len(samples)
     synth_seconds = time.perf_counter() - started
-    if not frames:
+    return parts, rate, synth_seconds, alignments
+
+
+def _save(
+    task: SynthTask,
+    parts: list[np.ndarray],
+    rate: int,
+    synth_seconds: float,
+    alignments: list[tuple[str, float, float]],
+) -> SynthResult:
+    """Write spoken audio to `task.out_path` atomically (FLAC, 24-bit)."""
+    if not sum(len(p) for p in parts):
         # FLAC cannot hold zero frames; a sliver of silence keeps chapter assembly simple.
         parts = [np.zeros(max(1, round(rate * _EMPTY_SECONDS)), dtype=np.float32)]
     audio = np.concatenate(parts)
@@ -154,7 +178,9 @@ def _restore(payload: tuple[Any, ...]) -> BaseException:
 # -- the worker process ------------------------------------------------------------------------
 
 
-def _worker_main(engine_name: str, preload: tuple[str, ...], conn: Connection) -> None:
+def _worker_main(
+    engine_name: str, preload: tuple[str, ...], conn: Connection, overlap: bool = False
+) -> None:
     # Ctrl+C reaches the whole process group; the parent decides what stops, not the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -168,6 +194,9 @@ def _worker_main(engine_name: str, preload: tuple[str, ...], conn: Connection) -
             conn.send(("failed", _portable(exc)))
         return
     conn.send(("ready", os.getpid()))
+    if overlap:
+        _serve_overlapped(engine, conn)
+        return
     while True:
         try:
             task = conn.recv()
@@ -185,27 +214,98 @@ def _worker_main(engine_name: str, preload: tuple[str, ...], conn: Connection) -
             return
 
 
+def _serve_overlapped(engine: Engine, conn: Connection) -> None:
+    """The worker's loop with `overlap_writes`: speak a task, say "spoken" (the pool may send
+    the next one), and leave the file to the writer thread, which sends the task's reply. The
+    replies keep the tasks' order, failures included."""
+    send_lock = threading.Lock()
+    writes: queue.SimpleQueue[tuple[SynthTask, Any, BaseException | None] | None]
+    writes = queue.SimpleQueue()
+
+    def send(message: tuple[str, Any]) -> bool:
+        try:
+            with send_lock:
+                conn.send(message)
+            return True
+        except OSError:
+            return False
+
+    def writer() -> None:
+        while (job := writes.get()) is not None:
+            task, spoken, error = job
+            try:
+                if error is not None:
+                    raise error
+                reply: tuple[str, Any] = ("ok", _save(task, *spoken))
+            except Exception as exc:
+                reply = ("error", _portable(exc))
+            if not send(reply):
+                return
+
+    thread = threading.Thread(target=writer, name="synth-writer", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except (EOFError, OSError):
+                return  # the parent is gone
+            if task is None:
+                return
+            try:
+                job: tuple[SynthTask, Any, BaseException | None] = (
+                    task,
+                    _speak(engine, task),
+                    None,
+                )
+            except Exception as exc:
+                job = (task, None, exc)
+            # "spoken" goes before the task's reply can: the pool reads them in this order.
+            if not send(("spoken", None)):
+                return
+            writes.put(job)
+    finally:
+        writes.put(None)
+        thread.join()
+
+
 @dataclass(eq=False)
 class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
-    job: tuple[SynthTask, Future[SynthResult]] | None = None
+    # Its tasks in the order given, the oldest first: one, or with `overlap_writes` up to two
+    # (one being written, the next being spoken).
+    jobs: deque[tuple[SynthTask, Future[SynthResult]]] = field(default_factory=deque)
+    speaking: bool = False  # in an engine call: takes no further task
+
+    def free(self, depth: int) -> bool:
+        return self.ready and not self.speaking and len(self.jobs) < depth
 
 
 # -- the pool ----------------------------------------------------------------------------------
 
 
 class SynthPool:
-    """Run `SynthTask`s on `workers` processes of engine `engine_name` (0: one local thread)."""
+    """Run `SynthTask`s on `workers` processes of engine `engine_name` (0: one local thread);
+    `overlap_writes`: each worker writes its file while it speaks the next task."""
 
-    def __init__(self, engine_name: str, workers: int, *, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        engine_name: str,
+        workers: int,
+        *,
+        preload: Sequence[str] = (),
+        overlap_writes: bool = False,
+    ) -> None:
         if workers < 0:
             raise ValueError(f"workers must be zero or more, not {workers}")
         check_engine(engine_name)
         self.engine_name = engine_name.strip().lower()
         self.workers = workers
         self._preload = tuple(preload)
+        self._overlap = overlap_writes
+        self._depth = 2 if overlap_writes else 1
         self._lock = threading.Lock()
         self._closing = False
         self._broken: BaseException | None = None
@@ -291,7 +391,7 @@ class SynthPool:
         parent_end, child_end = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(self.engine_name, self._preload, child_end),
+            args=(self.engine_name, self._preload, child_end, self._overlap),
             name=f"synth-{self.engine_name}",
             daemon=True,
         )
@@ -314,12 +414,13 @@ class SynthPool:
         for worker in self._procs:
             if not self._pending:
                 return
-            if not worker.ready or worker.job is not None:
+            if not worker.free(self._depth):
                 continue
             while self._pending:
                 task, future = self._pending.popleft()
                 if future.set_running_or_notify_cancel():
-                    worker.job = (task, future)
+                    worker.jobs.append((task, future))
+                    worker.speaking = True
                     # A dead worker's pipe fails here; its end-of-file fails the job next.
                     with contextlib.suppress(OSError):
                         worker.conn.send(task)
@@ -330,7 +431,7 @@ class SynthPool:
             while True:
                 with self._lock:
                     self._assign()
-                    busy = any(w.job for w in self._procs)
+                    busy = any(w.jobs for w in self._procs)
                     if self._closing and not busy and (not self._pending or self._broken):
                         break
                     waitables: list[Any] = [self._wake_r, *(w.conn for w in self._procs)]
@@ -362,9 +463,12 @@ class SynthPool:
                 worker.ready = True
             elif kind == "failed":
                 self._fail_all(_restore(payload))
-            elif worker.job is not None:
-                _, future = worker.job
-                worker.job = None
+            elif kind == "spoken":  # the file is being written: the next task may come
+                worker.speaking = False
+            elif worker.jobs:
+                _, future = worker.jobs.popleft()
+                if not worker.jobs:
+                    worker.speaking = False
                 if kind == "ok":
                     future.set_result(payload)
                 else:
@@ -377,8 +481,7 @@ class SynthPool:
             self._procs.remove(worker)
             worker.conn.close()
             how = _describe_exit(code)
-            if worker.job is not None:
-                task, future = worker.job
+            for task, future in worker.jobs:
                 future.set_exception(
                     WorkerCrashed(
                         task.out_path,
@@ -387,6 +490,8 @@ class SynthPool:
                         "render again; if it keeps happening, use fewer workers (memory)",
                     )
                 )
+            if worker.jobs:
+                worker.jobs.clear()
             elif not worker.ready and self._broken is None:
                 # Dying before it could start means every worker would: stop here.
                 self._fail_all(
@@ -419,8 +524,8 @@ class SynthPool:
                 worker.process.terminate()
                 worker.process.join(timeout=5)
             worker.conn.close()
-            if worker.job is not None:
-                worker.job[1].set_exception(RuntimeError("the synthesis pool was closed"))
+            for _, future in worker.jobs:
+                future.set_exception(RuntimeError("the synthesis pool was closed"))
 
 
 def _describe_exit(code: int | None) -> str:

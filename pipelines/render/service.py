@@ -29,7 +29,7 @@ from pipelines.core.model import Chapter, Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud.common import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
-from pipelines.engines.registry import get_engine
+from pipelines.engines.registry import capabilities, get_engine
 from pipelines.render.billing import billed_characters
 from pipelines.render.cache import ChunkCache, ChunkLock
 from pipelines.render.events import (
@@ -139,7 +139,10 @@ class RenderService:
         if pool is None:
             engine = get_engine(engine_name)
             workers = engine.limits.concurrency if self.workers is None else self.workers
-            pool = SynthPool(engine_name, workers=workers)
+            # A cloud worker mostly waits on the network: it writes a file while it asks for
+            # the next, so that its requests follow one another with no gap.
+            network = capabilities(engine_name).resource == "network"
+            pool = SynthPool(engine_name, workers=workers, overlap_writes=network)
             self._pools[engine_name] = pool
         return pool
 
@@ -237,18 +240,26 @@ class RenderService:
 
     def _synthesize_job(self, job: Job, cancel: CancelToken | None) -> Callable[[], bool] | None:
         """Synthesize the job's chunks; returns the step that assembles, masters and checks the
-        chapter (True when the job is done), or None when the job stopped or failed before."""
+        chapter (True when the job is done), or None when the job stopped or failed before.
+
+        It returns once every chunk is on its way to the pool: the step first waits for the
+        chunks still in flight (their progress, their failure), so that the next chapter's
+        chunks already keep the workers busy while this chapter's last ones finish."""
         try:
             chapter = self.project.chapter_by_id(job.chapter_id)
         except LookupError:  # deleted (with its job) since it was claimed: nothing to do
             return None
-        plan = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
-        if plan is None:
+        prepared = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
+        if prepared is None:
             return None
-        ready = plan
+        plan, rest = prepared
 
         def finish() -> bool:
-            return self._guarded(job, chapter, lambda: self._finish(job, chapter, ready)) is True
+            def step() -> bool:
+                self._synthesized(job, chapter, plan, rest, cancel)
+                return self._finish(job, chapter, plan)
+
+            return self._guarded(job, chapter, step) is True
 
         return finish
 
@@ -302,8 +313,9 @@ class RenderService:
 
     def _prepare(
         self, job: Job, chapter: Chapter, cancel: CancelToken | None
-    ) -> list[PlannedChunk]:
-        """Plan the chapter and synthesize what the cache lacks."""
+    ) -> tuple[list[PlannedChunk], Callable[[], None]]:
+        """Plan the chapter and send what the cache lacks to synthesis; returns the plan and
+        the wait for the chunks still in flight (`_synthesized` takes it)."""
         cid = chapter.id or 0
         with self._stage("script"):
             plan = self.plan(chapter, job.voice, job.settings)
@@ -314,12 +326,33 @@ class RenderService:
         )
         self._emit(JobStarted(job.id, cid, chapter.title, len(plan), len(plan) - len(todo)))
         with self._stage("synthesis"):
-            self._synthesize(job, chapter, plan, todo, cancel)
+            rest = self._synthesize(job, chapter, plan, todo, cancel)
+        return plan, rest
+
+    def _synthesized(
+        self,
+        job: Job,
+        chapter: Chapter,
+        plan: list[PlannedChunk],
+        rest: Callable[[], None],
+        cancel: CancelToken | None,
+    ) -> None:
+        """Wait for the chapter's chunks still in flight (`rest`); then it is ready to master."""
+        with self._stage("synthesis"):
+            rest()
         self._check_stop(job, cancel)
         self._emit(
-            JobProgress(job.id, cid, chapter.title, "mastering", len(plan), len(plan), 0.97, None)
+            JobProgress(
+                job.id,
+                chapter.id or 0,
+                chapter.title,
+                "mastering",
+                len(plan),
+                len(plan),
+                0.97,
+                None,
+            )
         )
-        return plan
 
     def _finish(self, job: Job, chapter: Chapter, plan: list[PlannedChunk]) -> bool:
         """Assemble, master and check the synthesized chapter (`Finisher`); the job is done."""
@@ -378,7 +411,8 @@ class RenderService:
         plan: list[PlannedChunk],
         todo: list[PlannedChunk],
         cancel: CancelToken | None,
-    ) -> None:
+    ) -> Callable[[], None]:
+        """Send the chunks to synthesis; returns the wait for those still in flight."""
         cid = chapter.id or 0
         chars_total = sum(len(p.utterance.text) for p in plan)
         chars_done = chars_total - sum(len(p.utterance.text) for p in todo)
@@ -415,7 +449,9 @@ class RenderService:
             )
             self._check_stop(job, cancel)
 
-        self.synthesize_missing(todo, on_chunk, plan, check=lambda: self._check_stop(job, cancel))
+        return self._start_missing(
+            todo, on_chunk, plan, check=lambda: self._check_stop(job, cancel)
+        )
 
     def synthesize_missing(
         self,
@@ -434,6 +470,20 @@ class RenderService:
         every item once its audio is in the cache (`synthesized`: spoken for this call);
         `check` is called while chunks are waited for, and may raise to stop.
         """
+        self._start_missing(todo, on_chunk, plan, check=check)()
+
+    def _start_missing(
+        self,
+        todo: list[PlannedChunk],
+        on_chunk: Callable[[PlannedChunk, bool], None] | None = None,
+        plan: list[PlannedChunk] | None = None,
+        *,
+        check: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
+        """`synthesize_missing` up to the point where every chunk is in the cache or on its
+        way there; returns the wait for the rest (the chunks in flight), which hears of them as
+        `synthesize_missing` does. Until that wait is called, nothing hears of them: the caller
+        may meanwhile start on other work (the next chapter) to keep the workers busy."""
         context = neighbours(plan or todo)
         repeats: dict[str, list[PlannedChunk]] = {}  # by key: its later items in `todo`
         firsts: list[PlannedChunk] = []
@@ -456,8 +506,25 @@ class RenderService:
         pending: dict[Future[SynthResult], PlannedChunk] = {}
         queue = list(reversed(firsts))
         waiting: list[PlannedChunk] = []  # another process is speaking these
+
+        def collect(finished: set[Future[SynthResult]]) -> None:
+            for future in finished:
+                item = pending.pop(future)
+                future.result()  # re-raises a synthesis error: fails (or pauses) the job
+                ready(item, True)
+
+        def rest() -> None:
+            try:
+                while pending:
+                    collect(wait(list(pending), return_when=FIRST_COMPLETED)[0])
+            finally:
+                # Chunks not yet started are dropped; those in flight finish into the cache.
+                for future in pending:
+                    future.cancel()
+
+        handed_off = False
         try:
-            while queue or pending or waiting:
+            while queue or waiting:
                 queue.extend(reversed(waiting))  # look again: done, or theirs failed
                 waiting.clear()
                 while queue:
@@ -497,24 +564,26 @@ class RenderService:
                     # dropped), whenever that is: a chunk in flight keeps it past a stop.
                     future.add_done_callback(_releaser(lock))
                     pending[future] = item
+                if not queue and not waiting:
+                    break  # all sent: the rest is for `rest`
                 if pending:
                     finished, _ = wait(
                         list(pending),
                         timeout=WAIT_POLL_S if waiting else None,
                         return_when=FIRST_COMPLETED,
                     )
-                    for future in finished:
-                        item = pending.pop(future)
-                        future.result()  # re-raises a synthesis error: fails (or pauses) the job
-                        ready(item, True)
+                    collect(finished)
                 elif waiting:
                     if check is not None:
                         check()
                     time.sleep(WAIT_POLL_S)
+            handed_off = True
+            return rest
         finally:
-            # Chunks not yet started are dropped; those in flight finish into the cache.
-            for future in pending:
-                future.cancel()
+            if not handed_off:
+                # Chunks not yet started are dropped; those in flight finish into the cache.
+                for future in pending:
+                    future.cancel()
 
     def render_clip(
         self, name: str, paragraphs: list[str], voice: VoiceRef, settings: dict[str, Any]

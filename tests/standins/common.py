@@ -10,6 +10,7 @@ import itertools
 import json
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,15 @@ def to_s16le(audio: np.ndarray) -> bytes:
     return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One synthesis request as the stand-in served it: monotonic start and end, and its text."""
+
+    start: float
+    end: float
+    text: str
+
+
 @dataclass(slots=True)
 class Fault:
     kind: str
@@ -74,12 +84,18 @@ class StandInServer(ThreadingHTTPServer):
 
 class StandIn:
     """A provider stand-in on 127.0.0.1 at a random port, served from a daemon thread, that
-    stops by itself after `lifetime_s` (or on `stop()` / leaving the `with` block)."""
+    stops by itself after `lifetime_s` (or on `stop()` / leaving the `with` block).
+
+    `latency_s`: how long each synthesis request waits before it is answered (a stand-in for
+    the provider's time to first byte; handlers that support it call `delay()`); `spans` holds
+    every such request's start and end (`time.monotonic()`, comparable across processes)."""
 
     handler: type[BaseHTTPRequestHandler]
 
-    def __init__(self, api_key: str, lifetime_s: float = 600.0) -> None:
+    def __init__(self, api_key: str, lifetime_s: float = 600.0, latency_s: float = 0.0) -> None:
         self.api_key = api_key
+        self.latency_s = latency_s
+        self.spans: list[Span] = []
         self.lock = threading.Lock()
         self.faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []  # every synthesis request, as received
@@ -111,6 +127,17 @@ class StandIn:
     def record(self, request: dict[str, Any]) -> None:
         with self.lock:
             self.requests.append(request)
+
+    def delay(self) -> None:
+        """Wait `latency_s` (the time a synthesis request takes before its answer)."""
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
+
+    def record_span(self, start: float, text: str) -> None:
+        """Note a synthesis request that began at `start` (monotonic) as answered now."""
+        span = Span(start, time.monotonic(), text)
+        with self.lock:
+            self.spans.append(span)
 
     def stop(self) -> None:
         self._timer.cancel()

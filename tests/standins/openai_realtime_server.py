@@ -17,6 +17,7 @@ import base64
 import http
 import json
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -167,12 +168,25 @@ class RealtimeStandIn:
                 send(_error("invalid_request_error", "unknown_event", f"unknown event {kind}"))
 
     def _respond(self, ws: Any, send: Any, state: dict[str, Any]) -> bool:
-        """Answer one response.create; False when the connection was dropped."""
+        """Answer one response.create; False when the connection was dropped. An owner with a
+        latency (`StandIn.latency_s`) delays it, and notes when it was served (`spans`)."""
+        started = time.monotonic()
+        try:
+            return self._answer(ws, send, state)
+        finally:
+            record_span = getattr(self.owner, "record_span", None)
+            if callable(record_span):
+                record_span(started, state["text"])
+
+    def _answer(self, ws: Any, send: Any, state: dict[str, Any]) -> bool:
         text = state["text"]
         with self.lock:
             self.attempts[text] += 1
             attempt = self.attempts[text]
         self.owner.record({"realtime": True, "attempt": attempt, **state})
+        delay = getattr(self.owner, "delay", None)
+        if callable(delay):
+            delay()
         fault = self.owner.next_fault()
         if fault is not None and fault.kind != "drop":
             send(_fault_event(fault))

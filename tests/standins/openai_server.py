@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -54,23 +55,35 @@ class OpenAIHandler(JsonHandler):
         if urlparse(self.path).path != "/v1/audio/speech":
             self.send_json(*_error(404, "Unknown path", "invalid_request_error"))
             return
+        started = time.monotonic()
+        text = ""
+        try:
+            text = self._speech()
+        finally:
+            if text:  # a synthesis request (valid, recorded): note when it was served
+                self.owner.record_span(started, text)
+
+    def _speech(self) -> str:
+        """Answer one speech request; returns its text once it counts as a synthesis request."""
         raw = self.read_body()
         if not self._authorized():
-            return
+            return ""
         try:
             body = json.loads(raw)
         except ValueError:
             self.send_json(*_error(400, "The body is not JSON", "invalid_request_error"))
-            return
+            return ""
         problem = self._problem(body)
         if problem:
             self.send_json(*_error(400, problem, "invalid_request_error"))
-            return
+            return ""
         self.owner.record(body)
+        text = str(body["input"])
+        self.owner.delay()
         fault = self.owner.next_fault()
         if fault and fault.kind != "drop":
             self._send_fault(fault.kind, fault.retry_after)
-            return
+            return text
         fmt = body.get("response_format", "mp3")
         audio = speech_like(body["input"], RATE)
         speed = float(body.get("speed", 1.0))
@@ -86,8 +99,9 @@ class OpenAIHandler(JsonHandler):
             self.send_json(
                 *_error(400, f"the stand-in does not make {fmt}", "invalid_request_error")
             )
-            return
+            return text
         self.send_audio(data, ctype, drop=fault is not None and fault.kind == "drop")
+        return text
 
     def _problem(self, body: Any) -> str:
         if not isinstance(body, dict):
@@ -147,6 +161,7 @@ class OpenAIStandIn(StandIn):
     handler = OpenAIHandler
 
     def __init__(self, api_key: str = "sk-standin-openai-0123456789", **kw: Any) -> None:
+        """`latency_s` (a keyword, default 0) delays every Speech API synthesis request."""
         super().__init__(api_key, **kw)
         self.realtime = RealtimeStandIn(owner=self)
 

@@ -172,3 +172,30 @@ def test_killing_the_parent_leaves_no_half_written_file(tmp_path: Path) -> None:
     if out.exists():  # finished before the worker noticed: then it is complete
         assert soundfile.info(str(out)).frames == round(60 / CHARS_PER_SECOND * SAMPLE_RATE)
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_overlapped_writes_keep_the_tasks_apart_and_a_kill_fails_only_those_in_flight(
+    tmp_path: Path,
+) -> None:
+    # A cloud engine's pool: each worker writes a file while it speaks its next task.
+    with SynthPool("silence", workers=1, overlap_writes=True) as pool:
+        tasks = [_task(tmp_path, f"line{i}", f"Line number {i} of the ledger.") for i in range(6)]
+        futures = [pool.submit(t) for t in tasks]
+        bad = pool.submit(SynthTask("Hello.", "nobody", {}, tmp_path / "bad.flac"))
+        after = pool.submit(_task(tmp_path, "after"))
+        results = [f.result(timeout=60) for f in futures]
+        assert [r.out_path for r in results] == [t.out_path for t in tasks]
+        assert all(soundfile.info(str(r.out_path)).frames == r.frames for r in results)
+        with pytest.raises(StudioError, match="no voice 'nobody'"):
+            bad.result(timeout=60)
+        assert after.result(timeout=60).frames > 0
+        doomed = pool.submit(_task(tmp_path, "doomed", "x" * 60, **SLOW))
+        queued = pool.submit(_task(tmp_path, "queued"))
+        _wait_until(doomed.running, "the task to start")
+        (victim,) = pool.worker_pids()
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(WorkerCrashed, match="SIGKILL"):
+            doomed.result(timeout=60)
+        assert queued.result(timeout=60).frames > 0  # not yet handed over: a fresh worker's
+    assert not (tmp_path / "doomed.flac").exists() and not (tmp_path / "bad.flac").exists()
+    assert not list(tmp_path.glob(".*.part"))
