@@ -1,15 +1,19 @@
 """Encoders: CBR MP3 per chapter (ID3 tags) and one AAC M4B per book (chapters, cover, tags).
 
-Each file is encoded once from PCM: joining encoded pieces drifts (REFERENCE.md), and chapter
-marks are computed from sample counts. Mastered WAVs at the profile's rate go to ffmpeg as files
-(the M4B's through the concat demuxer, sample-exact for PCM); anything to resample, cut or pad is
-streamed into its stdin. Tags are written with mutagen afterwards, and
-each file is renamed to its final name only once it is complete.
+Where mastering already encoded a chapter's delivery streams (`audio.delivery`), an MP3 is a
+tagged copy of its stream and an M4B joins its chapters' ADTS frames without encoding again:
+chapter marks then sit at the frame counts, where each chapter's frames begin (its encoder's
+1,024 priming samples fall in the head's room tone). Otherwise each file is encoded once from
+PCM, with marks from sample counts: mastered WAVs at the profile's rate go to ffmpeg as files
+(the M4B's through the concat demuxer, sample-exact for PCM), and anything to resample, cut or
+pad is streamed into its stdin. Tags are written with mutagen afterwards, and each file is
+renamed to its final name only once it is complete.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -32,6 +36,7 @@ from mutagen.id3 import (
 )
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
+from pipelines.audio.delivery import AAC_FRAME, aac_args, mp3_args
 from pipelines.audio.dsp import Audio, RoomTone, StreamResampler, read_blocks
 from pipelines.audio.ffmpeg_io import ChapterMark, Progress, pcm_input, run_ffmpeg
 from pipelines.audio.names import m4b_part_path, part_title
@@ -58,6 +63,8 @@ class Tags:
 class ChapterInput:
     title: str
     wav: Path
+    aac: Path | None = None  # its ADTS stream, when mastering encoded one
+    aac_frames: int = 0
 
 
 @dataclass(slots=True)
@@ -151,9 +158,7 @@ def encode_mp3_stream(
     out_mp3 = Path(out_mp3)
     source = ["-i", str(feed)] if isinstance(feed, Path) else pcm_input(profile.sample_rate)
     # CBR, no joint stereo: a mono CBR stream, as ACX asks; tags come from mutagen afterwards.
-    args = [*source, "-map_metadata", "-1", "-c:a", "libmp3lame"]
-    args += ["-b:a", f"{profile.mp3_bitrate_kbps}k", "-ar", str(profile.sample_rate)]
-    args += ["-ac", str(profile.channels), "-id3v2_version", "0", "-write_id3v1", "0"]
+    args = [*source, *mp3_args(profile)]
     with atomic_path(out_mp3) as tmp:
         args += ["-f", "mp3", str(tmp)]
         run_ffmpeg(
@@ -163,6 +168,15 @@ def encode_mp3_stream(
             duration_s=frames / profile.sample_rate,
             progress=progress,
         )
+        _id3_tags(tmp, tags, cover)
+    return out_mp3
+
+
+def tag_mp3(stream: Path, out_mp3: Path, tags: Tags, cover: Path | None = None) -> Path:
+    """A tagged copy of an already encoded MP3 stream (a chapter's delivery stream)."""
+    out_mp3 = Path(out_mp3)
+    with atomic_path(out_mp3) as tmp:
+        shutil.copyfile(stream, tmp)
         _id3_tags(tmp, tags, cover)
     return out_mp3
 
@@ -271,9 +285,14 @@ def _encode_one_m4b(
     marks: list[ChapterMark] = []
     pos = 0
     direct = True
+    # Encoded streams join only at the bit rate they were encoded at.
+    joined = bitrate_kbps == profile.aac_bitrate_kbps and all(ch.aac for ch in chapters)
     for ch in chapters:
-        frames, rate_in = _frames_at(ch.wav, rate)
-        direct = direct and rate_in == rate
+        if joined:
+            frames = ch.aac_frames * AAC_FRAME
+        else:
+            frames, rate_in = _frames_at(ch.wav, rate)
+            direct = direct and rate_in == rate
         marks.append(ChapterMark(ch.title, pos / rate, (pos + frames) / rate))
         pos += frames
     token = uuid.uuid4().hex[:12]  # two exports into one folder never share these
@@ -285,13 +304,25 @@ def _encode_one_m4b(
         for ch in chapters:
             yield from _pcm(ch.wav, rate)
 
-    if direct:
+    def frames_of() -> Iterator[bytes]:
+        for ch in chapters:
+            assert ch.aac is not None
+            with ch.aac.open("rb") as f:
+                while data := f.read(1 << 20):
+                    yield data
+
+    encoded: Iterator[Audio | bytes] | None = None
+    if joined:
+        source = ["-f", "aac", "-i", "pipe:0"]
+        encoded = frames_of()
+    elif direct:
         # Every chapter is mastered at the profile's rate: ffmpeg reads the WAVs itself, which
         # spares the CPU of passing the PCM through this process.
         _write_concat_list(listing, [ch.wav for ch in chapters])
         source = ["-f", "concat", "-safe", "0", "-i", str(listing)]
     else:
         source = pcm_input(rate)
+        encoded = feed()
     args = [*source, "-i", str(meta)]
     if cover:
         args += ["-i", str(cover)]
@@ -300,14 +331,14 @@ def _encode_one_m4b(
         args += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
     # Chapter titles travel as metadata: "-map_metadata -1" would drop them too.
     args += ["-map_metadata", "1", "-map_chapters", "1"]
-    args += ["-c:a", "aac", "-aac_coder", profile.aac_coder, "-b:a", f"{bitrate_kbps}k"]
-    args += ["-ar", str(rate), "-ac", "1", "-movflags", "+faststart", "-f", "ipod"]
+    args += ["-c:a", "copy"] if joined else aac_args(profile, bitrate_kbps)
+    args += ["-movflags", "+faststart", "-f", "ipod"]
     try:
         with atomic_path(out_m4b) as tmp:
             run_ffmpeg(
                 [*args, str(tmp)],
                 target=out_m4b,
-                feed=None if direct else feed(),
+                feed=encoded,
                 duration_s=pos / rate,
                 progress=progress,
             )

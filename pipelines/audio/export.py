@@ -22,10 +22,17 @@ from typing import Any
 
 import soundfile as sf
 
-from pipelines.audio import acx, names
+from pipelines.audio import acx, delivery, names
 from pipelines.audio.assemble import Span
 from pipelines.audio.captions import to_srt, to_webvtt
-from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3, m4b_groups
+from pipelines.audio.encode import (
+    ChapterInput,
+    Tags,
+    encode_m4b,
+    encode_mp3,
+    m4b_groups,
+    tag_mp3,
+)
 from pipelines.audio.profiles import ACX, DeliveryProfile
 from pipelines.audio.readalong import (
     ReadAlongChapter,
@@ -104,6 +111,7 @@ class _Mp3Job:
     title: str
     part: PartRange | None
     seconds: float
+    stream: delivery.Delivery | None = None  # the chapter's encoded MP3, to copy
 
 
 def _seconds(wav: Path, profile: DeliveryProfile) -> tuple[int, float]:
@@ -176,7 +184,8 @@ def _plan_mp3(
     jobs: list[_Mp3Job] = []
     for item, (_, seconds), parts, files in zip(items, sizes, cuts, file_names, strict=True):
         if len(parts) == 1:
-            jobs.append(_Mp3Job(files[0], item.wav, item.title, None, seconds))
+            encoded = delivery.current(item.wav, profile)
+            jobs.append(_Mp3Job(files[0], item.wav, item.title, None, seconds, encoded))
             continue
         for k, (part, name) in enumerate(zip(parts, files, strict=True), start=1):
             jobs.append(
@@ -189,6 +198,13 @@ def _plan_mp3(
                 )
             )
     return jobs
+
+
+def _m4b_input(item: _Item, profile: DeliveryProfile) -> ChapterInput:
+    encoded = delivery.current(item.wav, profile)
+    if encoded is None:
+        return ChapterInput(item.title, item.wav)
+    return ChapterInput(item.title, item.wav, encoded.aac, encoded.aac_frames)
 
 
 def _sweep_partials(out_dir: Path) -> None:
@@ -377,19 +393,23 @@ def export_book(
     def mp3_file(track: int, job: _Mp3Job) -> tuple[Path, dict[str, object], acx.AcxReport | None]:
         path = out_dir / job.name
         tags = replace(book_tags, title=job.title, track=track, track_total=len(jobs))
-        encode_mp3(
-            job.wav,
-            path,
-            tags,
-            cover,
-            profile,
-            part=job.part,
-            progress=guarded(tracker.part(f"mp3-{track}", job.seconds)),
-        )
+        report_part = tracker.part(f"mp3-{track}", job.seconds)
+        if job.stream is not None:
+            tag_mp3(job.stream.mp3_stream, path, tags, cover)
+            report_part(1.0)
+        else:
+            encode_mp3(
+                job.wav, path, tags, cover, profile, part=job.part, progress=guarded(report_part)
+            )
         entry: dict[str, object] = {"file": path.name, "kind": "mp3", "title": job.title}
         report = None
         if check:
-            report = acx.check(path, profile)
+            # A copied stream was measured when it was encoded (`audio.delivery`).
+            report = (
+                job.stream.mp3_report(path, profile)
+                if job.stream is not None
+                else acx.check(path, profile)
+            )
             entry["acx"] = report.as_dict() | {"path": path.name}
         tracker.part(f"check-{track}", job.seconds * 0.3)(1.0)
         return path, entry, report
@@ -419,7 +439,7 @@ def export_book(
         if m4b:
             m4b_future = pool.submit(
                 encode_m4b,
-                [ChapterInput(item.title, item.wav) for item in items],
+                [_m4b_input(item, profile) for item in items],
                 out_dir / names.m4b_name(book.title),
                 book_tags,
                 cover,

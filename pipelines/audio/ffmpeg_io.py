@@ -54,11 +54,12 @@ def run_ffmpeg(
     args: list[str],
     *,
     target: Path,
-    feed: Iterable[Audio] | None = None,
+    feed: Iterable[Audio | bytes] | None = None,
     duration_s: float | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """Run ffmpeg with `args` (inputs and output); `feed` blocks go to stdin as f32le PCM.
+    """Run ffmpeg with `args` (inputs and output); `feed` blocks go to stdin as f32le PCM
+    (bytes go as they are: an encoded stream).
 
     `progress` is called on the calling thread, so it may raise to cancel: ffmpeg is then
     killed and the exception propagates.
@@ -94,7 +95,10 @@ def run_ffmpeg(
                 assert proc.stdin is not None
                 try:
                     for block in feed:
-                        proc.stdin.write(np.asarray(block, dtype="<f4").tobytes())
+                        if isinstance(block, bytes):
+                            proc.stdin.write(block)
+                        else:
+                            proc.stdin.write(np.asarray(block, dtype="<f4").tobytes())
                         report()
                 except BrokenPipeError:
                     broken = True  # ffmpeg stopped reading; its error says why

@@ -1,5 +1,6 @@
-"""Finishing a synthesized chapter: assemble its chunks, master it for the delivery profile,
-check it against ACX and describe the render (spans, duration, check, the script hash).
+"""Finishing a synthesized chapter: assemble its chunks, master it for the delivery profile
+(measuring it for ACX and encoding its delivery streams on the way, `audio.delivery`) and
+describe the render (spans, duration, check, the script hash).
 
 Every intermediate has a name of its own (two processes may finish chapters of one project at
 once), and a chapter's mastered file waits under a hidden name until the render service records
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.audio.delivery import StagedDelivery, StreamEncoder, forget
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.model import Chapter
 from pipelines.render.cache import is_temp_name, temp_stem
@@ -43,6 +45,7 @@ class FinishedChapter:
     render: RenderRow
     staged: Path
     final: Path
+    delivery: StagedDelivery | None = None
 
     @property
     def duration_s(self) -> float:
@@ -53,17 +56,27 @@ class FinishedChapter:
         return self.render.acx_passed
 
     def install(self) -> None:
+        # Streams first: their sidecar names the staged master, so it matches nothing here
+        # until the master is in place.
+        if self.delivery is not None:
+            self.delivery.install(self.final, master=self.staged)
+        else:
+            forget(self.final)
         os.replace(self.staged, self.final)
 
     def discard(self) -> None:
         self.staged.unlink(missing_ok=True)
+        if self.delivery is not None:
+            self.delivery.discard()
 
 
 class Finisher:
     """Assembles, masters and checks planned chapters into the project's `renders/` folder.
 
     `profile` gives the delivery profile to master for, read when each chapter is mastered;
-    `stage` times a stage by name (the render service's stage clock).
+    `stage` times a stage by name (the render service's stage clock); `background` says
+    whether synthesis still has work, when encoders give it the cores first; `encode` whether
+    to encode delivery streams at all.
     """
 
     def __init__(
@@ -72,11 +85,16 @@ class Finisher:
         planner: Planner,
         profile: Callable[[], DeliveryProfile],
         stage: Callable[[str], AbstractContextManager[None]],
+        background: Callable[[], bool] = lambda: False,
+        *,
+        encode: bool = True,
     ) -> None:
         self.project = project
         self.planner = planner
         self._profile = profile
         self._stage = stage
+        self._background = background
+        self.encode = encode
 
     @property
     def out_dir(self) -> Path:
@@ -84,10 +102,10 @@ class Finisher:
 
     def assemble_and_master(
         self, name: str, plan: list[PlannedChunk], *, staged: bool = False
-    ) -> tuple[Path, Any, Any]:
+    ) -> tuple[Path, Any, Any, StagedDelivery | None]:
         """Assemble and master `plan` into `renders/NAME.wav` (with `staged`, into a hidden
-        name beside it, which is returned); (the mastered file, assembly, ACX report)."""
-        from pipelines.audio.acx import check
+        name beside it, which is returned); (the mastered file, assembly, ACX report, delivery
+        streams: staged beside a staged master, installed beside a final one)."""
         from pipelines.audio.assemble import Segment, assemble_chapter
         from pipelines.audio.master import master_chapter
 
@@ -109,20 +127,43 @@ class Finisher:
         raw = out_dir / f".{name}.{unique}.raw.wav"
         final = out_dir / (f".{name}.{unique}.master.wav" if staged else f"{name}.wav")
         profile = self._profile()
+        background = self._background()
+        encoder_at = final if staged else out_dir / f".{name}.{unique}.master.wav"
+
+        def sink() -> StreamEncoder:
+            return StreamEncoder(encoder_at, profile, background=background)
+
+        delivery: StagedDelivery | None = None
         try:
             with self._stage("assembly"):
                 assembly = assemble_chapter(segments, raw, profile)
             with self._stage("mastering"):
-                master_chapter(raw, final, profile)
+                mastered = master_chapter(
+                    raw,
+                    final,
+                    profile,
+                    input_rms_db=assembly.highpass_rms_db,
+                    sink=sink if self.encode else None,
+                )
+            report = mastered.acx
+            if mastered.sink is not None:
+                with self._stage("encoding"):
+                    delivery = mastered.sink.finish(report)
+            if not staged:
+                if delivery is not None:
+                    delivery.install(final, master=final)
+                    delivery = None
+                else:
+                    forget(final)
         except BaseException:
             if staged:
                 final.unlink(missing_ok=True)
+            if delivery is not None:
+                delivery.discard()
             raise
         finally:
             raw.unlink(missing_ok=True)
-        with self._stage("acx check"):
-            report = check(final, profile)
-        return final, assembly, report
+        return final, assembly, report, delivery
 
     def finish_chapter(
         self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
@@ -130,7 +171,7 @@ class Finisher:
         """Master the chapter and describe its render; the caller records it (and installs the
         staged file) or discards it."""
         name = f"chapter-{chapter.id}"
-        staged, assembly, report = self.assemble_and_master(name, plan, staged=True)
+        staged, assembly, report, delivery = self.assemble_and_master(name, plan, staged=True)
         final = self.out_dir / f"{name}.wav"
         report.path = str(final)
         spans = [
@@ -148,7 +189,7 @@ class Finisher:
             acx_passed=report.passed,
             rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        return FinishedChapter(row, staged, final)
+        return FinishedChapter(row, staged, final, delivery)
 
     def sweep(self, leased: Callable[[], set[int]]) -> int:
         """Remove the temporary files killed processes left in `renders/`: a chapter's when no

@@ -594,7 +594,7 @@ class RenderService:
         clip = Chapter(title=name, blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs])
         plan = self.plan(clip, voice, settings, read_title=False)
         self.synthesize_missing([p for p in plan if not p.cached], plan=plan)
-        final, _, _ = self.finisher.assemble_and_master(name, plan)
+        final, _, _, _ = self.finisher.assemble_and_master(name, plan)
         return final
 
 

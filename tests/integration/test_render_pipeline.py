@@ -120,6 +120,62 @@ def test_chapter_mp3s_pass_acx_when_measured_by_ffmpeg(made_book: dict[str, Path
         assert stats["noise"] <= -60.0, (path.name, stats)
 
 
+def test_the_export_copies_the_streams_mastering_encoded(made_book: dict[str, Path]) -> None:
+    """Each chapter's MP3 is the stream encoded while it was mastered, tagged; its ACX figures
+    in the manifest agree with a full measurement of the exported file."""
+    from mutagen.id3 import ID3
+
+    from pipelines.audio import acx, delivery
+    from pipelines.audio.profiles import ACX
+
+    renders = made_book["project"] / "renders"
+    manifest = json.loads((made_book["out"] / "export.json").read_text())
+    mp3s = [f for f in manifest["files"] if f["kind"] == "mp3"]
+    wavs = sorted(renders.glob("chapter-*.wav"))
+    assert len(wavs) == 3
+    for wav in wavs:
+        assert delivery.current(wav, ACX) is not None, wav
+    for entry in mp3s:
+        exported = made_book["out"] / entry["file"]
+        checked = acx.check(exported).as_dict()
+        for key in ("rms_db", "peak_db", "noise_floor_db", "head_s", "tail_s", "duration_s"):
+            assert entry["acx"][key] == pytest.approx(checked[key], abs=0.05), (entry, key)
+        assert entry["acx"]["passed"] == checked["passed"]
+    # The audio frames of chapter 1's MP3 are its delivery stream, byte for byte.
+    first = made_book["out"] / next(f["file"] for f in mp3s if f["file"].startswith("01"))
+    data = first.read_bytes()
+    stream = delivery.current(wavs[0], ACX)
+    assert stream is not None
+    assert data[ID3(str(first)).size :] == stream.mp3_stream.read_bytes()
+
+
+def test_m4b_chapters_start_where_their_audio_does(made_book: dict[str, Path]) -> None:
+    """The M4B joins the chapters' AAC frames: each chapter's audio begins 1,024 priming
+    samples after its mark, found by cross-correlating the master with the decoded book."""
+    rate = 44_100
+    manifest = json.loads((made_book["out"] / "export.json").read_text())
+    marks = manifest["m4b_chapters"]
+    m4b = made_book["out"] / marks[0]["file"]
+    pcm = subprocess.run(
+        [FFMPEG, "-v", "error", "-i", str(m4b), "-f", "f32le", "-ac", "1", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    book = np.frombuffer(pcm, dtype="<f4").astype(np.float64)
+    renders = made_book["project"] / "renders"
+    with Project.open(made_book["project"]) as project:
+        body = [c for c in project.chapters(with_blocks=False) if c.included]
+    for mark, chapter in zip(marks[1:4], body, strict=True):
+        master, _ = sf.read(str(renders / f"chapter-{chapter.id}.wav"), dtype="float64")
+        loud = int(np.flatnonzero(np.abs(master) > 0.1)[0])
+        probe_x = master[loud : loud + 4096]
+        expected = round(mark["start_s"] * rate) + 1024 + loud
+        window = book[expected - 512 : expected + 4096 + 512]
+        corr = np.correlate(window, probe_x, mode="valid")
+        lag = int(np.argmax(corr)) - 512
+        assert abs(lag) <= 30, (chapter.title, lag)  # marks are written in whole milliseconds
+
+
 def test_the_export_plan_names_what_the_export_wrote(made_book: dict[str, Path]) -> None:
     """The export dialog's list (built without audio) is exactly what `make` wrote, in order."""
     from studio.dialogs.export_plan import planned_files

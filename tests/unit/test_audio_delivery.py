@@ -1,0 +1,73 @@
+"""Delivery streams encoded while mastering: counted, measured, and used only while current."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from pipelines.audio import acx, delivery
+from pipelines.audio.assemble import assemble_chapter
+from pipelines.audio.master import master_chapter
+from pipelines.audio.profiles import ACX
+from tests.audio_helpers import build_chapter
+
+
+@pytest.fixture
+def mastered(tmp_path: Path) -> Path:
+    assembly = assemble_chapter(build_chapter(tmp_path / "c", 3, -20.0, seed=4), tmp_path / "r.wav")
+    staged = tmp_path / ".chapter-1.abc.master.wav"
+    report = master_chapter(
+        assembly.path,
+        staged,
+        input_rms_db=assembly.highpass_rms_db,
+        sink=lambda: delivery.StreamEncoder(staged, ACX, background=True),
+    )
+    assert report.acx is not None and report.sink is not None
+    streams = report.sink.finish(report.acx)
+    final = tmp_path / "chapter-1.wav"
+    streams.install(final, master=staged)
+    assert delivery.current(final, ACX) is None  # the sidecar names the staged master
+    os.replace(staged, final)
+    return final
+
+
+def test_streams_are_current_for_their_master_and_settings_only(mastered: Path) -> None:
+    found = delivery.current(mastered, ACX)
+    assert found is not None
+    frames = sf.info(str(mastered)).frames
+    assert found.aac_frames == math.ceil((frames + 1024) / 1024)  # priming, then padding
+    assert delivery.current(mastered, replace(ACX, mp3_bitrate_kbps=128)) is None
+    assert delivery.current(mastered, replace(ACX, mp3_quality=2)) is None
+    st = mastered.stat()
+    os.utime(mastered, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # mastered again
+    assert delivery.current(mastered, ACX) is None
+
+
+def test_mp3_levels_match_a_full_measurement(mastered: Path) -> None:
+    found = delivery.current(mastered, ACX)
+    assert found is not None
+    report = found.mp3_report(found.mp3_stream, ACX)
+    full = acx.check(found.mp3_stream)
+    for key in ("rms_db", "peak_db", "noise_floor_db"):
+        assert getattr(report, key) == pytest.approx(getattr(full, key), abs=0.05), key
+    assert report.passed == full.passed
+
+
+def test_a_damaged_stream_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "x.aac"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(Exception, match="damaged"):
+        delivery.adts_frames(bad)
+
+
+def test_an_aborted_encoder_leaves_nothing(tmp_path: Path) -> None:
+    staged = tmp_path / ".chapter-2.def.master.wav"
+    encoder = delivery.StreamEncoder(staged, ACX, background=False)
+    encoder.push(sf.read(str(build_chapter(tmp_path / "c", 1, -20.0, seed=1)[0].path))[0])
+    encoder.abort()
+    assert list(tmp_path.glob(".chapter-2.*")) == []
