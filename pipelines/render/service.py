@@ -14,9 +14,10 @@ chunk another process is speaking (the same sentence in another chapter) is wait
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ from pipelines.render.events import (
     Listener,
 )
 from pipelines.render.finishing import Finisher
+from pipelines.render.pace import Pace
 from pipelines.render.planner import PlannedChunk, Planner, neighbours
 from pipelines.store import Project
 from pipelines.store.jobs import Completion, Job, JobQueue, JobState
@@ -80,7 +82,12 @@ class RenderService:
         self.stage_seconds: dict[str, float] = defaultdict(float)
         self._stage_lock = threading.Lock()
         self.planner = Planner(project, self.cache)
-        self.finisher = Finisher(project, self.planner, lambda: self.profile, self._stage)
+        # While synthesis has chapters left, the finishing encoders yield the cores to it.
+        self._synthesizing = False
+        self.finisher = Finisher(
+            project, self.planner, lambda: self.profile, self._stage, lambda: self._synthesizing
+        )
+        self.pace = Pace(os.cpu_count() or 2)
 
     @property
     def profile(self) -> DeliveryProfile:
@@ -201,31 +208,43 @@ class RenderService:
     def run(self, cancel: CancelToken | None = None) -> int:
         """Render queued jobs until the queue is empty (or `cancel` is set). Returns jobs done.
 
-        Chapters overlap: while one chapter is assembled and mastered on a helper thread, the
-        next one's chunks already synthesize, so the synthesis workers never wait for mastering.
-        Chapters are still mastered one at a time, in the order they were claimed.
+        Chapters overlap: while chapters are assembled, mastered and encoded on helper threads,
+        the next one's chunks already synthesize, so the synthesis workers never wait for
+        mastering. As many chapters finish side by side as keep up with synthesis (`Pace`,
+        from the measured speed of both), and one more waits for its last chunks.
         """
         self.queue.recover()
         self.sweep()
         done = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastering") as finisher:
-            finishing: Future[bool] | None = None
-            while cancel is None or not cancel.cancelled:
-                job = self.queue.claim_next()
-                if job is None:
-                    if finishing is None:
-                        break
-                    # The chapter being mastered may go back to the queue (edited meanwhile).
-                    done += int(finishing.result())
-                    finishing = None
-                    continue
-                finish = self._synthesize_job(job, cancel)
-                started = finisher.submit(finish) if finish is not None else None
-                if finishing is not None:
-                    done += int(finishing.result())
-                finishing = started
-            if finishing is not None:
-                done += int(finishing.result())
+        cores = os.cpu_count() or 2
+        with ThreadPoolExecutor(max_workers=cores + 1, thread_name_prefix="mastering") as pool:
+            finishing: deque[Future[bool]] = deque()
+
+            def settle(wait_all: bool = False) -> None:
+                nonlocal done
+                while finishing and (
+                    wait_all or len(finishing) > self.pace.finishers + 1 or finishing[0].done()
+                ):
+                    done += int(finishing.popleft().result())
+
+            try:
+                while cancel is None or not cancel.cancelled:
+                    job = self.queue.claim_next()
+                    if job is None:
+                        self._synthesizing = False
+                        if not finishing:
+                            break
+                        # A chapter being mastered may go back to the queue (edited meanwhile).
+                        done += int(finishing.popleft().result())
+                        continue
+                    self._synthesizing = True
+                    finish = self._synthesize_job(job, cancel)
+                    if finish is not None:
+                        finishing.append(pool.submit(finish))
+                    settle()
+            finally:
+                self._synthesizing = False
+            settle(wait_all=True)
         return done
 
     def sweep(self) -> int:
@@ -257,7 +276,12 @@ class RenderService:
         def finish() -> bool:
             def step() -> bool:
                 self._synthesized(job, chapter, plan, rest, cancel)
-                return self._finish(job, chapter, plan)
+                started = time.perf_counter()
+                self.pace.ready(started)
+                try:
+                    return self._finish(job, chapter, plan)
+                finally:
+                    self.pace.finished(time.perf_counter() - started)
 
             return self._guarded(job, chapter, step) is True
 

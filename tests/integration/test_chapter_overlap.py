@@ -1,5 +1,6 @@
 """The render queue overlaps chapters: the next chapter synthesizes while the last one is
-mastered, and every chapter still ends done, mastered in claim order, as without overlap."""
+mastered, and every chapter still ends done, as without overlap (chapters finish side by side
+when synthesis outruns mastering: `render.pace`, so not always in claim order)."""
 
 from __future__ import annotations
 
@@ -61,9 +62,9 @@ def test_next_chapter_synthesizes_while_the_last_is_mastered(tmp_path: Path) -> 
     order = [(kind, cid) for _, kind, cid, _ in events]
     # chapter 2 started before chapter 1 was finished: the two overlapped
     assert order.index(("JobStarted", ids[1])) < order.index(("JobFinished", ids[0]))
-    # mastering ran on the helper thread, one chapter after another in order
+    # mastering ran on the helper threads, each chapter once
     finished = [(cid, thread) for _, kind, cid, thread in events if kind == "JobFinished"]
-    assert [cid for cid, _ in finished] == ids
+    assert sorted(cid for cid, _ in finished) == ids
     assert all(thread.startswith("mastering") for _, thread in finished)
     for row in project.query("SELECT wav, duration_s FROM renders ORDER BY chapter_id"):
         info = sf.info(str(project.root / row["wav"]))
