@@ -6,11 +6,11 @@ book's chapters join by copying their frames, with chapter marks at exact frame 
 encoding, ffmpeg decodes the MP3 once for its peak, the one ACX figure an encoder changes; the
 rest (RMS, noise floor, room tone) is the master's own measurement.
 
-Measured after encoding (the encoder moves levels, not only peaks: LAME at 192 kbit/s plays
-these masters about 0.26 dB quieter, evenly across the spectrum): the MP3's peak and RMS from
-one decode by ffmpeg, its noise floor the master's moved by that measured change (within
-0.03 dB of a full measurement on real chapters), head and tail room tone the master's (10 ms
-frames: a fraction of a dB moves no edge).
+Measured as encoded (the encoder moves levels, not only peaks: LAME at 192 kbit/s plays these
+masters about 0.26 dB quieter, evenly across the spectrum): the same ffmpeg decodes the MP3's
+packets again as it writes them (a loopback decoder) for its peak and RMS, its noise floor is the
+master's moved by that measured change (within 0.03 dB of a full measurement on real chapters),
+head and tail room tone the master's (10 ms frames: a fraction of a dB moves no edge).
 
 The streams sit beside the master (`chapter-4.wav` -> `chapter-4.mp3`, `chapter-4.aac`) with a
 sidecar (`chapter-4.delivery.json`) naming the master's size and modification time and the
@@ -23,9 +23,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +33,7 @@ from typing import IO, Any
 import numpy as np
 
 from pipelines.audio.acx import AcxReport, judge
-from pipelines.audio.dsp import SILENCE_DB, Audio
+from pipelines.audio.dsp import Audio, db, power_db
 from pipelines.audio.ffmpeg_io import ffmpeg_exe
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.errors import StudioError
@@ -42,7 +42,6 @@ VERSION = 1
 AAC_FRAME = 1024  # samples per AAC frame
 # Encoders started while synthesis still has work run this much nicer: synthesis first.
 BACKGROUND_NICE = 10
-_LEVEL = re.compile(rb"(Peak|RMS) level dB:\s*(-?inf|-?[0-9.]+)")
 
 
 def mp3_args(profile: DeliveryProfile, kbps: int | None = None) -> list[str]:
@@ -99,23 +98,41 @@ class Levels:
     noise_floor_db: float
 
 
-def mp3_levels(path: Path, master: AcxReport) -> Levels:
-    """Peak and RMS of an MP3 as decoded (by ffmpeg alone, its `astats`: the same figures as
-    decoding into numpy, for 0.8x the CPU); its noise floor is the master's moved by the level
-    change measured between the two (the encoder's change is one gain across the spectrum)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-vn"]
-    cmd += ["-af", "astats=measure_perchannel=none:measure_overall=Peak_level+RMS_level"]
-    proc = subprocess.run([*cmd, "-f", "null", "-"], capture_output=True, check=False)
-    found = dict(_LEVEL.findall(proc.stderr))
-    if proc.returncode != 0 or b"Peak" not in found or b"RMS" not in found:
-        raise StudioError(path, "the encoded MP3 cannot be decoded", "render the chapter again")
+class _DecodedMeter:
+    """Peak and energy of the MP3 as ffmpeg decodes it back (its loopback decoder, fed the
+    encoder's own packets), read from ffmpeg's stdout on a thread of its own."""
 
-    def level(name: bytes) -> float:
-        value = found[name]
-        return SILENCE_DB if value.endswith(b"inf") else max(SILENCE_DB, float(value))
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.total = 0.0
+        self.count = 0
+        self.peak = 0.0
+        self._stream = stream
+        self._thread = threading.Thread(target=self._read, name="mp3-meter", daemon=True)
+        self._thread.start()
 
-    rms = level(b"RMS")
-    return Levels(level(b"Peak"), rms, master.noise_floor_db + (rms - master.rms_db))
+    def _read(self) -> None:
+        leftover = b""
+        while data := self._stream.read(1 << 18):
+            data = leftover + data
+            whole = len(data) - len(data) % 4
+            leftover = data[whole:]
+            x = np.frombuffer(data[:whole], dtype="<f4").astype(np.float64)
+            if len(x):
+                self.total += float(np.dot(x, x))
+                self.count += len(x)
+                self.peak = max(self.peak, float(np.max(np.abs(x))))
+
+    def close(self) -> None:
+        """Wait for the decoded stream's end (ffmpeg has exited or been killed)."""
+        self._thread.join()
+        self._stream.close()
+
+    def levels(self, master: AcxReport) -> Levels:
+        """The MP3's peak and RMS; its noise floor is the master's moved by the level change
+        measured between the two (the encoder's change is one gain across the spectrum)."""
+        self.close()
+        rms = power_db(self.total / self.count) if self.count else db(0.0)
+        return Levels(db(self.peak), rms, master.noise_floor_db + (rms - master.rms_db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +201,15 @@ class StreamEncoder:
         cmd += ["-f", "f32le", "-ar", str(profile.sample_rate), "-ac", "1", "-i", "pipe:0"]
         cmd += ["-map", "0:a", *mp3_args(profile), "-f", "mp3", str(self.mp3)]
         cmd += ["-map", "0:a", *aac_args(profile), "-f", "adts", str(self.aac)]
+        # The MP3 decoded again as it is encoded, for its measurement: no second process, no
+        # reading the file back.
+        cmd += ["-dec", "0:0", "-filter_complex", "[dec:0]anull[heard]", "-map", "[heard]"]
+        cmd += ["-f", "f32le", "-ac", "1", "pipe:1"]
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errors
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors
         )
+        assert self._proc.stdout is not None
+        self._meter = _DecodedMeter(self._proc.stdout)
         self._broken = False
         if background:
             with contextlib.suppress(OSError):
@@ -224,7 +247,7 @@ class StreamEncoder:
                 self.mp3,
                 self.aac,
                 adts_frames(self.aac),
-                mp3_levels(self.mp3, master),
+                self._meter.levels(master),
                 master,
                 self.profile,
             )
@@ -232,6 +255,7 @@ class StreamEncoder:
             self.abort()
             raise
         finally:
+            self._meter.close()
             self._errors.close()
 
     def abort(self) -> None:
@@ -239,6 +263,7 @@ class StreamEncoder:
             self._proc.kill()
         with contextlib.suppress(OSError, ValueError):
             self._close()
+        self._meter.close()
         self._errors.close()
         self.mp3.unlink(missing_ok=True)
         self.aac.unlink(missing_ok=True)
