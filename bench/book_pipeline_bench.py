@@ -34,6 +34,11 @@ def peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
+def cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -58,6 +63,7 @@ def main() -> None:
             chapters = chapters[: args.chapters]
         project.set_setting(NARRATOR, "silence:default")
         rendering = time.perf_counter()
+        cpu_before = cpu_s(resource.RUSAGE_SELF), cpu_s(resource.RUSAGE_CHILDREN)
         with RenderService(project, workers=0) as service:
             service.enqueue([c.id for c in chapters if c.id], VoiceRef("silence", "default"))
             service.run()
@@ -66,6 +72,8 @@ def main() -> None:
         files = export_project(project, Path(tmp) / "out", m4b=True, mp3=not args.no_mp3)
         stages["export"] = time.perf_counter() - started
         wall = time.perf_counter() - rendering
+        own = cpu_s(resource.RUSAGE_SELF) - cpu_before[0]
+        children = cpu_s(resource.RUSAGE_CHILDREN) - cpu_before[1]
         audio_h = (
             sum(r["duration_s"] for r in project.query("SELECT duration_s FROM renders")) / 3600
         )
@@ -79,6 +87,12 @@ def main() -> None:
     print(
         f"render and export: {wall:.1f} s wall; after synthesis {after:.1f} s "
         f"({audio_h * 3600 / after:.0f}x real time)"
+    )
+    cores = os.cpu_count() or 2
+    print(
+        f"CPU of render and export: {own + children:.0f} s (this process {own:.0f} s, its "
+        f"children {children:.0f} s: ffmpeg); spread over {cores} cores at least "
+        f"{(own + children) / cores:.0f} s of wall time"
     )
     print("stage clocks (overlapping where chapters finish side by side):")
     for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
