@@ -29,6 +29,7 @@ from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
 from pipelines.script.builder import mark_turns
 from pipelines.script.characters import Character, CharacterList, find_characters
+from pipelines.script.model_pass import apply_answers
 from pipelines.store import Project, settings
 from pipelines.store.corrections import (
     forget_speaker_corrections,
@@ -316,10 +317,13 @@ def character_table(project: Project) -> list[CharacterRow]:
     """The characters with their attributed lines and voices, the most speaking first."""
     characters = book_characters(project)
     fixes = corrections(project)
+    answered = model_speakers(project)
     lines: Counter[str] = Counter()
     for chapter in project.chapters():
         if chapter.included:
-            for q in attribute(chapter, characters, fixes):
+            quotes = attribute(chapter, characters, fixes)
+            apply_answers(quotes, answered, characters)
+            for q in quotes:
                 if q.speaker:
                     lines[characters.canonical(q.speaker)] += 1
     voices = character_voices(project)
@@ -359,9 +363,22 @@ def forget_corrections(project: Project, keys: Iterable[str]) -> int:
     return len(keys)
 
 
-def chapter_quotes(project: Project, chapter: Chapter) -> list[Quotation]:
-    """The chapter's quotations attributed with the book's characters and the author's fixes."""
-    return attribute(chapter, book_characters(project), corrections(project))
+def chapter_quotes(
+    project: Project, chapter: Chapter, *, with_model: bool = True
+) -> list[Quotation]:
+    """The chapter's quotations attributed with the book's characters and the author's fixes,
+    then the speakers the optional model pass named for those the rules left unsettled
+    (`with_model=False`: the rules' own, which is what the model pass asks about)."""
+    characters = book_characters(project)
+    quotes = attribute(chapter, characters, corrections(project))
+    if with_model:
+        apply_answers(quotes, model_speakers(project), characters)
+    return quotes
+
+
+def model_speakers(project: Project) -> dict[str, str]:
+    """Quotation key -> the speaker the model pass named (`pipelines.app.speaker_pass`)."""
+    return project.get_setting(settings.MODEL_SPEAKERS)
 
 
 def low_confidence(quotes: Iterable[Quotation], below: float = LOW_CONFIDENCE) -> list[Quotation]:

@@ -133,6 +133,10 @@ def cmd_cast(args: argparse.Namespace) -> int:
             return _suggest(project, args)
         elif action in ("quotes", "correct"):
             return _quotes(project, args)
+        elif action == "model-pass":
+            from pipelines.cli.model_pass import cmd_model_pass
+
+            return cmd_model_pass(project, args)
         from pipelines.cast.narrator import narrator_voice
 
         characters = casting.book_characters(project)
@@ -225,7 +229,16 @@ def add_script_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_script)
 
-    p = sub.add_parser("cast", help="casting mode, voices, characters and speaker corrections")
+    p = sub.add_parser(
+        "cast",
+        help="casting mode, voices, characters and speaker corrections",
+        description=(
+            "Casting mode, voices, characters and speaker corrections. `quotes` lists the "
+            "quotations with their speakers (the author's corrections first, then the optional "
+            "model pass's answers, then the rules'); `model-pass` asks an OpenAI chat model "
+            "about the unsettled ones, only once the book is opted in."
+        ),
+    )
     p.add_argument("project")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_cast, action="show")
@@ -254,3 +267,6 @@ def add_script_commands(sub: Any) -> None:
     a.add_argument("--key", action="append", help="a quotation's key (repeatable)")
     a.add_argument("--chapter", type=int)
     a.add_argument("--below", type=float, help="every quotation below this confidence")
+    from pipelines.cli.model_pass import add_model_pass_parser
+
+    add_model_pass_parser(acts)

@@ -105,6 +105,27 @@ PROOF_ACCEPTED = Setting[dict[str, list[str]]](
     "chapter id → digests of flagged sentences the author listened to and accepted as they are",
     plans=False,
 )
+MODEL_PASS = Setting[bool](
+    "model_pass",
+    (bool,),
+    False,
+    "the author agrees to send unsettled quotations, with their context, to an OpenAI chat model",
+    plans=False,
+)
+MODEL_PASS_CAP_USD = Setting[float](
+    "model_pass_cap_usd",
+    (int, float),
+    1.0,
+    "the most one model pass over the book may cost",
+    plans=False,
+)
+MODEL_SPEAKERS = Setting[dict[str, str]](
+    "model_speakers",
+    (dict,),
+    {},
+    "quotation key → the speaker the model pass named (keys follow the text: a changed "
+    "quotation is not matched)",
+)
 SYNC_PROJECT_ID = Setting[str | None](
     "sync_project_id", (str,), None, "this project's id in the sync account", plans=False
 )
@@ -132,6 +153,9 @@ SETTINGS: dict[str, Setting[Any]] = {
         TAKES,
         PROOF,
         PROOF_ACCEPTED,
+        MODEL_PASS,
+        MODEL_PASS_CAP_USD,
+        MODEL_SPEAKERS,
         SYNC_PROJECT_ID,
         SYNC_LAST,
     )

@@ -219,7 +219,10 @@ class SpeakersPanel(QWidget):
             text.setToolTip(f"…{q.before[-80:]} {q.text} {q.after[:80]}…")
             who = QTableWidgetItem(q.speaker or UNKNOWN)
             who.setToolTip(f"Found by: {q.method}")
-            sure = "corrected" if q.method == "corrected" else f"{round(q.confidence * 100)}%"
+            # The model pass's answers have no measured accuracy: no percentage for them.
+            sure = (
+                q.method if q.method in ("corrected", "model") else f"{round(q.confidence * 100)}%"
+            )
             conf = QTableWidgetItem(sure)
             conf.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             context = QTableWidgetItem(in_context(q))

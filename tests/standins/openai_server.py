@@ -1,6 +1,7 @@
-"""A stand-in for OpenAI's Speech API (`POST /v1/audio/speech`, `GET /v1/models`) and its Realtime
-API (a WebSocket on a second port, `openai_realtime_server`), speaking the documented shapes and
-checking what it is sent.
+"""A stand-in for OpenAI's Speech API (`POST /v1/audio/speech`, `GET /v1/models`), its Realtime
+API (a WebSocket on a second port, `openai_realtime_server`) and chat completions with structured
+output (`POST /v1/chat/completions`, for the model pass over speakers), speaking the documented
+shapes and checking what it is sent.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,6 +24,7 @@ VOICES = {
     "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
     "nova", "sage", "shimmer", "verse", "marin", "cedar",
 }  # fmt: skip
+CHAT_MODELS = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1-nano"}
 FORMATS = {"mp3", "opus", "aac", "flac", "wav", "pcm"}
 RATE = 24000
 MAX_INPUT = 4096
@@ -52,6 +55,9 @@ class OpenAIHandler(JsonHandler):
         self.send_json(200, {"object": "list", "data": data})
 
     def do_POST(self) -> None:
+        if urlparse(self.path).path == "/v1/chat/completions":
+            self._chat()
+            return
         if urlparse(self.path).path != "/v1/audio/speech":
             self.send_json(*_error(404, "Unknown path", "invalid_request_error"))
             return
@@ -102,6 +108,63 @@ class OpenAIHandler(JsonHandler):
             return text
         self.send_audio(data, ctype, drop=fault is not None and fault.kind == "drop")
         return text
+
+    def _chat(self) -> None:
+        """A chat completion with structured output: each quotation id the request's schema
+        lists gets the speaker the owner's `chat_rule` picks (by default the first name the
+        schema offers); `chat_content` replaces the whole reply (a malformed one, say)."""
+        raw = self.read_body()
+        if not self._authorized():
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self.send_json(*_error(400, "The body is not JSON", "invalid_request_error"))
+            return
+        problem = _chat_problem(body)
+        if problem:
+            self.send_json(*_error(400, problem, "invalid_request_error"))
+            return
+        self.owner.record_chat(body)
+        fault = self.owner.next_fault()
+        if fault and fault.kind != "drop":
+            self._send_fault(fault.kind, fault.retry_after)
+            return
+        schema = body["response_format"]["json_schema"]["schema"]
+        answer = schema["properties"]["answers"]["items"]["properties"]
+        ids = answer["id"]["enum"]
+        names = answer["speaker"]["anyOf"][0]["enum"]
+        if self.owner.chat_content is not None:
+            content = self.owner.chat_content(body)
+        else:
+            rule = self.owner.chat_rule or (lambda qid, offered, request: offered[0])
+            content = json.dumps(
+                {"answers": [{"id": qid, "speaker": rule(qid, names, body)} for qid in ids]}
+            )
+        sent = sum(len(str(m.get("content", ""))) for m in body["messages"])
+        tokens_in, tokens_out = sent // 4 + 1, len(content) // 4 + 1
+        self.send_json(
+            200,
+            {
+                "id": f"chatcmpl-standin-{len(self.owner.chats)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "finish_reason": "stop",
+                        "logprobs": None,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": tokens_in,
+                    "completion_tokens": tokens_out,
+                    "total_tokens": tokens_in + tokens_out,
+                },
+            },
+        )
 
     def _problem(self, body: Any) -> str:
         if not isinstance(body, dict):
@@ -154,6 +217,48 @@ class OpenAIHandler(JsonHandler):
         self.send_json(status, body, headers)
 
 
+def _strict_problem(schema: Any, where: str = "schema") -> str:
+    """What breaks OpenAI's strict structured-output rules: every object lists all its
+    properties as required and allows no others."""
+    if not isinstance(schema, dict):
+        return f"{where} is not an object"
+    if schema.get("type") == "object":
+        props = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False:
+            return f"{where}: additionalProperties must be false"
+        if sorted(schema.get("required", [])) != sorted(props):
+            return f"{where}: every property must be required"
+        for name, sub in props.items():
+            if problem := _strict_problem(sub, f"{where}.{name}"):
+                return problem
+    if "items" in schema and (problem := _strict_problem(schema["items"], f"{where}[]")):
+        return problem
+    for n, sub in enumerate(schema.get("anyOf", [])):
+        if problem := _strict_problem(sub, f"{where}|{n}"):
+            return problem
+    return ""
+
+
+def _chat_problem(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "the body must be an object"
+    if body.get("model") not in CHAT_MODELS:
+        return f"model '{body.get('model')}' does not exist"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "'messages' must be a non-empty list"
+    for m in messages:
+        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
+            return "each message needs a role"
+    fmt = body.get("response_format")
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return "the stand-in answers json_schema requests only"
+    spec = fmt.get("json_schema") or {}
+    if not spec.get("name") or spec.get("strict") is not True:
+        return "json_schema needs a name and strict: true"
+    return _strict_problem(spec.get("schema"))
+
+
 class OpenAIStandIn(StandIn):
     """The Speech API on HTTP and the Realtime API (`openai_realtime_server`) on a second port,
     sharing one key, one request log and one fault queue."""
@@ -164,6 +269,14 @@ class OpenAIStandIn(StandIn):
         """`latency_s` (a keyword, default 0) delays every Speech API synthesis request."""
         super().__init__(api_key, **kw)
         self.realtime = RealtimeStandIn(owner=self)
+        self.chats: list[dict[str, Any]] = []  # every chat completion request, as received
+        # (quotation id, names the schema offers, the request) -> the speaker to answer
+        self.chat_rule: Callable[[str, list[str], dict[str, Any]], str] | None = None
+        self.chat_content: Callable[[dict[str, Any]], str] | None = None  # the whole reply
+
+    def record_chat(self, request: dict[str, Any]) -> None:
+        with self.lock:
+            self.chats.append(request)
 
     @property
     def base_url(self) -> str:
