@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +153,108 @@ def _write_chunk(out: _MeteredOut, plan: _ChunkPlan, path: Path, rate_out: int) 
     return written + len(y)
 
 
+class ChapterWriter:
+    """A chapter's assembly written one segment at a time, in reading order, as chunks arrive
+    (the render service feeds it while later chunks still synthesize, so little is left to
+    assemble after the last one). `finish` writes the tail and puts the file in place; `abort`
+    leaves nothing behind.
+
+    `level_db` brings every chunk's speech to one RMS before its per-voice gain (None keeps the
+    engines' levels). Room tone sits far enough under the noise-floor limit to stay there after
+    mastering's gain.
+    """
+
+    def __init__(
+        self,
+        out_wav: Path,
+        profile: DeliveryProfile = ACX,
+        *,
+        head_s: float | None = None,
+        tail_s: float | None = None,
+        level_db: float | None = -20.0,
+        room_tone_db: float = -75.0,
+        keep_s: float = 0.03,
+    ) -> None:
+        self.rate = rate = profile.sample_rate
+        head = min(
+            max(profile.head_s if head_s is None else head_s, profile.head_min_s),
+            profile.head_max_s,
+        )
+        self._tail = min(
+            max(profile.tail_s if tail_s is None else tail_s, profile.tail_min_s),
+            profile.tail_max_s,
+        )
+        self._level_db = level_db
+        self._keep_s = keep_s
+        self._tone = RoomTone(rate, room_tone_db)
+        self.path = Path(out_wav)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.spans: list[Span] = []
+        self.frames = 0
+        self._count = 0
+        self._pending_pause = 0.0
+        self._files = ExitStack()
+        try:
+            tmp = self._files.enter_context(atomic_path(self.path))
+            wav = self._files.enter_context(
+                sf.SoundFile(
+                    str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="FLOAT"
+                )
+            )
+            self._out = _MeteredOut(wav, rate)
+            self._room(head)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _room(self, seconds: float) -> None:
+        remaining = round(seconds * self.rate)
+        while remaining > 0:
+            n = min(remaining, 65_536)
+            self._out.write(self._tone.take(n))
+            self.frames += n
+            remaining -= n
+
+    def add(self, seg: Segment) -> None:
+        """Append one chunk, after the pause the previous one asked for."""
+        rate = self.rate
+        self._count += 1
+        plan = _plan_chunk(seg, self._keep_s, self._level_db)
+        if plan is None:
+            # A silent chunk (the diagnostic silence engine, a voice that said nothing)
+            # keeps its length as room tone, so timing stays true to the text.
+            start = self.frames + round(self._pending_pause * rate)
+            self._room(self._pending_pause + sf.info(str(seg.path)).duration)
+        else:
+            self._room(self._pending_pause)
+            start = self.frames
+            self.frames += _write_chunk(self._out, plan, Path(seg.path), rate)
+        self.spans.append(Span(start / rate, self.frames / rate, seg.text, seg.voice))
+        self._pending_pause = max(0.0, seg.pause_after_s)
+
+    def finish(self) -> Assembly:
+        """Write the tail (the last pause gives way to the profile's) and put the file in
+        place."""
+        if self._count == 0:
+            self.abort()
+            raise ManuscriptError(self.path, "chapter has no rendered chunks", "render it first")
+        try:
+            self._room(self._tail)
+        except BaseException:
+            self.abort()
+            raise
+        self._files.close()  # closes the WAV, then renames it into place
+        return Assembly(self.path, self.frames, self.rate, self.spans, self._out.meter.rms_db)
+
+    def abort(self) -> None:
+        """Stop without a file: the temporary one goes."""
+        self._files.__exit__(_Aborted, _Aborted(), None)
+
+
+class _Aborted(Exception):
+    """Thrown into the open files so that the atomic write drops its temporary file."""
+
+
 def assemble_chapter(
     segments: Iterable[Segment],
     out_wav: Path,
@@ -163,64 +266,24 @@ def assemble_chapter(
     room_tone_db: float = -75.0,
     keep_s: float = 0.03,
 ) -> Assembly:
-    """Join a chapter's chunks into `out_wav` and return where each utterance landed.
-
-    `level_db` brings every chunk's speech to one RMS before its per-voice gain (None keeps the
-    engines' levels). Room tone sits far enough under the noise-floor limit to stay there after
-    mastering's gain.
-    """
-    rate = profile.sample_rate
-    head = min(
-        max(profile.head_s if head_s is None else head_s, profile.head_min_s), profile.head_max_s
+    """Join a chapter's chunks into `out_wav` and return where each utterance landed
+    (`ChapterWriter`, all at once)."""
+    writer = ChapterWriter(
+        out_wav,
+        profile,
+        head_s=head_s,
+        tail_s=tail_s,
+        level_db=level_db,
+        room_tone_db=room_tone_db,
+        keep_s=keep_s,
     )
-    tail = min(
-        max(profile.tail_s if tail_s is None else tail_s, profile.tail_min_s), profile.tail_max_s
-    )
-    tone = RoomTone(rate, room_tone_db)
-    out_wav = Path(out_wav)
-    out_wav.parent.mkdir(parents=True, exist_ok=True)
-    spans: list[Span] = []
-    frames = 0
-    count = 0
-    with (
-        atomic_path(out_wav) as tmp,
-        sf.SoundFile(
-            str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="FLOAT"
-        ) as wav,
-    ):
-        out = _MeteredOut(wav, rate)
-
-        def room(seconds: float) -> None:
-            nonlocal frames
-            remaining = round(seconds * rate)
-            while remaining > 0:
-                n = min(remaining, 65_536)
-                out.write(tone.take(n))
-                frames += n
-                remaining -= n
-
-        room(head)
-        pending_pause = 0.0
+    try:
         for seg in segments:
-            count += 1
-            plan = _plan_chunk(seg, keep_s, level_db)
-            if plan is None:
-                # A silent chunk (the diagnostic silence engine, a voice that said nothing)
-                # keeps its length as room tone, so timing stays true to the text.
-                start = frames + round(pending_pause * rate)
-                room(pending_pause + sf.info(str(seg.path)).duration)
-                spans.append(Span(start / rate, frames / rate, seg.text, seg.voice))
-                pending_pause = max(0.0, seg.pause_after_s)
-                continue
-            room(pending_pause)
-            start = frames
-            frames += _write_chunk(out, plan, Path(seg.path), rate)
-            spans.append(Span(start / rate, frames / rate, seg.text, seg.voice))
-            pending_pause = max(0.0, seg.pause_after_s)
-        if count == 0:
-            raise ManuscriptError(out_wav, "chapter has no rendered chunks", "render it first")
-        room(tail)  # the last pause gives way to the profile's tail
-    return Assembly(out_wav, frames, rate, spans, out.meter.rms_db)
+            writer.add(seg)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish()
 
 
 def speech_level_db(path: Path) -> float:

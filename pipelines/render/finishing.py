@@ -22,9 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.audio.assemble import Assembly, Segment, assemble_chapter
 from pipelines.audio.delivery import StagedDelivery, StreamEncoder, forget
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.model import Chapter
+from pipelines.render.assembler import StreamingAssembly
 from pipelines.render.cache import is_temp_name, temp_stem
 from pipelines.render.planner import PlannedChunk, Planner, script_hash
 from pipelines.store import Project
@@ -35,6 +37,11 @@ from pipelines.store.renders import RenderRow
 # whether its writer still lives, but writing one takes seconds.
 UNLEASED_TEMP_AGE_S = 600.0
 _CHAPTER = re.compile(r"chapter-(\d+)")
+
+
+def chapter_name(chapter: Chapter) -> str:
+    """The stem of a chapter's files in `renders/`."""
+    return f"chapter-{chapter.id}"
 
 
 @dataclass(slots=True)
@@ -100,17 +107,9 @@ class Finisher:
     def out_dir(self) -> Path:
         return self.project.root / "renders"
 
-    def assemble_and_master(
-        self, name: str, plan: list[PlannedChunk], *, staged: bool = False
-    ) -> tuple[Path, Any, Any, StagedDelivery | None]:
-        """Assemble and master `plan` into `renders/NAME.wav` (with `staged`, into a hidden
-        name beside it, which is returned); (the mastered file, assembly, ACX report, delivery
-        streams: staged beside a staged master, installed beside a final one)."""
-        from pipelines.audio.assemble import Segment, assemble_chapter
-        from pipelines.audio.master import master_chapter
-
+    def _segments(self, plan: list[PlannedChunk]) -> list[Segment]:
         pauses = self.planner.pauses
-        segments = [
+        return [
             Segment(
                 path=p.path,
                 pause_after_s=0.0
@@ -121,12 +120,36 @@ class Finisher:
             )
             for i, p in enumerate(plan)
         ]
+
+    def _raw(self, name: str) -> Path:
+        self.out_dir.mkdir(exist_ok=True)
+        return self.out_dir / f".{name}.{uuid.uuid4().hex[:12]}.raw.wav"
+
+    def start_assembly(self, name: str, plan: list[PlannedChunk]) -> StreamingAssembly:
+        """Begin assembling `renders/NAME`'s chunks as they arrive in the cache (the caller
+        tells it of each, `StreamingAssembly.arrived`); `assemble_and_master` takes it."""
+        return StreamingAssembly(plan, self._segments(plan), self._raw(name), self._profile())
+
+    def assemble_and_master(
+        self,
+        name: str,
+        plan: list[PlannedChunk],
+        *,
+        staged: bool = False,
+        assembling: StreamingAssembly | None = None,
+    ) -> tuple[Path, Assembly, Any, StagedDelivery | None]:
+        """Assemble and master `plan` into `renders/NAME.wav` (with `staged`, into a hidden
+        name beside it, which is returned); (the mastered file, assembly, ACX report, delivery
+        streams: staged beside a staged master, installed beside a final one). `assembling`
+        is the chapter's assembly already under way (`start_assembly`); else it is assembled
+        here."""
+        from pipelines.audio.master import master_chapter
+
         out_dir = self.out_dir
-        out_dir.mkdir(exist_ok=True)
-        unique = uuid.uuid4().hex[:12]
-        raw = out_dir / f".{name}.{unique}.raw.wav"
+        raw = assembling.path if assembling is not None else self._raw(name)
+        unique = raw.name.removeprefix(f".{name}.").removesuffix(".raw.wav")
         final = out_dir / (f".{name}.{unique}.master.wav" if staged else f"{name}.wav")
-        profile = self._profile()
+        profile = assembling.profile if assembling is not None else self._profile()
         background = self._background()
         encoder_at = final if staged else out_dir / f".{name}.{unique}.master.wav"
 
@@ -135,8 +158,12 @@ class Finisher:
 
         delivery: StagedDelivery | None = None
         try:
-            with self._stage("assembly"):
-                assembly = assemble_chapter(segments, raw, profile)
+            if assembling is not None:
+                with self._stage("assembly"):  # what is left: the last chunks, the tail
+                    assembly = assembling.result()
+            else:
+                with self._stage("assembly"):
+                    assembly = assemble_chapter(self._segments(plan), raw, profile)
             with self._stage("mastering"):
                 mastered = master_chapter(
                     raw,
@@ -162,16 +189,24 @@ class Finisher:
                 delivery.discard()
             raise
         finally:
+            if assembling is not None:
+                assembling.abort()
             raw.unlink(missing_ok=True)
         return final, assembly, report, delivery
 
     def finish_chapter(
-        self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
+        self,
+        job: Job,
+        chapter: Chapter,
+        plan: list[PlannedChunk],
+        assembling: StreamingAssembly | None = None,
     ) -> FinishedChapter:
-        """Master the chapter and describe its render; the caller records it (and installs the
-        staged file) or discards it."""
-        name = f"chapter-{chapter.id}"
-        staged, assembly, report, delivery = self.assemble_and_master(name, plan, staged=True)
+        """Master the chapter (assembled by `assembling` when given) and describe its render;
+        the caller records it (and installs the staged file) or discards it."""
+        name = chapter_name(chapter)
+        staged, assembly, report, delivery = self.assemble_and_master(
+            name, plan, staged=True, assembling=assembling
+        )
         final = self.out_dir / f"{name}.wav"
         report.path = str(final)
         spans = [

@@ -31,6 +31,7 @@ from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud.common import AccountProblem
 from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
 from pipelines.engines.registry import capabilities, get_engine
+from pipelines.render.assembler import StreamingAssembly
 from pipelines.render.billing import billed_characters
 from pipelines.render.cache import ChunkCache, ChunkLock
 from pipelines.render.events import (
@@ -43,7 +44,7 @@ from pipelines.render.events import (
     JobStateChanged,
     Listener,
 )
-from pipelines.render.finishing import Finisher
+from pipelines.render.finishing import Finisher, chapter_name
 from pipelines.render.pace import Pace
 from pipelines.render.planner import PlannedChunk, Planner, neighbours
 from pipelines.store import Project
@@ -271,7 +272,7 @@ class RenderService:
         prepared = self._guarded(job, chapter, lambda: self._prepare(job, chapter, cancel))
         if prepared is None:
             return None
-        plan, rest = prepared
+        plan, rest, assembling = prepared
 
         def finish() -> bool:
             def step() -> bool:
@@ -279,11 +280,14 @@ class RenderService:
                 started = time.perf_counter()
                 self.pace.ready(started)
                 try:
-                    return self._finish(job, chapter, plan)
+                    return self._finish(job, chapter, plan, assembling)
                 finally:
                     self.pace.finished(time.perf_counter() - started)
 
-            return self._guarded(job, chapter, step) is True
+            try:
+                return self._guarded(job, chapter, step) is True
+            finally:
+                assembling.abort()  # a job that stopped or failed leaves no assembly behind
 
         return finish
 
@@ -337,9 +341,10 @@ class RenderService:
 
     def _prepare(
         self, job: Job, chapter: Chapter, cancel: CancelToken | None
-    ) -> tuple[list[PlannedChunk], Callable[[], None]]:
-        """Plan the chapter and send what the cache lacks to synthesis; returns the plan and
-        the wait for the chunks still in flight (`_synthesized` takes it)."""
+    ) -> tuple[list[PlannedChunk], Callable[[], None], StreamingAssembly]:
+        """Plan the chapter and send what the cache lacks to synthesis; returns the plan, the
+        wait for the chunks still in flight (`_synthesized` takes it) and the chapter's
+        assembly, under way as its chunks arrive."""
         cid = chapter.id or 0
         with self._stage("script"):
             plan = self.plan(chapter, job.voice, job.settings)
@@ -349,9 +354,14 @@ class RenderService:
             job, chunks_total=len(plan), chunks_done=len(plan) - len(todo), chars_total=chars_total
         )
         self._emit(JobStarted(job.id, cid, chapter.title, len(plan), len(plan) - len(todo)))
-        with self._stage("synthesis"):
-            rest = self._synthesize(job, chapter, plan, todo, cancel)
-        return plan, rest
+        assembling = self.finisher.start_assembly(chapter_name(chapter), plan)
+        try:
+            with self._stage("synthesis"):
+                rest = self._synthesize(job, chapter, plan, todo, cancel, assembling.arrived)
+        except BaseException:
+            assembling.abort()
+            raise
+        return plan, rest, assembling
 
     def _synthesized(
         self,
@@ -378,19 +388,30 @@ class RenderService:
             )
         )
 
-    def _finish(self, job: Job, chapter: Chapter, plan: list[PlannedChunk]) -> bool:
-        """Assemble, master and check the synthesized chapter (`Finisher`); the job is done."""
+    def _finish(
+        self,
+        job: Job,
+        chapter: Chapter,
+        plan: list[PlannedChunk],
+        assembling: StreamingAssembly | None = None,
+    ) -> bool:
+        """Assemble (the rest), master and check the synthesized chapter (`Finisher`); the job
+        is done."""
         self._check_stop(job, None)  # paused (or taken) while it waited to be mastered
-        duration, passed = self._finish_chapter(job, chapter, plan)
+        duration, passed = self._finish_chapter(job, chapter, plan, assembling)
         self._emit(JobFinished(job.id, chapter.id or 0, chapter.title, duration, passed))
         return True
 
     def _finish_chapter(
-        self, job: Job, chapter: Chapter, plan: list[PlannedChunk]
+        self,
+        job: Job,
+        chapter: Chapter,
+        plan: list[PlannedChunk],
+        assembling: StreamingAssembly | None = None,
     ) -> tuple[float, bool]:
         """Master the chapter and record its render, if the job is still this service's and
         the chapter still reads as it was planned (else the job goes back to the queue)."""
-        finished = self.finisher.finish_chapter(job, chapter, plan)
+        finished = self.finisher.finish_chapter(job, chapter, plan, assembling)
         fixed = (chapter.id or 0) in self.fixed_scripts  # a worker speaks a fixed script
         try:
             for _ in range(5):  # again while the chapter's inputs change under the check
@@ -435,8 +456,10 @@ class RenderService:
         plan: list[PlannedChunk],
         todo: list[PlannedChunk],
         cancel: CancelToken | None,
+        arrived: Callable[[], None] = lambda: None,
     ) -> Callable[[], None]:
-        """Send the chunks to synthesis; returns the wait for those still in flight."""
+        """Send the chunks to synthesis; returns the wait for those still in flight. `arrived`
+        hears of each chunk once it is in the cache."""
         cid = chapter.id or 0
         chars_total = sum(len(p.utterance.text) for p in plan)
         chars_done = chars_total - sum(len(p.utterance.text) for p in todo)
@@ -448,6 +471,7 @@ class RenderService:
 
         def on_chunk(item: PlannedChunk, synthesized: bool) -> None:
             nonlocal chars_done, done_chunks, synth_chars, billed
+            arrived()
             if synthesized:  # not a repeat, nor a chunk another process spoke
                 billed += billed_characters(item.voice.engine, item.utterance.text, item.settings)
                 synth_chars += len(item.utterance.text)

@@ -148,6 +148,10 @@ def test_the_author_pauses_a_job_another_process_renders(tmp_path: Path) -> None
     assert job.chunks_done < job.chunks_total
     assert render_of(project, cid) is None
     assert any(isinstance(e, JobStateChanged) and e.state is JobState.PAUSED for e in events)
+    # The chapter was being assembled as its chunks came: that stopped too, leaving no file.
+    renders = project.root / "renders"
+    assert not (list(renders.iterdir()) if renders.is_dir() else [])
+    assert not [t for t in threading.enumerate() if t.name == "assembly"]
     project.close()
 
 
