@@ -160,6 +160,26 @@ def sort_failure(provider: str, failure: HttpFailure, key: str | None) -> Except
     )
 
 
+@contextlib.contextmanager
+def sorted_failures(
+    provider: str, key: str | None, failure_from: Callable[[BaseException], HttpFailure | None]
+) -> Iterator[None]:
+    """Around one SDK call: an HTTP failure (`failure_from` reads it from the SDK's exception)
+    becomes what `sort_failure` makes of it, a transport failure a `TransientError`; anything
+    else passes unchanged."""
+    try:
+        yield
+    except (TransientError, StudioError):
+        raise
+    except Exception as exc:
+        failure = failure_from(exc)
+        if failure is not None:
+            raise sort_failure(provider, failure, key) from None
+        if _is_transport_error(exc):
+            raise TransientError(f"{provider}: {type(exc).__name__}") from None
+        raise
+
+
 # -- retries --------------------------------------------------------------------------------------
 
 

@@ -49,12 +49,11 @@ from pipelines.engines.cloud.common import (
     CloudCaller,
     HttpFailure,
     TransientError,
-    _is_transport_error,
     audio_chunks,
     check_cancel,
     decode_audio,
     missing_key,
-    sort_failure,
+    sorted_failures,
     split_text,
 )
 from pipelines.engines.cloud.settings import ProviderSettings, host_of, provider_settings
@@ -235,15 +234,8 @@ class ElevenLabsEngine:
         client = self._client(key, cfg)
 
         def attempt() -> Any:
-            try:
+            with sorted_failures(PROVIDER, key, _failure_from):
                 return fn(client)
-            except Exception as exc:
-                failure = _failure_from(exc)
-                if failure is not None:
-                    raise sort_failure(PROVIDER, failure, key) from None
-                if _is_transport_error(exc):
-                    raise TransientError(f"{PROVIDER}: {type(exc).__name__}") from None
-                raise
 
         return self._caller(cfg).call(attempt, cancel)
 

@@ -12,12 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.engines.cloud.common import (
-    CloudCaller,
-    TransientError,
-    _is_transport_error,
-    sort_failure,
-)
+from pipelines.engines.cloud.common import CloudCaller, TransientError, sorted_failures
 from pipelines.engines.cloud.openai_tts import _failure_from
 from pipelines.engines.cloud.settings import ProviderSettings, provider_settings
 
@@ -52,20 +47,12 @@ def structured_chat(
     )
 
     def ask() -> ChatReply:
-        try:
+        with sorted_failures(PROVIDER, key, _failure_from):
             completion = client.chat.completions.create(  # type: ignore[call-overload]
                 model=model,
                 messages=list(messages),  # plain dicts: the SDK's TypedDicts are for typing only
                 response_format=response_format,
             )
-        except openai.APIStatusError as exc:
-            failure = _failure_from(exc)
-            assert failure is not None
-            raise sort_failure(PROVIDER, failure, key) from None
-        except Exception as exc:
-            if _is_transport_error(exc):
-                raise TransientError(f"{PROVIDER}: {type(exc).__name__}") from None
-            raise
         if not completion.choices:
             raise TransientError(f"{PROVIDER}: the reply held no answer")
         choice = completion.choices[0]

@@ -48,12 +48,11 @@ from pipelines.engines.cloud.common import (
     CloudCaller,
     HttpFailure,
     TransientError,
-    _is_transport_error,
     audio_chunks,
     check_cancel,
     decode_audio,
     missing_key,
-    sort_failure,
+    sorted_failures,
     split_text,
 )
 from pipelines.engines.cloud.openai_realtime import SpeechRequest
@@ -438,30 +437,23 @@ class OpenAIEngine:
 
     def _speak(self, client: Any, request: SpeechRequest, text: str, key: str) -> np.ndarray:
         """One Speech API request, read whole so that a dropped connection can be retried."""
-        import openai
 
         extra: dict[str, Any] = {}
         if request.instructions:
             extra["instructions"] = request.instructions
         voice: Any = request.voice if request.voice in VOICES else {"id": request.voice}
-        try:
-            with client.audio.speech.with_streaming_response.create(
+        with (
+            sorted_failures(PROVIDER, key, _failure_from),
+            client.audio.speech.with_streaming_response.create(
                 model=request.model,
                 voice=voice,
                 input=text,
                 response_format=request.fmt,
                 speed=request.speed,
                 **extra,
-            ) as response:
-                data = b"".join(response.iter_bytes(chunk_size=65536))
-        except openai.APIStatusError as exc:
-            failure = _failure_from(exc)
-            assert failure is not None
-            raise sort_failure(PROVIDER, failure, key) from None
-        except Exception as exc:
-            if _is_transport_error(exc):
-                raise TransientError(f"{PROVIDER}: {type(exc).__name__}") from None
-            raise
+            ) as response,
+        ):
+            data = b"".join(response.iter_bytes(chunk_size=65536))
         if not data:
             raise TransientError(f"{PROVIDER}: the server sent no audio")
         return decode_audio(data, request.fmt, SAMPLE_RATE)
@@ -508,18 +500,8 @@ class OpenAIEngine:
         client = self._client(key, cfg)
 
         def listing() -> list[Any]:
-            import openai
-
-            try:
+            with sorted_failures(PROVIDER, key, _failure_from):
                 return list(client.models.list())
-            except openai.APIStatusError as exc:
-                failure = _failure_from(exc)
-                assert failure is not None
-                raise sort_failure(PROVIDER, failure, key) from None
-            except Exception as exc:
-                if _is_transport_error(exc):
-                    raise TransientError(f"{PROVIDER}: {type(exc).__name__}") from None
-                raise
 
         try:
             models = self._caller(cfg).call(listing)
