@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines.cast.casting import book_characters, chapter_quotes, model_speakers
+from pipelines.core.cancel import CancelToken
 from pipelines.core.errors import StudioError
 from pipelines.core.files import write_text_atomic
 from pipelines.core.secrets import env_var, get_key
@@ -49,7 +51,9 @@ class ModelPassRefused(StudioError):
 
 def usd(amount: float) -> str:
     """Dollars readably: the pass often costs fractions of a cent."""
-    return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.4f}"
+    if amount >= 0.01 or amount <= 0:
+        return f"${amount:.2f}"
+    return f"${amount:.{1 - math.floor(math.log10(amount))}f}"  # two significant digits
 
 
 # -- the book's settings --------------------------------------------------------------------------
@@ -234,9 +238,18 @@ def _ask(request: SpeakerRequest, model: str, key: str) -> ChatReply:
     return structured_chat(request.messages, request.response_format, model, key)
 
 
-def run_pass(project: Project, plan: PassPlan, ask: Ask | None = None) -> PassResult:
+def run_pass(
+    project: Project,
+    plan: PassPlan,
+    ask: Ask | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> PassResult:
     """Carry out `plan`: refused unless opted in (and, with anything to send, a key is
-    present) and within the cap; each reply is checked, cached and its speakers kept."""
+    present) and within the cap; each reply is checked, cached and its speakers kept.
+    `progress(done, total)` hears of each request dealt with; `cancel` stops between requests
+    (`Cancelled`), keeping the answers so far."""
     check_pass(project, plan)
     ask = ask or _ask
     key = get_key(PROVIDER) if plan.to_send else None
@@ -244,7 +257,11 @@ def run_pass(project: Project, plan: PassPlan, ask: Ask | None = None) -> PassRe
     speakers: dict[str, str] = {}
     done: set[str] = set()  # the quotation keys of the requests dealt with
     try:
-        for item in plan.items:
+        for number, item in enumerate(plan.items):
+            if progress is not None:
+                progress(number, len(plan.items))
+            if cancel is not None:
+                cancel.raise_if_cancelled()
             done.update(item.request.ids.values())
             content = item.cached
             if content is None:
@@ -270,6 +287,8 @@ def run_pass(project: Project, plan: PassPlan, ask: Ask | None = None) -> PassRe
             result.rejected += answers.rejected
     finally:
         _keep(project, plan, speakers, done)  # what was answered stays, even after a failure
+    if progress is not None:
+        progress(len(plan.items), len(plan.items))
     return result
 
 

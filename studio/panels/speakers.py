@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -36,6 +37,9 @@ from pipelines.cast.casting import (
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation
 from pipelines.store import Project
 from studio.context import StudioContext
+
+if TYPE_CHECKING:
+    from studio.panels.model_pass import ModelPassDialog
 from studio.theme import set_role
 
 UNKNOWN = "Unknown"
@@ -102,6 +106,7 @@ class SpeakersPanel(QWidget):
         # Rows corrected while this chapter is on view stay in the filtered list, so a fix does
         # not make its row vanish under the author's cursor.
         self._touched: set[str] = set()
+        self.model_dialog: ModelPassDialog | None = None
 
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(
@@ -125,6 +130,12 @@ class SpeakersPanel(QWidget):
         set_role(self.summary, "muted")
         self.low_only = QCheckBox("Only low confidence")
         self.low_only.toggled.connect(self._fill)
+        self.ask_button = QPushButton("Ask a model…")
+        self.ask_button.setToolTip(
+            "Optional: ask an OpenAI chat model about the unsettled quotations (you see what "
+            "would be sent and its cost first)"
+        )
+        self.ask_button.clicked.connect(self.ask_model)
 
         self.speaker = QComboBox()
         self.speaker.setEditable(True)
@@ -154,6 +165,7 @@ class SpeakersPanel(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.summary, 1)
         head.addWidget(self.low_only)
+        head.addWidget(self.ask_button)
         edit = QHBoxLayout()
         edit.addWidget(QLabel("Speaker"))
         edit.addWidget(self.speaker, 1)
@@ -236,8 +248,10 @@ class SpeakersPanel(QWidget):
                 self._add_row(row)
         low = sum(1 for q in self.quotes if q.confidence < LOW_CONFIDENCE)
         fixed = sum(1 for q in self.quotes if q.method == "corrected")
+        asked = sum(1 for q in self.quotes if q.method == "model")
+        model = f" ({asked} from the model)" if asked else ""
         self.summary.setText(
-            f"{len(self.quotes)} quotations, {low} low confidence, {fixed} corrected"
+            f"{len(self.quotes)} quotations, {low} low confidence{model}, {fixed} corrected"
             if self.quotes
             else "No dialogue in this chapter."
         )
@@ -246,6 +260,26 @@ class SpeakersPanel(QWidget):
         model = self.table.selectionModel()
         index = self.table.model().index(row, 0)
         model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
+
+    # -- the model pass ----------------------------------------------------------------------------
+
+    def chapter_number(self) -> int | None:
+        ids = [c.id for c in self.project.chapters(with_blocks=False)]
+        return ids.index(self.chapter_id) + 1 if self.chapter_id in ids else None
+
+    def ask_model(self) -> ModelPassDialog:
+        from studio.panels.model_pass import ModelPassDialog
+
+        dialog = ModelPassDialog(self, self.project, self.ctx, self.chapter_number())
+        dialog.finished_pass.connect(self._model_answered)
+        dialog.setModal(True)
+        dialog.show()
+        self.model_dialog = dialog
+        return dialog
+
+    def _model_answered(self, text: str) -> None:
+        self.ctx.reporter.status(text, 8000)
+        self.ctx.tasks.spawn(self.reload())
 
     # -- selection and corrections ---------------------------------------------------------------
 

@@ -138,7 +138,7 @@ def test_a_pass_over_the_cap_is_refused_before_anything_is_sent(
     opt_in(capsys, project)
     cli(capsys, "cast", str(project), "model-pass", "--cap", "0.000001")
     code, _, err = cli(capsys, "cast", str(project), "model-pass", "--yes")
-    assert code == 2 and "over this book's cap of $0.0000" in err and "would cost about $" in err
+    assert code == 2 and "over this book's cap of $0.0000010" in err and "would cost about $" in err
     assert server.chats == []
 
 
