@@ -34,7 +34,7 @@ import numpy as np
 
 from pipelines.audio.acx import AcxReport, judge
 from pipelines.audio.dsp import Audio, db, power_db
-from pipelines.audio.ffmpeg_io import ffmpeg_exe
+from pipelines.audio.ffmpeg_io import ffmpeg_exe, last_error
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.errors import StudioError
 
@@ -235,12 +235,9 @@ class StreamEncoder:
         try:
             rc = self._close()
             if rc != 0 or self._broken:
-                self._errors.seek(0)
-                lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
-                detail = lines[-1] if lines else f"exit status {rc}"
                 raise StudioError(
                     self.mp3,
-                    f"ffmpeg could not encode the chapter ({detail})",
+                    f"ffmpeg could not encode the chapter ({last_error(self._errors, rc)})",
                     "check free disk space and render it again",
                 )
             return StagedDelivery(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -120,14 +121,18 @@ def run_ffmpeg(
             proc.wait()
             raise
         if rc != 0 or broken:
-            errors.seek(0)
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-            detail = lines[-1] if lines else f"exit status {rc}"
             raise StudioError(
                 target,
-                f"ffmpeg could not write this file ({detail})",
+                f"ffmpeg could not write this file ({last_error(errors, rc)})",
                 "check free disk space and that the input audio is intact",
             )
+
+
+def last_error(errors: IO[bytes], rc: int | None) -> str:
+    """The last line ffmpeg wrote to its error file (`errors`), or its exit status."""
+    errors.seek(0)
+    lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else f"exit status {rc}"
 
 
 def decode_blocks(path: Path, block: int = 65_536) -> Iterator[Audio]:

@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -197,13 +197,7 @@ def _worker_main(
     if overlap:
         _serve_overlapped(engine, conn)
         return
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent is gone
-        if task is None:
-            return
+    for task in _tasks(conn):
         try:
             reply: tuple[str, Any] = ("ok", synthesize_to_file(engine, task))
         except Exception as exc:
@@ -212,6 +206,18 @@ def _worker_main(
             conn.send(reply)
         except OSError:
             return
+
+
+def _tasks(conn: Connection) -> Iterator[SynthTask]:
+    """The tasks the pool sends, until it says stop (None) or is gone."""
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if task is None:
+            return
+        yield task
 
 
 def _serve_overlapped(engine: Engine, conn: Connection) -> None:
@@ -245,13 +251,7 @@ def _serve_overlapped(engine: Engine, conn: Connection) -> None:
     thread = threading.Thread(target=writer, name="synth-writer", daemon=True)
     thread.start()
     try:
-        while True:
-            try:
-                task = conn.recv()
-            except (EOFError, OSError):
-                return  # the parent is gone
-            if task is None:
-                return
+        for task in _tasks(conn):
             try:
                 job: tuple[SynthTask, Any, BaseException | None] = (
                     task,

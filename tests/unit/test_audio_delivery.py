@@ -71,3 +71,17 @@ def test_an_aborted_encoder_leaves_nothing(tmp_path: Path) -> None:
     encoder.push(sf.read(str(build_chapter(tmp_path / "c", 1, -20.0, seed=1)[0].path))[0])
     encoder.abort()
     assert list(tmp_path.glob(".chapter-2.*")) == []
+
+
+def test_an_encoder_that_cannot_write_says_what_ffmpeg_said(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pipelines.core.errors import StudioError
+
+    staged = tmp_path / "gone" / ".chapter-1.abc.master.wav"  # a folder that does not exist
+    encoder = delivery.StreamEncoder(staged, ACX, background=False)
+    encoder.push(np.zeros(44_100, dtype=np.float32))
+    report = acx.Meter(44_100).report(staged)
+    with pytest.raises(StudioError, match=r"could not encode the chapter \(.*No such file"):
+        encoder.finish(report)
+    assert not list(tmp_path.rglob("*.mp3")) and not list(tmp_path.rglob("*.aac"))
