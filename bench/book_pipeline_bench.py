@@ -22,6 +22,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# As main.py does for every `audiobook-studio` run: numpy's products then stay on this thread
+# (an OpenBLAS thread spinning beside each meter costs CPU and gives nothing).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from pipelines.app.export import export_project  # noqa: E402
 from pipelines.app.imports import import_manuscript  # noqa: E402
