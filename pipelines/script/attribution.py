@@ -2,19 +2,26 @@
 
 Sieves, strongest evidence first, each recording its method and a confidence:
 1. a speech tag next to the quotation, in any order and either side: "said Holmes", "Holmes
-   said", "cried the sleepy Noah", "said he", "I observed", "was Mrs. Weston's parting
-   question", "Matthew took his courage in both hands and replied:" (method "tag");
+   said", "cried the sleepy Noah", "remarked skeptical Anne", "put in Freddy", "Tom was
+   saying", "said he", "I observed", "was Mrs. Weston's parting question", the subject of
+   the clause leading into it ("Then Mrs. Grey opened the door and said:", "Tom, seeing his
+   chance, added:"), also from a paragraph of narration ending so; a description that names
+   someone outright: the one person with that title or office ("said the doctor", "said
+   the beadle" after "Mr. Bumble, the beadle"), else a functionary or a singled-out stranger
+   who speaks as that ("The turnkey", "The gentleman in the white waistcoat") (method "tag");
 2. a quotation that carries on from the paragraph before (its opening mark repeated) keeps that
-   paragraph's speaker ("continues");
-3. a pronoun tag: the latest person of that gender the narration names, else the other party of
-   the exchange, never someone the quotation speaks to ("pronoun"); a description ("said the
-   old lady", "rejoined the other") likewise by its noun's gender ("descriptor");
+   paragraph's speaker ("continues"); tags retold inside it do not change it;
+3. a pronoun tag: the latest person of that gender the narration names as a subject (not after
+   a preposition, not a possessive), else the other party of the exchange, never someone the
+   quotation speaks to ("pronoun"); a description ("said the old lady", "rejoined the
+   other") likewise by its noun's gender ("descriptor");
 4. a paragraph whose narration names someone just before the quotation: "Holmes chuckled. “…”"
    ("subject");
 5. the scene decided as a whole (`pipelines.script.conversation`): the tags fixed, the guesses
    above weighed with turn-taking (two people alternate, a reply goes to whom the last turn
    addressed), vocatives (nobody speaks to themselves by name), the narration's mentions and
-   the speakers carried over from before the scene ("turn");
+   the speakers carried over from before the scene ("turn"); a paragraph whose tags give two
+   speakers is two turns;
 6. last of all, the person the narration named most recently ("mention").
 A first-person narrator speaks the "I said" tags. The author's corrections, keyed by the
 quotation's text and its neighbourhood, win over all of it and anchor the scene around them.
@@ -28,11 +35,17 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.core.model import BlockKind, Chapter
-from pipelines.script.characters import NAME_RE, TITLES, CharacterList, find_characters
+from pipelines.script.characters import (
+    FUNCTIONARIES,
+    NAME_RE,
+    TITLES,
+    CharacterList,
+    find_characters,
+)
 from pipelines.script.conversation import TurnEvidence, decide_scene
 from pipelines.script.dialogue import SPEECH_VERBS, QuoteStyle, detect_style, split_quotes, wordset
 
@@ -48,38 +61,112 @@ CONF_MENTION = 0.3
 LOW_CONFIDENCE = 0.7
 
 _VERBS = "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
+# Nouns of a descriptive speech tag that tell the speaker's gender.
+_MALE_NOUN_LIST = (
+    "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
+    "gentlemen grandfather nephew bachelor"
+)
+_FEMALE_NOUN_LIST = (
+    "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
+    "grandmother miss dame governess housekeeper"
+)
 _PRONOUN = r"[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey"
-_DESCRIPTOR = r"(?:the|my|our|his|her|their|a|an)\s+(?:[a-z\-]+\s+){0,2}[a-z\-]+"
+# Words that link or govern a noun phrase: never part of a description or of the words
+# before a name ("said to Anne" is no "said Anne", "the rake and cheerfully" no description).
+_LINKS = (
+    r"(?:to|at|with|for|of|from|by|in|on|into|upon|about|after|before|towards?|among|behind|"
+    r"beside|near|over|under|through|against|without|within|and|or|but|that|than|as|so|then|"
+    r"when|while|if|because|whom|who|which|what|was|were|is|had|has|not|all)\b"
+)
+# "in the same tone", "with the air of …": how it is said, not who says it.
+_MANNER = r"(?:voice|tone|manner|way|air|look|smile|same|utmost|greatest|most)\b"
+_DESC_WORD = rf"(?!{_LINKS})(?![a-z]+ly\b)[a-z\-]+"
+# "the old man", "that brisk official", "another voice", "one of the women".
+_DESCRIPTOR = (
+    r"(?:the|my|our|his|her|their|a|an|this|that|another|one\s+of\s+the)\s+"
+    rf"(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD}"
+    # "the gentleman in the white waistcoat": a description that singles someone out
+    rf"(?:\s+(?:in|with)\s+the\s+(?:{_DESC_WORD}\s+){{0,2}}(?!{_MANNER}){_DESC_WORD})?"
+)
 _SUBJECT = (
     rf"(?P<pron>(?:{_PRONOUN})\b)"
-    # "the sleepy Noah", "the now mollified General": a name after a few words of description
-    rf"|(?P<name>(?:(?:the|a|an)\s+(?:[a-z\-]+\s+){{0,3}})?{NAME_RE.pattern})"
-    rf"|(?P<desc>{_DESCRIPTOR})"
+    # "the sleepy Noah", "the now mollified General", "poor Oliver", "skeptical Anne": a name
+    # after a few words of description
+    rf"|(?P<name>(?:(?:the|a|an)\s+)?(?:{_DESC_WORD}\s+){{0,3}}"
+    # "Mr. Grey's wife" is no "Mr. Grey": a possessive name is part of a description.
+    rf"{NAME_RE.pattern}(?<!['\u2019]s)(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bMs)(?!['\u2019\w]))"
+    rf"|(?P<desc>{_DESCRIPTOR}|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
 )
-_ADVERB = r"(?:[a-z]+ly\s+)?"
+_ADVERB = r"(?:(?:[a-z]+ly|soon|then|now|again|still|presently|at\s+last|at\s+length)\s+)?"
 # Tag at the start of the narration after a quotation: "said Holmes", "he answered".
-_TAG_AFTER_VS = re.compile(rf"^\W*{_ADVERB}(?:{_VERBS})\s+{_ADVERB}(?:{_SUBJECT})\b")
-_TAG_AFTER_SV = re.compile(rf"^\W*(?:{_SUBJECT})\s+{_ADVERB}(?:{_VERBS})\b")
+# "put in Freddy", "broke in the other", "went on Tom"; "Tom was saying".
+_PARTICLE_OPT = r"(?:\s+(?:in|on|out|up))?"
+# "Tom was saying", "he kept repeating", "the other seemed to answer".
+_AUXILIARY = r"(?:(?:was|were|had|has|is|would|could|kept|began|continued|seemed\s+to)\s+)?"
+_TAG_AFTER_VS = re.compile(rf"^\W*{_ADVERB}(?:{_VERBS}){_PARTICLE_OPT}\s+{_ADVERB}(?:{_SUBJECT})\b")
+_TAG_AFTER_SV = re.compile(rf"^\W*(?:{_SUBJECT})\s+{_AUXILIARY}{_ADVERB}(?:{_VERBS})\b")
 # Tag at the end of the narration before a quotation: "Holmes said, “…”", "said he: “…”".
 _TAG_BEFORE_SV = re.compile(
     rf"(?:^|[.!?;]\s+|\s)(?:{_SUBJECT})\s+{_ADVERB}(?:{_VERBS})\s*[,:]?\W*$"
 )
 _TAG_BEFORE_VS = re.compile(rf"(?:^|\s)(?:{_VERBS})\s+(?:{_SUBJECT})\s*[,:]?\W*$")
 # "was Mrs. Weston's parting question", "was his short, full answer".
+_ANSWER_NOUNS = (
+    r"(?:answer|reply|rejoinder|question|comment|remark|observation|response|retort|"
+    r"exclamation|cry|greeting|amendment|suggestion|advice|reflection|verdict|conclusion|"
+    r"protest|objection|explanation|answers|words|thought)"
+)
 _TAG_WAS_ANSWER = re.compile(
     rf"^\W*(?:was|came)\s+(?:(?P<pron>his|her)|(?P<name>{NAME_RE.pattern})['\u2019]s?"
     r"|(?P<desc>(?!x)x))\s+"
-    r"(?:[a-z\-]+,?\s+){0,3}(?:answer|reply|rejoinder|question|comment|remark|observation|"
-    r"response|retort|exclamation|cry|greeting|amendment|suggestion|advice|reflection|"
-    r"verdict|conclusion|protest|objection|explanation|answers|words|thought)\b"
+    rf"(?:[a-z\-]+,?\s+){{0,3}}{_ANSWER_NOUNS}\b"
 )
-# "Matthew took his courage in both hands and replied:": the sentence's subject is the one
-# speaking when it ends in a speech verb ("to Anne" allowed) and a colon or comma.
-_TAG_BEFORE_SUBJECT = re.compile(
-    rf"(?:^|[.!?;]\s+)(?:(?P<pron>(?:{_PRONOUN})\b)|(?P<name>{NAME_RE.pattern})|(?P<desc>(?!x)x))"
-    rf"(?:(?:(?![.!?;]).)*?\s)?(?:{_VERBS})(?:\s+to\s+(?:\w+\s+){{0,2}}?\w+)?\s*[,:]\W*$"
+# "was the only suggestion he could offer", "was all the answer Tom made".
+_TAG_WAS_ANSWER_OF = re.compile(
+    rf"^\W*was\s+(?:the|all\s+the)\s+(?:[a-z\-]+\s+){{0,2}}{_ANSWER_NOUNS}\s+(?:that\s+)?"
+    rf"(?:(?P<pron>(?:{_PRONOUN})\b)|(?P<name>{NAME_RE.pattern})|(?P<desc>(?!x)x))"
+    r"\s+(?:could\s+|would\s+|did\s+)?(?:make|made|give|gave|offer|find|found|get|got)\b"
 )
-_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"'\u2018])")
+# "Matthew took his courage in both hands and replied:", "Diana whispered to Anne,": the
+# speaker of narration leading into a quotation is the subject of its last clause's speech verb.
+_SUBJECT_RE = re.compile(_SUBJECT)
+# Speech verbs and their participles: "said", "observing", "replying".
+_PARTICIPLES = {v[:-2] + "ing" for v in SPEECH_VERBS if v.endswith("ed") and not v.endswith("ied")}
+_CLAUSE_VERB = re.compile(
+    rf"\b(?:{_VERBS}|{'|'.join(sorted(_PARTICIPLES))}|saying|asking|crying|replying)\b"
+)
+# "went on", "put in", "broke out": these only speak with their particle.
+_PARTICLE_VERBS = wordset("went put broke")
+_PARTICLE = re.compile(r"\s+(?:on|in|out|off)\b")
+_TAIL_STOP = re.compile(rf"\b(?:{_PRONOUN}|that|which|who|and|but|if)\b|[A-Z]")
+_TAIL_ASIDE = re.compile(r",[^,]*,?")
+_TAIL_ADDRESSEE = re.compile(rf"\b(?:to|at|with|towards?)\s+(?:{NAME_RE.pattern}|\w+)")
+_TAIL_WORDS = 8  # "said in a low voice to his friend": an adverbial after the verb, no more
+_PREPOSITIONS = (
+    r"(?:to|at|with|for|of|from|by|in|on|into|upon|about|after|before|towards?|among|"
+    r"behind|beside|near|over|under|through|against|without|within|than|like)\b"
+)
+_PREPOSITION_BEFORE = re.compile(
+    rf"\b{_PREPOSITIONS}\s*(?:(?:the|a|an|his|her|their|my|our)\s+)?(?:[a-z\-]+\s+)?$"
+    r"|['\u2019]s\s*$"
+)
+_PERSON_NOUNS = "|".join(sorted(set(_MALE_NOUN_LIST.split()) | set(_FEMALE_NOUN_LIST.split())))
+_CLAUSE_SUBJECT = re.compile(
+    rf"\b(?P<pron>(?:{_PRONOUN}))\b"
+    rf"|(?P<desc>\b(?:the|his|her|their|my|our|this|that)\s+(?:{_DESC_WORD}\s+){{0,2}}"
+    rf"(?:{_PERSON_NOUNS}|other)\b)"
+    rf"|{NAME_RE.pattern}"
+)
+_NOT_A_NAME = wordset(
+    "when then while as and but so if though although after before once yet still now there "
+    "here at in on it this that what why how where perhaps meanwhile presently suddenly"
+)
+# Not after "Mr." and the like: "Mrs. Weston smiled" is one sentence.
+_NOT_AFTER_TITLE = (
+    r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMme\.)(?<!\bMlle\.)"
+)
+_SENTENCES = re.compile(rf"(?<=[.!?]){_NOT_AFTER_TITLE}\s+(?=[A-Z\u201c\"'\u2018])")
+_CLAUSES = re.compile(rf"(?:[!?;]|\.{_NOT_AFTER_TITLE})\s+")
 _SUBJECT_AT_START = re.compile(
     rf"^\W*(?:(?P<pron>(?:{_PRONOUN})\b)|(?P<name>(?:the\s+)?{NAME_RE.pattern}))"
 )
@@ -108,6 +195,7 @@ class Quotation:
     method: str = "unknown"  # corrected, tag, continues, subject, turn, addressee, unknown
     tagged: bool = False  # an explicit speech tag names (or points to) the speaker
     addressed: list[str] = field(default_factory=list)  # names it speaks to
+    lead: str = ""  # a paragraph of narration just before, when it leads into this one ("…said:")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -141,6 +229,7 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
     out: list[Quotation] = []
     previous_text = ""
     open_at_end = False
+    lead_in = ""
     for bi, block in enumerate(blocks):
         if block.kind not in (BlockKind.PARAGRAPH, BlockKind.QUOTE, BlockKind.VERSE):
             open_at_end = False
@@ -158,13 +247,26 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
             q.key = quotation_key(seg.text, before, after, previous_text)
             q.continues = n == 0 and si == 0 and open_at_end
             q.addressed = [m.group("name") for m in _VOCATIVE.finditer(seg.text)]
+            if si == 0 and lead_in:
+                q.lead = lead_in
             out.append(q)
+        # Narration closing a paragraph ("… Emma, speaking louder, said,") leads into the next.
+        closing = segments[-1] if segments and not segments[-1].dialogue else None
+        lead_in = _lead_in(closing.text) if closing and block.kind is BlockKind.PARAGRAPH else ""
         if block.text.strip():
             open_at_end = (
                 bool(quotes) and not quotes[-1][1].closed and quotes[-1][0] == (len(segments) - 1)
             )
             previous_text = block.text
     return out
+
+
+def _lead_in(text: str) -> str:
+    """The last sentence of a narration paragraph that ends leading into speech ("… said:")."""
+    text = text.rstrip()
+    if not text.endswith((",", ":", "-", "\u2014", "\u2013")):
+        return ""
+    return _SENTENCES.split(text)[-1]
 
 
 @dataclass(slots=True)
@@ -216,7 +318,7 @@ def attribute(
             for b in chapter.blocks[max(last_block + 1, 0) : turn.block_index]
             if b.kind is not BlockKind.HEADING
         ]
-        scenes[-1].append((turn, " ".join(gap[-2:]), sum(len(t.split()) for t in gap)))
+        gap_text, gap_words = " ".join(gap[-2:]), sum(len(t.split()) for t in gap)
         # The narration since the last quotation: what a pronoun in a tag can point back to.
         between = [
             b.text
@@ -230,20 +332,17 @@ def attribute(
         prev_addressed = [
             c.name for a in turn.quotes[-1].addressed if (c := characters.resolve(a)) is not None
         ]
-        speaker = turn.speaker
-        if speaker:
-            _name_newcomer(turn, speaker, history, seen, resolver, names)
-            history.append(names.get(speaker, speaker))
-            seen.add(speaker)
+        for k, part in enumerate(_split_turn(turn)):
+            scenes[-1].append((part, gap_text, gap_words) if k == 0 else (part, "", 0))
+            speaker = part.speaker
+            if speaker:
+                _name_newcomer(part, speaker, history, seen, resolver, names)
+                history.append(names.get(speaker, speaker))
+                seen.add(speaker)
     for q in quotes:
         if q.speaker and q.speaker.startswith(PLACEHOLDER):
             q.speaker = names.get(q.speaker, q.speaker)
-    regulars = [
-        name
-        for name, _ in Counter(
-            q.speaker for q in quotes if q.speaker and q.method == "tag" and q.confidence > 0.9
-        ).most_common(3)
-    ]
+    regulars = _regulars(chapter, quotes, resolver)
     for scene, before in zip(scenes, carried, strict=True):
         _decide(scene, before, resolver, regulars)
     _fill_from_mentions(chapter, turns, quotes, resolver)
@@ -254,6 +353,46 @@ def attribute(
         if q.speaker:
             q.speaker = characters.canonical(q.speaker)
     return quotes
+
+
+def _split_turn(turn: _Turn) -> list[_Turn]:
+    """A paragraph whose tags give two speakers ("'…,' asked Tom. Sam answered: '…'") is two
+    turns of the exchange, so that what comes next answers the second."""
+    parts: list[_Turn] = []
+    for q in turn.quotes:
+        tagged = q.tagged and q.speaker is not None and q.method in ("tag", "corrected")
+        # A speech carried over into more paragraphs may retell a talk with its own tags.
+        own = q.block_index == turn.block_index
+        if parts and tagged and own and parts[-1].speaker not in (None, q.speaker):
+            parts.append(_Turn([q], q.block_index, q.before))
+        else:
+            if not parts:
+                parts.append(_Turn([], turn.block_index, turn.narration_before))
+            parts[-1].quotes.append(q)
+    return parts
+
+
+def _regulars(chapter: Chapter, quotes: Sequence[Quotation], resolver: _Resolver) -> list[str]:
+    """The chapter's main people: those its tags name most, then those its narration names
+    most (a scene between two people, one never named in it, still has both to choose from)."""
+    tagged = Counter(
+        q.speaker for q in quotes if q.speaker and q.method == "tag" and q.confidence > 0.9
+    )
+    out = [name for name, _ in tagged.most_common(3)]
+    spoken = {q.text for q in quotes}
+    named: Counter[str] = Counter()
+    for block in chapter.blocks:
+        text = block.text
+        for said in spoken & {s.text for s in split_quotes(text) if s.dialogue}:
+            text = text.replace(said, " ")
+        named.update(n for n in resolver.mentions(text) if n != resolver.narrator)
+    for name, _ in named.most_common(_REGULARS_NAMED):
+        if name not in out and not name.startswith(PLACEHOLDER):
+            out.append(name)
+    return out
+
+
+_REGULARS_NAMED = 2  # people the chapter's narration names most, added to its regulars
 
 
 _PRONOUN_REACH = 3  # sentences of narration a "he" looks back before the exchange's people
@@ -360,8 +499,14 @@ def _decide(
         evidence.append(e)
     people = {n for e in evidence for n in (e.fixed, e.guess, *e.own_mentions, *e.before_mentions)}
     genders = {n: resolver.gender(n) for n in people | set(carried) | set(regulars) if n}
+    anonymous = {n for n in people if n and n.startswith("The ") and canonical(n) == n}
     decided = decide_scene(
-        evidence, [canonical(c) for c in carried], resolver.characters.narrator, genders, regulars
+        evidence,
+        [canonical(c) for c in carried],
+        resolver.characters.narrator,
+        genders,
+        regulars,
+        {n for n in anonymous if resolver.characters.resolve(n) is None},
     )
     for (turn, _, _), e, d in zip(scene, evidence, decided, strict=True):
         if e.fixed or d.speaker is None:
@@ -498,14 +643,8 @@ _NEWCOMER = re.compile(
 )
 _FEMALE_NOUNS = frozenset({"woman", "lady", "girl"})
 # Nouns of a descriptive speech tag that tell the speaker's gender.
-_MALE_NOUNS = wordset(
-    "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
-    "gentlemen grandfather nephew bachelor"
-)
-_FEMALE_NOUN_WORDS = wordset(
-    "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
-    "grandmother miss dame governess housekeeper"
-)
+_MALE_NOUNS = wordset(_MALE_NOUN_LIST)
+_FEMALE_NOUN_WORDS = wordset(_FEMALE_NOUN_LIST)
 _NOUN_GENDER = {
     **dict.fromkeys(_MALE_NOUNS, "male"),
     **dict.fromkeys(_FEMALE_NOUN_WORDS, "female"),
@@ -520,11 +659,34 @@ def _unpossessive(name: str) -> str:
     return re.sub(r"['\u2019]s$", "", name)
 
 
+_SINGLED_OUT = re.compile(r"\s+(?:in|with)\s+the\s")
+_TITLE_NOUNS = {"dr": "doctor", "rev": "reverend", "prof": "professor", "capt": "captain"}
+
+
+def _title_holders(characters: CharacterList) -> dict[str, str]:
+    """Title -> the one person of the cast who bears it ("Doctor Grey", "Inspector Jones"), so
+    that "said the inspector" names him; a title two people bear names neither."""
+    holders: dict[str, set[str]] = {}
+    for c in characters.characters:
+        for alias in c.aliases:
+            first = alias.split()[0].rstrip(".").lower() if " " in alias else ""
+            title = _TITLE_NOUNS.get(first, first)
+            if title in TITLES and title not in _FAMILY_TITLES:
+                holders.setdefault(title, set()).add(c.name)
+    return {t: next(iter(names)) for t, names in holders.items() if len(names) == 1}
+
+
+# Titles too common to single anyone out ("the lady", "the master" may be anybody).
+_FAMILY_TITLES = wordset("mr mrs miss ms mister master lady lord sir madam madame dame mistress")
+
+
 class _Resolver:
     def __init__(self, characters: CharacterList) -> None:
         self.characters = characters
         self.narrator = characters.narrator or "Narrator"
         self.newcomers: dict[str, str] = {}  # placeholder -> gender
+        self.by_title = _title_holders(characters)
+        self.roles = characters.roles  # occupation -> who holds it ("the beadle")
 
     def gender(self, name: str) -> str:
         if name.startswith(PLACEHOLDER):
@@ -574,19 +736,36 @@ class _Resolver:
         name = _unpossessive(name)
         return name if words[0].rstrip(".").lower() in TITLES and len(words) > 1 else None
 
-    def mentions(self, text: str) -> list[str]:
-        """Characters named in narration, in order (the first-person narrator as "I")."""
+    def mentions(
+        self, text: str, subjects_first: bool = False, subjects_only: bool = False
+    ) -> list[str]:
+        """Characters named in narration, in order (the first-person narrator as "I"). With
+        `subjects_first`, those that stand as a subject come before those governed by a
+        preposition or a possessive ("turning to Tom, she said": Tom is no one's "she")."""
         out: list[str] = []
+        governed: list[str] = []
         for m in re.finditer(rf"{NAME_RE.pattern}|\bI\b", text):
-            if m.group() == "I":
-                out.append(self.narrator)
+            name = self._mention(m.group())
+            if name is None:
                 continue
-            c = self.characters.resolve(m.group())
-            if c is not None:
-                out.append(c.name)
-            elif m.group().split()[0].rstrip(".").lower() in TITLES and " " in m.group():
-                out.append(_unpossessive(m.group()))  # "Mr. Jabez Wilson", met the first time
-        return out
+            if (subjects_first or subjects_only) and (
+                _PREPOSITION_BEFORE.search(text, 0, m.start())
+                or m.group().endswith(("'s", "\u2019s"))
+            ):
+                governed.append(name)
+            else:
+                out.append(name)
+        return out if subjects_only else out + governed
+
+    def _mention(self, form: str) -> str | None:
+        if form == "I":
+            return self.narrator
+        c = self.characters.resolve(form)
+        if c is not None:
+            return c.name
+        if form.split()[0].rstrip(".").lower() in TITLES and " " in form:
+            return _unpossessive(form)  # "Mr. Jabez Wilson", met the first time
+        return None
 
     def pronoun(
         self,
@@ -626,22 +805,52 @@ class _Resolver:
                 if name != last and fits(name):
                     return name
             return last if last and fits(last) else None
-        sentences = _SENTENCES.split(context)
-        for sentence in reversed(sentences[-_PRONOUN_REACH:]):
-            for name in self.mentions(sentence):
+        # Clauses after a semicolon count as sentences: "Tom left; but Sam stayed. He said"
+        # means Sam.
+        sentences = [c for s in _SENTENCES.split(context) for c in re.split(r";\s+", s)]
+        # A sentence about "her" already ("She picked up Anne's gloves") names its "she"
+        # earlier: it does not count against the reach, and only its subjects may be her.
+        same = re.compile(rf"^\W*(?:(?:and|but|then)\s+)?{pron}\b", re.IGNORECASE)
+        reach = _PRONOUN_REACH + sum(1 for c in sentences[-2 * _PRONOUN_REACH :] if same.match(c))
+        for k, sentence in enumerate(reversed(sentences)):
+            if k == reach:
+                # Further back, the people of the exchange come before those the narration
+                # named.
+                for name in reversed(history[-4:]):
+                    if fits(name):
+                        return name
+            names = (
+                self.mentions(sentence, subjects_only=True)
+                if same.match(sentence)
+                else self.mentions(sentence, subjects_first=True)
+            )
+            for name in names:
                 if fits(name):
                     return name
-        # Further back, the people of the exchange come before those the narration named.
-        for name in reversed(history[-4:]):
-            if fits(name):
-                return name
-        for sentence in reversed(sentences[:-_PRONOUN_REACH]):
-            for name in self.mentions(sentence):
+        if len(sentences) <= reach:
+            for name in reversed(history[-4:]):
                 if fits(name):
                     return name
         for name in reversed(history):
             if fits(name):
                 return name
+        return None
+
+    def known_as(self, desc: str) -> str | None:
+        """Who a description names outright: the one person of the cast with that title ("the
+        doctor"), the one the narration gives that office ("Mr. Grey, the beadle"), else,
+        for an office or a description that singles someone out ("the turnkey", "the man in
+        the grey coat"), somebody the cast does not list, called so."""
+        words = desc.lower().split()
+        if words[0] != "the":
+            return None
+        if _SINGLED_OUT.search(desc):
+            return desc[0].upper() + desc[1:]
+        noun = words[-1]
+        if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
+            return holder
+        if noun in FUNCTIONARIES:
+            return " ".join(words).capitalize()
         return None
 
     def described(
@@ -651,9 +860,9 @@ class _Resolver:
         change of speaker, so someone other than the last one: the person of the noun's gender
         the narration named last, else from the exchange; "rejoined the other" is the other
         party. Nobody fitting: the description itself speaks ("The Driver")."""
-        words = desc.lower().split()
+        words = _SINGLED_OUT.split(desc.lower())[0].split()
         noun = words[-1]
-        if words[0] in ("a", "an"):
+        if words[0] in ("a", "an", "another", "one"):
             return None  # somebody new, whom the cast does not know
         if noun == "other":
             return self.descriptor(history)
@@ -671,7 +880,7 @@ class _Resolver:
 
         if gender:
             for sentence in reversed(_SENTENCES.split(context)):
-                for name in self.mentions(sentence):
+                for name in self.mentions(sentence, subjects_first=True):
                     if fits(name):
                         return name
         for name in reversed(history):
@@ -709,18 +918,116 @@ def _untagged(after: str) -> str:
 _TO_WHOM = re.compile(rf"^\W*\w+\s+(?:\w+\s+)?(?:\w+ly\s+)?to\s+(?P<name>{NAME_RE.pattern})")
 
 
-def _find_tag(q: Quotation, before_narration: str) -> re.Match[str] | None:
+def _find_tag(
+    q: Quotation, before_narration: str, person: Callable[[str], bool] | None = None
+) -> re.Match[str] | None:
     after = q.after
-    m = _TAG_AFTER_VS.match(after) or _TAG_AFTER_SV.match(after) or _TAG_WAS_ANSWER.match(after)
+    m = (
+        _TAG_AFTER_VS.match(after)
+        or _TAG_AFTER_SV.match(after)
+        or _TAG_WAS_ANSWER.match(after)
+        or _TAG_WAS_ANSWER_OF.match(after)
+    )
     if m is not None:
         return m
-    if (q.before and q.before.rstrip().endswith((",", ":"))) or q.before.strip() == "":
+    before = q.before
+    if not before.strip():
+        # A paragraph of narration that ends "… and said:" speaks the quotation after it.
+        before = q.lead
+    if before.rstrip().endswith((",", ":", "-", "\u2014")) or not before.strip():
         return (
-            _TAG_BEFORE_VS.search(q.before)
-            or _TAG_BEFORE_SV.search(q.before)
-            or _TAG_BEFORE_SUBJECT.search(q.before)
+            _TAG_BEFORE_VS.search(before)
+            or _TAG_BEFORE_SV.search(before)
+            or _clause_tag(before, person)
         )
     return None
+
+
+def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.Match[str] | None:
+    """The subject of the last clause's speech verb in narration that leads into a quotation
+    (it ends in a comma, colon or dash): "Then Mrs. Grey opened the door and said:", "Tom,
+    seeing his chance, added:". The match is `_SUBJECT_RE`'s over that subject alone."""
+    text = before.rstrip()
+    if not text or text[-1] not in ",:-\u2014\u2013":
+        return None
+    clause = _CLAUSES.split(text)[-1].rstrip(",:-\u2014\u2013 ")
+    verb = _last_speech_verb(clause)
+    if verb is None and not text.endswith(":"):
+        return None
+    # No speech verb but a colon: "She rapped out:", "He cut her short with:" still hand the
+    # floor to the clause's subject.
+    head = clause[:verb].rstrip() if verb is not None else clause
+    subject = None
+    if head.endswith(","):
+        # "Tom, seeing his chance, added": the words between the commas are an aside.
+        cut = head[:-1].rfind(",")
+        subject = _last_subject(head[:cut], person) if cut >= 0 else None
+    subject = subject or _last_subject(head, person)
+    if subject is None and verb is not None and _COORDINATED.match(clause):
+        # "His wife looked up; and, turning round, added:": the sentence's subject goes on.
+        subjects = _subjects(_SENTENCES.split(text)[-1], person)
+        subject = subjects[0] if subjects else None
+    return _SUBJECT_RE.fullmatch(subject) if subject else None
+
+
+def _last_speech_verb(clause: str) -> int | None:
+    """Where the clause's last speech verb starts, when only an adverbial follows it ("said in
+    a low voice to Anne", "observing, as she passed,")."""
+    found = None
+    for m in _CLAUSE_VERB.finditer(clause):
+        if m.group() in _PARTICLE_VERBS and not _PARTICLE.match(clause, m.end()):
+            continue
+        tail = _TAIL_ASIDE.sub(" ", _TAIL_ADDRESSEE.sub(" ", clause[m.end() :]))
+        if len(tail.split()) <= _TAIL_WORDS and not _TAIL_STOP.search(tail):
+            found = m.start()
+    return found
+
+
+def _last_subject(head: str, person: Callable[[str], bool] | None = None) -> str | None:
+    subjects = _subjects(head, person)
+    return subjects[-1] if subjects else None
+
+
+def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[str]:
+    """The names, personal pronouns and descriptions of people in the text that may be a
+    subject: none governed by a preposition ("looked at Anne") or a possessive ("Anne's"),
+    and with `person`, no name it does not know ("Dinner was on table")."""
+    out: list[str] = []
+    covered = 0  # where the last name read ends: "Then Mrs. Grey" is not also "Grey"
+    for m in _CLAUSE_SUBJECT.finditer(text):
+        start, form = m.start(), m.group()
+        if start < covered:
+            continue
+        words = form.split()
+        while words and words[0].lower() in _NOT_A_NAME:
+            # "When Mr. Grey": the conjunction is no part of the name; read on from there.
+            start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.end()
+            words = words[1:]
+        if words and m.group("pron") is None and m.group("desc") is None:
+            rest = NAME_RE.match(text, start)
+            words = rest.group().split() if rest else words
+            covered = rest.end() if rest else m.end()
+        if not words or _PREPOSITION_BEFORE.search(text[:start]):
+            continue
+        if _SUBORDINATE_BEFORE.search(text[:start]) and "," in text[start:]:
+            # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
+            # a clause the comma has closed.
+            continue
+        if words[-1].endswith(("'s", "\u2019s")):
+            continue  # "Anne's braid"
+        plain = m.group("pron") is None and m.group("desc") is None
+        if plain and person is not None and not person(" ".join(words)):
+            continue
+        out.append(" ".join(words))
+    return out
+
+
+_COORDINATED = re.compile(r"\W*(?:and|but|then|yet)\b")
+_SUBORDINATE_BEFORE = re.compile(
+    r"\b(?:how|what|why|whether|if|that|who|whom|which|when|where|though|although|because|"
+    r"while|whilst|since|till|until|unless|lest|before|after)\s+$",
+    re.IGNORECASE,
+)
 
 
 def _attribute_turn(
@@ -736,8 +1043,8 @@ def _attribute_turn(
         if q.key in corrections:
             q.speaker, q.confidence, q.method, q.tagged = corrections[q.key], 1.0, "corrected", True
             continue
-        m = _find_tag(q, turn.narration_before)
-        if m is None:
+        m = _find_tag(q, turn.narration_before, lambda n: resolver.name(n) is not None)
+        if m is None or (q.block_index != turn.block_index and _retold(m, turn)):
             continue
         speaker: str | None = None
         confidence = CONF_NAMED_TAG
@@ -751,6 +1058,8 @@ def _attribute_turn(
             )
             if m.group("pron").lower() not in ("i", "we"):
                 confidence, method = CONF_PRONOUN_TAG, "pronoun"
+        elif (holder := resolver.known_as(m.group("desc"))) is not None:
+            speaker = holder  # "said the inspector", "said the turnkey": as good as a name
         elif m.group("desc"):
             own = q.before if q is not turn.quotes[0] else ""
             speaker = resolver.described(
@@ -784,6 +1093,15 @@ def _attribute_turn(
         nearest = min(known, key=lambda k: abs(turn.quotes.index(k) - i))
         q.speaker, q.confidence = nearest.speaker, nearest.confidence * 0.95
         q.method = nearest.method
+
+
+def _retold(tag: re.Match[str], turn: _Turn) -> bool:
+    """A tag in a later paragraph of a speech that runs on ("'Who goes there?' said I") is the
+    speaker retelling a talk when it is in the first person or the speech already has its
+    speaker."""
+    first_person = (tag.group("pron") or "").lower() in ("i", "we")
+    opening = [q for q in turn.quotes if q.block_index == turn.block_index]
+    return first_person or any(q.speaker for q in opening)
 
 
 def _spoken_to(q: Quotation) -> list[str]:

@@ -85,6 +85,34 @@ _SENTENCE_END = re.compile(r"(?:^|[.!?:;\u201c\u201d\u2018\"(\u2014]\s*|\n)$")
 _PRONOUN_AFTER = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
 
 
+# Functionaries met in passing, whom a story seldom names: "said the turnkey" is whoever
+# holds the post in the scene.
+FUNCTIONARIES = wordset(
+    "officer jailer jailor gaoler turnkey warder servant magistrate driver coachman cabman "
+    "clerk landlord landlady housemaid maid croupier waiter porter guard constable policeman "
+    "sergeant soldier sailor boatman footman butler cook nurse apothecary postman shopman "
+    "shopkeeper innkeeper keeper watchman attendant messenger doorkeeper gardener groom "
+    "carter carrier pedlar conductor dealer"
+)
+# Offices and trades the narration may give a named person ("Mr. Grey, the undertaker").
+OCCUPATIONS = FUNCTIONARIES | wordset(
+    "surgeon beadle undertaker clergyman chaplain vicar curate priest lawyer attorney judge "
+    "farmer hostess host manager secretary steward stewardess captain inspector detective "
+    "doctor physician banker jeweller tailor barber baker butcher grocer hatter governess "
+    "housekeeper matron schoolmaster schoolmistress teacher master mistress"
+)
+_OCCUPATION_RE = "|".join(sorted(OCCUPATIONS, key=len, reverse=True))
+_APPOSITION_HINT = re.compile(
+    rf",\s+(?:the|a)\s+(?:[a-z\-]+\s+){{0,2}}(?:{_OCCUPATION_RE})\b|\b(?:{_OCCUPATION_RE}),\s+[A-Z]"
+)
+# "Mr. Grey, the undertaker", "the beadle, Mr. Bumble": who holds which office.
+_APPOSITION = re.compile(
+    rf"(?P<name>{NAME_RE.pattern}),\s+(?:the|a)\s+(?:[a-z\-]+\s+){{0,2}}"
+    rf"(?P<noun>{_OCCUPATION_RE})\b"
+    rf"|\bthe\s+(?:[a-z\-]+\s+){{0,2}}(?P<noun2>{_OCCUPATION_RE}),\s+(?P<name2>{NAME_RE.pattern})"
+)
+
+
 @dataclass(slots=True)
 class Character:
     name: str  # the fullest common form: "Sherlock Holmes"
@@ -107,6 +135,7 @@ class Character:
 class CharacterList:
     characters: list[Character] = field(default_factory=list)
     narrator: str | None = None  # the first-person narrator's name, when the book has one
+    roles: dict[str, str] = field(default_factory=dict)  # "undertaker" -> "Mr. Sowerberry"
     _index: dict[str, Character] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -206,9 +235,14 @@ def _title_gender(name: str) -> str:
 
 _VERB_ALT = "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
 # "said Holmes", "feebly reiterated Matthew", "asked the sleepy Noah".
+# "said poor Oliver": a word or two of description may stand before the name, but no
+# preposition ("said to Anne", "cried in London").
+_NOT_DESCRIPTION = (
+    r"(?!(?:to|at|in|on|of|for|from|with|by|into|upon|about|after|before|and|but|that)\b)"
+)
 _TAG_AFTER = re.compile(
     rf"[,!?\u2014]\s*[\u201d\"'\u2019]\s+(?:[a-z]+ly\s+)?(?:{_VERB_ALT})\s+"
-    rf"(?:the\s+(?:[a-z\-]+\s+){{0,2}})?(?P<name>{NAME_RE.pattern})"
+    rf"(?:the\s+)?(?:{_NOT_DESCRIPTION}[a-z\-]+\s+){{0,2}}(?P<name>{NAME_RE.pattern})"
 )
 _TAG_BEFORE = re.compile(
     rf"[\u201d\"'\u2019]\s+(?P<name>(?:the\s+)?{NAME_RE.pattern})\s+(?:{_VERB_ALT})\b"
@@ -278,8 +312,76 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
         return mid_sentence[form] >= 2 and lower_words[words[-1]] * 5 < n
 
     names = [f for f in set(mentions) | set(tagged) if is_name(f)]
-    characters = _merge(names, mentions, tagged, pronouns, paragraphs)
-    return CharacterList(characters=characters, narrator=_narrator(blocks, characters))
+    characters = _absorb_misprints(_merge(names, mentions, tagged, pronouns, paragraphs))
+    found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
+    found.roles = _roles(blocks, found)
+    return found
+
+
+def _absorb_misprints(characters: list[Character]) -> list[Character]:
+    """ "Mr. Browlow" once in a book where Mr. Brownlow is everywhere: a misprint, one letter
+    off a form of someone named far more often, is that person."""
+    out: list[Character] = []
+    for c in characters:
+        target = None
+        if c.count <= _MISPRINT_MAX:
+            near = {
+                o.name: o
+                for o in characters
+                if o.count >= _MISPRINT_RATIO * max(1, c.count)
+                and any(
+                    len(a) >= _MISPRINT_MIN and _one_edit(a.lower(), b.lower())
+                    for a in c.aliases
+                    for b in o.aliases
+                )
+            }
+            target = next(iter(near.values())) if len(near) == 1 else None
+        if target is None:
+            out.append(c)
+        else:
+            target.aliases |= c.aliases
+            target.count += c.count
+            target.tagged += c.tagged
+    return out
+
+
+_MISPRINT_MAX = 2  # mentions of a form that may be a misprint
+_MISPRINT_RATIO = 5  # how much more often the form it misprints is named
+_MISPRINT_MIN = 6  # letters a name needs before a misprint of it is read as it
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Do the two differ by one letter left out, added or changed?"""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+def _roles(blocks: list[str], characters: CharacterList) -> dict[str, str]:
+    """Occupation -> the person the narration most often gives it to in apposition."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in blocks:
+        if not _APPOSITION_HINT.search(text):
+            continue  # cheap test first: the full pattern is slow on every paragraph
+        for m in _APPOSITION.finditer(text):
+            c = characters.resolve(_clean(m.group("name") or m.group("name2") or ""))
+            if c is not None:
+                votes[(m.group("noun") or m.group("noun2")).lower()][c.name] += 1
+    # Twice at least: one "Lucy, a maid of all work" may be a passing description.
+    return {
+        noun: name
+        for noun, v in votes.items()
+        for name, n in v.most_common(1)
+        if n >= _ROLE_VOTES and n > sum(v.values()) / 2
+    }
+
+
+_ROLE_VOTES = 2
 
 
 def _is_family(word: str, surnames: set[str]) -> bool:
@@ -476,7 +578,7 @@ def _merge(
     return out
 
 
-_FEMALE_SHARE = float(__import__("os").environ.get("FS", "0.25"))
+_FEMALE_SHARE = 0.25
 
 
 def _two_people(

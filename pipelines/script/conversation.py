@@ -2,7 +2,9 @@
 
 A scene's turns (the quotations of one paragraph each) are a sequence whose speakers follow
 patterns: two people alternate, a reply goes to whom the last turn addressed, nobody speaks to
-themselves by name, and the narration next to a turn tends to name its speaker. Each turn also
+themselves by name, and the narration next to a turn tends to name its speaker; someone joins
+the talk with a tag or a mention, and someone known only by a description ("the turnkey")
+speaks only where described. Each turn also
 carries what the sieves found for it (a speech tag is near certain, a pronoun a good guess).
 The speakers are chosen by a second-order Viterbi search over the scene's likely people, scoring
 every turn's evidence and every step's turn-taking together, so that one clear tag sets the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Weights of the evidence, set by measuring on annotated novels (bench/attribution_bench.py).
@@ -31,6 +33,7 @@ W_ADDRESSEE_GENDER = 3.0  # penalty: "yes, sir" answering a woman
 NEAR_SHORT = 0.5  # how much turn-taking counts across a few words of narration
 NEAR_LONG = 0.0  # and across a paragraph of it: none, the narration tells who comes next
 MAX_PEOPLE = 8  # candidates per scene
+W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
 
 
 @dataclass(slots=True)
@@ -62,10 +65,13 @@ def decide_scene(
     narrator: str | None = None,
     genders: Mapping[str, str] | None = None,
     regulars: Sequence[str] = (),
+    anonymous: Collection[str] = (),
 ) -> list[Decided]:
     """The speaker of each turn of the scene; `carried` are the people who talked just before
     it (the latest first), `regulars` those the chapter's tags name most (candidates too, for
-    a scene whose own text names too few)."""
+    a scene whose own text names too few). The `anonymous` (known only by a description:
+    "the turnkey") speak only the turns that describe them: with no name to go by, the
+    narration tags every line of theirs."""
     if not turns:
         return []
     people = _candidates(turns, carried, narrator, regulars)
@@ -83,6 +89,11 @@ def decide_scene(
         for t in turns
     ]
     emit = [[_emission(t, p, counts, genders.get(p, "")) for p in people] for t in turns]
+    for i, t in enumerate(turns):
+        for k, p in enumerate(people):
+            if p in anonymous and p not in (t.fixed, t.guess):
+                emit[i][k] = -1e9
+    _penalise_unintroduced(emit, turns, people, carried)
     if narrator in index:
         for i, t in enumerate(turns):
             if t.third_person and t.fixed is None:
@@ -196,6 +207,27 @@ def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -
     return s
 
 
+def _penalise_unintroduced(
+    emit: list[list[float]],
+    turns: Sequence[TurnEvidence],
+    people: Sequence[str],
+    carried: Sequence[str],
+) -> None:
+    """Someone joins a conversation with a tag or a mention ("said Tom", "Tom came in"): an
+    untagged turn is unlikely to be a person the scene has neither named nor heard so far."""
+    first: dict[str, int] = {p: -1 for p in carried}
+    for i, t in enumerate(turns):
+        for name in (t.fixed, t.guess, *t.own_mentions, *t.before_mentions):
+            if name:
+                first.setdefault(name, i)
+    for i, t in enumerate(turns):
+        if t.fixed is not None:
+            continue
+        for k, p in enumerate(people):
+            if first.get(p, len(turns)) > i:
+                emit[i][k] -= W_UNINTRODUCED
+
+
 def _carry_bonus(person: str, carried: Sequence[str], t: TurnEvidence) -> float:
     """The first turn of a scene goes on from who talked just before it."""
     if not carried:
@@ -219,6 +251,7 @@ def _step(a: str | None, b: str, c: str, t: TurnEvidence, before: TurnEvidence) 
         s += W_ALTERNATE * near
     if c in before.addressed and c != b:
         s += W_REPLY * near
+
     if b in t.addressed and c != b:
         s += W_SPEAKS_TO * near
     return s

@@ -129,7 +129,9 @@ def _single_closes_here(text: str, i: int) -> bool:
 
 
 def _straight_double_opens(text: str, i: int) -> bool:
-    return _opens_here(text, i)
+    # A paragraph's first mark opens its speech even when a stray space follows it
+    # ('" Heard a noise," said he', where a nested mark was lost).
+    return _opens_here(text, i) or (not text[:i].strip() and bool(text[i + 1 :].strip()))
 
 
 def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segment]:
@@ -142,11 +144,33 @@ def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segme
     for start, end, closed in spans:
         if start > pos:
             out.append(Segment(text[pos:start], pos, start, False))
-        out.append(Segment(text[start:end], start, end, True, closed))
+        for a, b, said in _without_stage_directions(text, start, end):
+            out.append(Segment(text[a:b], a, b, said, closed if b == end else True))
         pos = end
     if pos < len(text):
         out.append(Segment(text[pos:], pos, len(text), False))
     return out
+
+
+# "(smiling,)", "(in a low tone)", "(here she looked at the floor)": the narrator's aside in
+# brackets inside a quotation tells how it is said; the speaker does not say it.
+_STAGE_DIRECTION = re.compile(
+    r"\((?:(?![a-z]*thing\b)[a-z]+ing\b|in\s+an?\s+(?:[a-z]+\s+){0,3}(?:tone|voice|whisper|manner)\b"
+    r"|here\s+(?:he|she|they|[A-Z][a-z]+)\b)[^()]{0,100}\)"
+)
+
+
+def _without_stage_directions(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """The quotation's span cut around its stage directions: (start, end, is speech) parts."""
+    parts: list[tuple[int, int, bool]] = []
+    pos = start
+    for m in _STAGE_DIRECTION.finditer(text, start, end):
+        if text[pos : m.start()].strip(" -\u2014"):
+            parts.append((pos, m.start(), True))
+            parts.append((m.start(), m.end(), False))
+            pos = m.end()
+    parts.append((pos, end, True))
+    return parts
 
 
 def _double_spans(text: str) -> list[tuple[int, int, bool]]:

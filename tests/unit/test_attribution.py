@@ -251,3 +251,162 @@ def test_script_command_prints_utterances(
         said = [u for u in utterances if u["role"] == "dialogue"]
         assert said[0]["text"] == '"Come in,"' and said[0]["speaker"] == "Holmes"
         assert all(u["voice"] for u in utterances)
+
+
+# The people of the invented scenes below, named often enough to be found as characters.
+CAST = (
+    "Everyone liked Tom Price, Ann Grey, Ned Moss and Mrs. Grey. They often saw Tom Price and "
+    "Ned Moss with Mr. Stone, and Ann Grey with Mrs. Grey, at the house of Mr. Stone."
+)
+
+
+def test_a_name_after_an_adjective_or_a_particle_is_the_speaker() -> None:
+    ch = chapter(
+        CAST,
+        "“Where is the key?” asked Tom Price.",
+        "“I never had it,” remarked sulky Ned Moss.",
+        "“Then look again,” put in Tom Price.",
+        "“I have looked,” Ned Moss was saying.",
+    )
+    assert speakers(ch) == ["Tom Price", "Ned Moss", "Tom Price", "Ned Moss"]
+    assert all(q.method == "tag" for q in attribute(ch))
+
+
+def test_the_subject_of_a_longer_leading_clause_speaks() -> None:
+    ch = chapter(
+        CAST,
+        "“Good morning,” said Mrs. Grey.",
+        "When Mr. Stone was at the window, Ann Grey whispered to Tom Price, “He is late.”",
+        "Then Mrs. Grey opened the door and said: “Come in, all of you.”",
+        "Tom Price, seeing his chance, added: “We shall stay an hour.”",
+        "Mr. Stone turned to Ann Grey and said, “Sit by me.”",
+    )
+    assert speakers(ch) == ["Mrs. Grey", "Ann Grey", "Mrs. Grey", "Tom Price", "Mr. Stone"]
+
+
+def test_a_paragraph_ending_in_a_colon_introduces_the_next_quotation() -> None:
+    ch = chapter(
+        CAST,
+        "“You are very quiet,” said Mrs. Grey.",
+        "Tom Price crossed the room, looked at Ann Grey, and said in a low voice:",
+        "“I have nothing to say.”",
+        "Ann Grey rapped out:",
+        "“Then go.”",
+    )
+    assert speakers(ch)[1:] == ["Tom Price", "Ann Grey"]
+
+
+def test_a_possessive_in_a_tag_is_no_speaker() -> None:
+    ch = chapter(
+        CAST,
+        "“Is that the man?” asked Mr. Stone’s wife.",
+        "“It is,” said Mr. Stone.",
+    )
+    assert speakers(ch)[0] != "Mr. Stone"
+
+
+def test_a_pronoun_means_the_subject_not_the_object() -> None:
+    ch = chapter(
+        CAST,
+        "“We are leaving,” said Ann Grey.",
+        "Turning sharply to Ann Grey, Mrs. Grey said nothing for a while.",
+        "“Go, then,” she said.",
+        "Ned Moss stayed by the fire; but Mr. Stone rose. He went to the window.",
+        "“It is raining,” he said.",
+    )
+    assert speakers(ch)[1:] == ["Mrs. Grey", "Mr. Stone"]
+
+
+def test_a_title_names_the_one_person_who_bears_it() -> None:
+    ch = chapter(
+        "Doctor Grey came in with Ann Price. Doctor Grey sat down by Ann Price.",
+        "“How is she?” asked Ann Price.",
+        "“Better,” said the doctor.",
+    )
+    assert speakers(ch) == ["Ann Price", "Doctor Grey"]
+    assert attribute(ch)[1].method == "tag"
+
+
+def test_two_speakers_in_one_paragraph_are_two_turns() -> None:
+    ch = chapter(
+        CAST,
+        "“Are you ready?” asked Ann Grey.",
+        "“Ready for what?” said Tom Price. Ann Grey laughed and answered, “The dance.”",
+        "“Then I am ready.”",
+    )
+    assert speakers(ch) == ["Ann Grey", "Tom Price", "Ann Grey", "Tom Price"]
+
+
+def test_a_stranger_known_by_an_office_speaks_as_that() -> None:
+    ch = chapter(
+        CAST,
+        "“Let me pass,” said Tom Price.",
+        "“Not without a ticket,” replied the porter.",
+        "“Here it is, then,” said Tom Price.",
+        "“And you, sir?” inquired the gentleman in the grey coat.",
+    )
+    assert speakers(ch) == [
+        "Tom Price",
+        "The porter",
+        "Tom Price",
+        "The gentleman in the grey coat",
+    ]
+
+
+def test_an_office_the_narration_gives_someone_names_them() -> None:
+    ch = chapter(
+        CAST,
+        "Mr. Stone, the beadle, came in. Everyone knew Mr. Stone, the beadle of the parish.",
+        "“Who is there?” asked Ann Grey.",
+        "“Only me,” said the beadle.",
+    )
+    assert speakers(ch) == ["Ann Grey", "Mr. Stone"]
+
+
+def test_a_misprinted_name_in_a_tag_is_the_person_meant() -> None:
+    ch = chapter(
+        CAST,
+        "Ann Grey waved to Tom Price. Tom Price saw her, and she smiled at Tom Price.",
+        "“Come here,” said Ann Grey.",
+        "“I will,” said Tom Pryce.",
+    )
+    assert speakers(ch) == ["Ann Grey", "Tom Price"]
+
+
+def test_a_speech_over_paragraphs_keeps_its_speaker_through_retold_tags() -> None:
+    ch = chapter(
+        CAST,
+        "“I will tell you what happened,” said Tom Price. “It was night.",
+        "“‘Who goes there?’ said I, and nobody answered.",
+        "“So I went home.”",
+    )
+    assert speakers(ch) == ["Tom Price"] * 4
+
+
+def test_a_sentence_about_her_already_does_not_name_another_her() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    characters = find_characters([CAST])
+    narration = "Mrs. Grey rose. She picked up Ann Grey’s gloves, and took the candle."
+    assert _Resolver(characters).pronoun("she", narration, ["Tom Price"]) == "Mrs. Grey"
+
+
+def test_narration_closing_a_paragraph_introduces_the_next_quotation() -> None:
+    ch = chapter(
+        CAST,
+        "“Are you coming?” asked Tom Price. After a long pause, Ann Grey, speaking louder, said,",
+        "“Yes, I am coming.”",
+        "Dinner was ready.--Mrs. Grey, before anyone could move, was ready too, and was saying--",
+        "“Must I go first?”",
+    )
+    assert speakers(ch)[1:] == ["Ann Grey", "Mrs. Grey"]
+
+
+def test_the_subject_of_a_closed_subordinate_clause_is_not_the_speaker() -> None:
+    ch = chapter(
+        CAST,
+        "“Well?” said Ann Grey.",
+        "Mr. Stone met her at the door, and asking her how she did, sunk his voice, to say,",
+        "“Can you come to my house this morning?”",
+    )
+    assert speakers(ch)[-1] == "Mr. Stone"

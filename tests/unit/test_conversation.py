@@ -65,3 +65,39 @@ def test_tagged_quotations_are_confident_and_guesses_are_not() -> None:
     )
     tagged, guessed = attribute(ch)
     assert tagged.confidence >= LOW_CONFIDENCE > guessed.confidence
+
+
+def test_nobody_joins_the_talk_untagged_before_the_scene_names_them() -> None:
+    # Two alternate; a third is tagged only later: the untagged turns before that stay
+    # with the two already talking.
+    turns = [
+        TurnEvidence(fixed="Frank"),
+        TurnEvidence(fixed="Mrs. West"),
+        TurnEvidence(),
+        TurnEvidence(),
+        TurnEvidence(),
+        TurnEvidence(),
+        TurnEvidence(),
+        TurnEvidence(fixed="Mr. West", addressed={"Frank"}),
+    ]
+    decided = decide_scene(turns)
+    assert [d.speaker for d in decided][2:7] == [
+        "Frank",
+        "Mrs. West",
+        "Frank",
+        "Mrs. West",
+        "Frank",
+    ]
+
+
+def test_someone_known_only_by_description_speaks_only_where_described() -> None:
+    # "said the porter" once: the untagged turns after it go on between the two named people.
+    turns = [
+        TurnEvidence(fixed="Ann"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(fixed="The porter"),
+        TurnEvidence(),
+        TurnEvidence(),
+    ]
+    decided = decide_scene(turns, anonymous={"The porter"})
+    assert "The porter" not in [d.speaker for d in decided[3:]]

@@ -161,3 +161,20 @@ def test_no_speech_tag_inside_sherlock_dialogue(sherlock_script: list[Utterance]
     narrated = [u.text for u in sherlock_script if u.role is Role.NARRATION]
     assert sum(1 for t in narrated if re.match(r"(?:said|asked|remarked) (?:he|Holmes)\b", t))
     assert not [t for t in dialogue if _TAG.search(t) and not re.search(r"'", t)]
+
+
+def test_a_stage_direction_in_brackets_is_narration() -> None:
+    text = "“Yes, if there is time.--But--(in a very low tone)--she stays a week.”"
+    assert narration(text) == ["(in a very low tone)"]
+    assert quoted(text) == ["“Yes, if there is time.--But--", "--she stays a week.”"]
+    # A spoken aside in brackets stays in the speech.
+    assert quoted("“He came (as he always does) at noon.”") == [
+        "“He came (as he always does) at noon.”"
+    ]
+    smiling = "“Well, (smiling,) I hope so.”"
+    assert narration(smiling) == ["(smiling,)"]
+
+
+def test_a_paragraph_opening_mark_with_a_stray_space_still_opens() -> None:
+    text = '" Heard a noise," said Giles. "I got up."'
+    assert quoted(text) == ['" Heard a noise,"', '"I got up."']
