@@ -228,9 +228,11 @@ class RenderService:
                 ):
                     done += int(finishing.popleft().result())
 
+            job: Job | None = None
             try:
                 while cancel is None or not cancel.cancelled:
-                    job = self.queue.claim_next()
+                    if job is None:
+                        job = self.queue.claim_next()
                     if job is None:
                         self._synthesizing = False
                         if not finishing:
@@ -239,12 +241,21 @@ class RenderService:
                         done += int(finishing.popleft().result())
                         continue
                     self._synthesizing = True
-                    finish = self._synthesize_job(job, cancel)
+                    current, job = job, None
+                    finish = self._synthesize_job(current, cancel)
+                    # The next job is claimed before this one's tail starts: with none to
+                    # follow, the tail is what the book waits for, so its encoders run at
+                    # full priority rather than behind a synthesis that is over.
+                    if cancel is None or not cancel.cancelled:
+                        job = self.queue.claim_next()
+                    self._synthesizing = job is not None
                     if finish is not None:
                         finishing.append(pool.submit(finish))
                     settle()
             finally:
                 self._synthesizing = False
+                if job is not None:  # claimed, then stopped before it started
+                    self.queue.release(job)
             settle(wait_all=True)
         return done
 

@@ -70,3 +70,66 @@ def test_next_chapter_synthesizes_while_the_last_is_mastered(tmp_path: Path) -> 
         info = sf.info(str(project.root / row["wav"]))
         assert abs(info.frames / info.samplerate - row["duration_s"]) < 0.01
     project.close()
+
+
+def _three_chapters(root: Path) -> tuple[Project, list[int]]:
+    project = Project.open(root / "book", create=True)
+    project.save_book(
+        Book(
+            title="Overlap",
+            chapters=[
+                Chapter(f"Chapter {n}", [Block(BlockKind.PARAGRAPH, f"{TEXT} Part {n}.")])
+                for n in range(1, 4)
+            ],
+        )
+    )
+    return project, [c.id or 0 for c in project.chapters()]
+
+
+def test_only_the_last_chapters_tail_runs_at_full_priority(tmp_path: Path) -> None:
+    """Encoders of a chapter mastered while synthesis goes on run behind it; the last chapter's
+    run at full priority, since the book now waits for them (the next job is claimed before a
+    chapter's tail starts, so the tail knows whether one follows)."""
+    project, ids = _three_chapters(tmp_path)
+    seen: dict[str, bool] = {}
+    with RenderService(project, workers=0) as service:
+        finisher = service.finisher
+        original = finisher.assemble_and_master
+
+        def record(name: str, *args: object, **kwargs: object) -> object:
+            seen[name] = finisher._background()
+            return original(name, *args, **kwargs)  # type: ignore[arg-type]
+
+        finisher.assemble_and_master = record  # type: ignore[method-assign,assignment]
+        service.enqueue(ids, VoiceRef("silence", "default"), {"rtf": 0.05})
+        assert service.run() == 3
+    assert seen["chapter-3"] is False
+    project.close()
+
+
+def test_a_job_claimed_as_the_render_stops_goes_back_to_the_queue(tmp_path: Path) -> None:
+    from pipelines.engines.base import CancelToken
+
+    project, ids = _three_chapters(tmp_path)
+    cancel = CancelToken()
+    with RenderService(project, workers=0) as service:
+        claim = service.queue.claim_next
+        claimed: list[int] = []
+
+        def claim_then_stop() -> object:
+            job = claim()
+            if job is not None:
+                claimed.append(job.chapter_id)
+                if len(claimed) == 2:  # chapter 2 claimed while chapter 1 finishes: stop now
+                    cancel.cancel()
+            return job
+
+        service.queue.claim_next = claim_then_stop  # type: ignore[method-assign,assignment]
+        service.enqueue(ids, VoiceRef("silence", "default"), {"rtf": 0.05})
+        assert service.run(cancel) == 0  # a stop takes back the chapter being finished too
+        states = {j.chapter_id: j.state for j in service.queue.all()}
+        assert service.queue.leased_chapters() == set()
+    assert claimed == ids[:2]
+    # chapter 2 was claimed and never started: queued again, not left running under a lease
+    assert states == dict.fromkeys(ids, JobState.QUEUED)
+    project.close()

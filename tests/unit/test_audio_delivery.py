@@ -80,7 +80,8 @@ def test_an_encoder_that_cannot_write_says_what_ffmpeg_said(tmp_path: Path) -> N
 
     staged = tmp_path / "gone" / ".chapter-1.abc.master.wav"  # a folder that does not exist
     encoder = delivery.StreamEncoder(staged, ACX, background=False)
-    encoder.push(np.zeros(44_100, dtype=np.float32))
+    for _ in range(40):  # more than the pipes and queues hold: a dead encoder never blocks
+        encoder.push(np.zeros(65_536, dtype=np.float32))
     report = acx.Meter(44_100).report(staged)
     with pytest.raises(StudioError, match=r"could not encode the chapter \(.*No such file"):
         encoder.finish(report)
