@@ -180,8 +180,10 @@ def chapter_proof(project: Project, chapter_id: int) -> ChapterProof | None:
     then False), or None if it was never proofed."""
     render = render_of(project, chapter_id)
     now = render.script_hash if render is not None else ""
-    wav = project.root / render.wav if render is not None else None
-    audio = audio_sha256(wav) if wav is not None and wav.is_file() else ""
     row = proof_for(project, chapter_id, now) if now else None
     row = row or latest_proof(project, chapter_id)
-    return _from_row(row, now, audio) if row is not None else None
+    if row is None:
+        return None  # never proofed: no need to hash the audio (a second per hour of it)
+    wav = project.root / render.wav if render is not None else None
+    audio = audio_sha256(wav) if wav is not None and wav.is_file() else ""
+    return _from_row(row, now, audio)

@@ -12,34 +12,25 @@ from typing import Any
 import pytest
 
 from pipelines.app import speaker_pass as sp
-from pipelines.app.imports import import_manuscript
 from pipelines.cast.casting import model_speakers
 from pipelines.script import model_pass
 from pipelines.store import Project
 from studio.main_window import MainWindow
 from tests.gui.conftest import open_in
-from tests.integration.test_model_pass_cli import STORY
-from tests.standins.fixtures import announce_openai
 from tests.standins.openai_server import OpenAIStandIn
+from tests.standins.quay import quay_project, serving_openai
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIStandIn]:
-    standin = OpenAIStandIn(lifetime_s=300)
-    announce_openai(monkeypatch, standin)
-    with standin:
-        yield standin
+    yield from serving_openai(monkeypatch)
 
 
 @pytest.fixture
 def quay(tmp_path: Path) -> Path:
-    manuscript = tmp_path / "quay.md"
-    manuscript.write_text(STORY, encoding="utf-8")
-    with import_manuscript(manuscript, tmp_path / "project"):
-        pass
-    return tmp_path / "project"
+    return quay_project(tmp_path)
 
 
 def _speakers_tab(qtbot: Any, window: MainWindow, root: Path) -> Any:

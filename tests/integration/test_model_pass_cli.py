@@ -12,51 +12,20 @@ from typing import Any
 
 import pytest
 
-from pipelines.app.imports import import_manuscript
 from pipelines.cli.main import main
 from pipelines.script.attribution import LOW_CONFIDENCE
-from tests.standins.fixtures import announce_openai
 from tests.standins.openai_server import OpenAIStandIn
-
-STORY = """# The Quay
-
-## Chapter 1. Fog
-
-“Is anybody there?”
-
-The ferry was late again, and the harbour master had run out of patience with it.
-
-“Where is she?” asked Martha, pulling her coat tight against the wind.
-
-“Somewhere in that fog,” said Tom. “She will come when she comes.”
-
-Martha looked out over the grey water for a long time, and Tom watched the lamps.
-
-“Then I shall wait.”
-
-“You will wait a long while.”
-
-“I have waited longer than you know,” said Martha.
-
-“Then we wait together,” said Tom.
-"""
+from tests.standins.quay import quay_project, serving_openai
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIStandIn]:
-    standin = OpenAIStandIn(lifetime_s=300)
-    announce_openai(monkeypatch, standin)
-    with standin:
-        yield standin
+    yield from serving_openai(monkeypatch)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    manuscript = tmp_path / "quay.md"
-    manuscript.write_text(STORY, encoding="utf-8")
-    with import_manuscript(manuscript, tmp_path / "project"):
-        pass
-    return tmp_path / "project"
+    return quay_project(tmp_path)
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
