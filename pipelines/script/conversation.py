@@ -34,6 +34,9 @@ NEAR_SHORT = 0.5  # how much turn-taking counts across a few words of narration
 NEAR_LONG = 0.0  # and across a paragraph of it: none, the narration tells who comes next
 MAX_PEOPLE = 8  # candidates per scene
 W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
+W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
+W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
+W_FACED_REPLY = 2.0  # the one the narration turned the last speaker to answers
 
 
 @dataclass(slots=True)
@@ -50,6 +53,8 @@ class TurnEvidence:
     gender: str = ""  # "he said": the speaker's gender, when a tag tells it
     third_person: bool = False  # "he said", "said the porter": not the first-person narrator
     addressee_gender: str = ""  # "Yes, sir": the one spoken to is a man
+    named: set[str] = field(default_factory=set)  # people its words speak of, by name
+    faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
 
 
 @dataclass(slots=True)
@@ -200,6 +205,11 @@ def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -
         s += W_SOFT * t.guess_confidence
     if person in t.addressed:
         s -= W_ADDRESSED
+    else:
+        if person in t.named:
+            s -= W_NAMED  # nobody speaks of themselves by name
+        if person in t.faced:
+            s -= W_FACED
     if person in t.own_mentions:
         s += W_OWN
     if person in t.before_mentions[-1:]:
@@ -217,7 +227,7 @@ def _penalise_unintroduced(
     untagged turn is unlikely to be a person the scene has neither named nor heard so far."""
     first: dict[str, int] = {p: -1 for p in carried}
     for i, t in enumerate(turns):
-        for name in (t.fixed, t.guess, *t.own_mentions, *t.before_mentions):
+        for name in (t.fixed, t.guess, *t.own_mentions, *t.before_mentions, *t.addressed):
             if name:
                 first.setdefault(name, i)
     for i, t in enumerate(turns):
@@ -251,6 +261,8 @@ def _step(a: str | None, b: str, c: str, t: TurnEvidence, before: TurnEvidence) 
         s += W_ALTERNATE * near
     if c in before.addressed and c != b:
         s += W_REPLY * near
+    elif c in before.faced and c != b:
+        s += W_FACED_REPLY * near
 
     if b in t.addressed and c != b:
         s += W_SPEAKS_TO * near
