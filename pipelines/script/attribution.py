@@ -470,7 +470,7 @@ def _decide(
 
     for turn, before, gap in scene:
         first = turn.quotes[0]
-        e = TurnEvidence(gap_words=gap)
+        e = TurnEvidence(gap_words=gap, narrated=bool(first.before.strip()))
         sp = turn.speaker
         if sp:
             method = next(q.method for q in turn.quotes if q.speaker)

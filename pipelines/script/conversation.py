@@ -32,6 +32,12 @@ W_GENDER = 8.0  # penalty: "she said" by a man
 W_ADDRESSEE_GENDER = 3.0  # penalty: "yes, sir" answering a woman
 NEAR_SHORT = 0.5  # how much turn-taking counts across a few words of narration
 NEAR_LONG = 0.0  # and across a paragraph of it: none, the narration tells who comes next
+# The same person twice running, measured on annotated novels: 3% of turns straight after
+# another, 22% where the paragraph opens in narration, 36% across a few words of narration
+# (a gesture, a pause: "He paused." then more of his speech), as often as anyone else beyond.
+SAME_NARRATED = 0.5  # share of W_SAME where the turn's paragraph opens in narration
+SAME_SHORT = -0.5  # and across a few words of narration: a little likelier than a third person
+SAME_LONG = 0.0  # and across more
 MAX_PEOPLE = 8  # candidates per scene
 W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
 W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
@@ -52,6 +58,7 @@ class TurnEvidence:
     gap_words: int = 0  # words of narration since the previous turn
     gender: str = ""  # "he said": the speaker's gender, when a tag tells it
     third_person: bool = False  # "he said", "said the porter": not the first-person narrator
+    narrated: bool = False  # its paragraph opens with narration before the quotation
     addressee_gender: str = ""  # "Yes, sir": the one spoken to is a man
     named: set[str] = field(default_factory=set)  # people its words speak of, by name
     faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
@@ -93,7 +100,9 @@ def decide_scene(
         ]
         for t in turns
     ]
-    emit = [[_emission(t, p, counts, genders.get(p, "")) for p in people] for t in turns]
+    emit = [
+        [_emission(t, p, counts, genders.get(p, ""), p == narrator) for p in people] for t in turns
+    ]
     for i, t in enumerate(turns):
         for k, p in enumerate(people):
             if p in anonymous and p not in (t.fixed, t.guess):
@@ -195,7 +204,9 @@ def _candidates(
     return people
 
 
-def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -> float:
+def _emission(
+    t: TurnEvidence, person: str, counts: Counter[str], gender: str, telling: bool = False
+) -> float:
     if t.fixed is not None:
         return 0.0 if person == t.fixed else -1e9
     s = W_PRIOR * math.log1p(counts.get(person, 0))
@@ -210,6 +221,10 @@ def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -
             s -= W_NAMED  # nobody speaks of themselves by name
         if person in t.faced:
             s -= W_FACED
+    if telling:
+        # The one telling the story is "I" all through the narration, and their own speech
+        # is tagged ("I said"): an "I" there says nothing of who speaks next.
+        return s
     if person in t.own_mentions:
         s += W_OWN
     if person in t.before_mentions[-1:]:
@@ -251,12 +266,19 @@ def _carry_bonus(person: str, carried: Sequence[str], t: TurnEvidence) -> float:
     return 0.0
 
 
+def _again(t: TurnEvidence) -> float:
+    """How much the same-person penalty counts for this turn, by the narration before it."""
+    if t.gap_words == 0:
+        return SAME_NARRATED if t.narrated else 1.0
+    return SAME_SHORT if t.gap_words <= 30 else SAME_LONG
+
+
 def _step(a: str | None, b: str, c: str, t: TurnEvidence, before: TurnEvidence) -> float:
     """The turn-taking score of c speaking after b (and a before b)."""
     near = 1.0 if t.gap_words == 0 else NEAR_SHORT if t.gap_words <= 30 else NEAR_LONG
     s = 0.0
     if c == b:
-        s -= W_SAME * near
+        s -= W_SAME * _again(t)
     elif a is not None and c == a:
         s += W_ALTERNATE * near
     if c in before.addressed and c != b:

@@ -150,3 +150,33 @@ def test_turning_to_someone_in_the_narration() -> None:
         "Harriet",
         "Tom",
     ]
+
+
+def test_the_same_person_goes_on_after_a_short_pause() -> None:
+    # Straight after a turn the other one answers; after a few words of narration ("Tom
+    # paused.") the one who spoke last is likelier to go on than anyone else.
+    turns = [
+        TurnEvidence(fixed="Ann"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(fixed="Kate"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(gap_words=4),
+    ]
+    assert decide_scene(turns)[-1].speaker == "Tom"
+    turns[-1] = TurnEvidence()
+    assert decide_scene(turns)[-1].speaker == "Kate"
+
+
+def test_the_narrators_i_in_narration_does_not_make_them_speak() -> None:
+    # "I nodded, and waited." In a book told in the first person "I" fills the narration,
+    # and the teller's own speech is tagged ("I said"): the untagged turn is Holmes's.
+    turns = [
+        TurnEvidence(fixed="Holmes"),
+        TurnEvidence(fixed="Watson"),
+        TurnEvidence(fixed="Holmes"),
+        TurnEvidence(gap_words=40, before_mentions=["Watson"]),
+    ]
+    assert decide_scene(turns, narrator="Watson")[-1].speaker == "Holmes"
+    # Someone else the narration names is likely to speak next.
+    turns[-1] = TurnEvidence(gap_words=40, before_mentions=["Jones"])
+    assert decide_scene(turns, narrator="Watson", regulars=["Jones"])[-1].speaker == "Jones"
