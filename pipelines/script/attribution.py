@@ -471,6 +471,7 @@ def _decide(
     for turn, before, gap in scene:
         first = turn.quotes[0]
         e = TurnEvidence(gap_words=gap, narrated=bool(first.before.strip()))
+        e.ends_in_speech = not turn.quotes[-1].after.strip()
         sp = turn.speaker
         if sp:
             method = next(q.method for q in turn.quotes if q.speaker)

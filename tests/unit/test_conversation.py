@@ -180,3 +180,19 @@ def test_the_narrators_i_in_narration_does_not_make_them_speak() -> None:
     # Someone else the narration names is likely to speak next.
     turns[-1] = TurnEvidence(gap_words=40, before_mentions=["Jones"])
     assert decide_scene(turns, narrator="Watson", regulars=["Jones"])[-1].speaker == "Jones"
+
+
+def test_the_same_person_again_is_rarer_after_a_paragraph_that_ends_in_speech() -> None:
+    # "…," said Tom, and sat down. “…” may still be Tom going on; after a paragraph that
+    # ends with his words the next one is even less likely his.
+    def lead(ends_in_speech: bool) -> float:
+        turns = [
+            TurnEvidence(fixed="Ann"),
+            TurnEvidence(fixed="Tom", ends_in_speech=ends_in_speech),
+            TurnEvidence(),
+        ]
+        decided = decide_scene(turns)[-1]
+        assert decided.speaker == "Ann"
+        return decided.margin
+
+    assert lead(True) > lead(False)
