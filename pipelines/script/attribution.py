@@ -403,10 +403,10 @@ _STRONG = ("corrected", "tag", "continues")  # methods whose speaker the scene t
 # turn by how its speaker was found and by its margin over the next best person (0, 1, 2 ...
 # points, the last entry for any more); the last value of each row: the scene's only person.
 _CALIBRATION: dict[str, tuple[tuple[float, ...], float]] = {
-    "turn": ((0.43, 0.64, 0.72, 0.8, 0.85, 0.9), 0.68),
-    "pronoun": ((0.64, 0.7, 0.71, 0.82, 0.9, 0.93), 0.8),
-    "descriptor": ((0.3, 0.35, 0.5, 0.6, 0.65, 0.8, 0.9), 0.85),
-    "subject": ((0.65, 0.65, 0.7, 0.7, 0.8, 0.85), 0.7),
+    "turn": ((0.47, 0.69, 0.8, 0.83, 0.88, 0.91), 0.68),
+    "pronoun": ((0.68, 0.72, 0.74, 0.88, 0.9, 0.9), 0.8),
+    "descriptor": ((0.25, 0.45, 0.5, 0.72, 0.72, 0.72, 0.95), 0.85),
+    "subject": ((0.4, 0.8, 0.8, 0.8, 0.85, 0.85), 0.7),
     "continues": ((0.7, 0.75, 0.8, 0.85, 0.9), 0.85),
     "tag": ((0.7, 0.75, 0.8, 0.85, 0.9), 0.8),
 }
