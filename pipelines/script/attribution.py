@@ -403,10 +403,10 @@ _STRONG = ("corrected", "tag", "continues")  # methods whose speaker the scene t
 # turn by how its speaker was found and by its margin over the next best person (0, 1, 2 ...
 # points, the last entry for any more); the last value of each row: the scene's only person.
 _CALIBRATION: dict[str, tuple[tuple[float, ...], float]] = {
-    "turn": ((0.43, 0.64, 0.72, 0.8, 0.85, 0.9), 0.68),
-    "pronoun": ((0.64, 0.7, 0.71, 0.82, 0.9, 0.93), 0.8),
-    "descriptor": ((0.3, 0.35, 0.5, 0.6, 0.65, 0.8, 0.9), 0.85),
-    "subject": ((0.65, 0.65, 0.7, 0.7, 0.8, 0.85), 0.7),
+    "turn": ((0.47, 0.69, 0.8, 0.83, 0.88, 0.91), 0.68),
+    "pronoun": ((0.68, 0.72, 0.74, 0.88, 0.9, 0.9), 0.8),
+    "descriptor": ((0.25, 0.45, 0.5, 0.72, 0.72, 0.72, 0.95), 0.85),
+    "subject": ((0.4, 0.8, 0.8, 0.8, 0.85, 0.85), 0.7),
     "continues": ((0.7, 0.75, 0.8, 0.85, 0.9), 0.85),
     "tag": ((0.7, 0.75, 0.8, 0.85, 0.9), 0.8),
 }
@@ -470,7 +470,8 @@ def _decide(
 
     for turn, before, gap in scene:
         first = turn.quotes[0]
-        e = TurnEvidence(gap_words=gap)
+        e = TurnEvidence(gap_words=gap, narrated=bool(first.before.strip()))
+        e.ends_in_speech = not turn.quotes[-1].after.strip()
         sp = turn.speaker
         if sp:
             method = next(q.method for q in turn.quotes if q.speaker)
@@ -482,7 +483,19 @@ def _decide(
         # A speech running over several paragraphs is judged by its first one: what follows
         # may retell a conversation ("‘Why that?’ I asks") with its own tags and names.
         opening = [q for q in turn.quotes if q.block_index == first.block_index]
-        e.addressed = {canonical(n) for q in opening for n in _spoken_to(q)}
+        # Only people: "Oh, dear!" and "Why, yes" name nobody.
+        e.addressed = {
+            canonical(n)
+            for q in opening
+            for n in _spoken_to(q)
+            if resolver._mention(n) is not None or canonical(n) == teller
+        }
+        e.named = {
+            canonical(n)
+            for q in opening
+            for n in resolver.mentions(q.text)
+            if n != resolver.narrator
+        } - e.addressed
         e.gender = _tag_gender(opening)
         e.addressee_gender = _addressee_gender(opening)
         e.third_person = any(
@@ -494,6 +507,7 @@ def _decide(
             for q in opening
         )
         own = " ".join([first.before, *(q.after for q in opening)])
+        e.faced = _faced(f"{before} {own}", resolver) - {sp}
         e.own_mentions = [n for n in resolver.mentions(own) if in_story(n)]
         e.before_mentions = [n for n in resolver.mentions(before) if in_story(n)]
         evidence.append(e)
@@ -522,6 +536,29 @@ def _decide(
         conf = _calibrated(method, d.margin, d.alone)
         for q in turn.quotes:
             q.speaker, q.confidence, q.method = d.speaker, conf, method
+
+
+# "turning to Tom", "looked at Mrs. Grey", "asked Harriet": whom the narration has the
+# speaker face or speak to, one word between at most ("turned round to Tom").
+_FACING = re.compile(
+    r"\b(?:(?:turn(?:ed|ing)|look(?:ed|ing)|glanc(?:ed|ing)|nodd(?:ed|ing)|smil(?:ed|ing)|"
+    r"bow(?:ed|ing)|went|came|going|coming|stepp(?:ed|ing)|address(?:ed|ing)|spoke|speaking|"
+    r"said|whispered|call(?:ed|ing)|cried)\s+(?:\w+\s+)?(?:to|at|towards?|upon)|"
+    r"ask(?:ed|ing)|tell(?:ing)?|told|answer(?:ed|ing)|interrupt(?:ed|ing)|thank(?:ed|ing)|"
+    r"assur(?:ed|ing)|begg(?:ed|ing)|remind(?:ed|ing)|address(?:ed|ing)|bade|bid|accost(?:ed|ing))"
+    rf"\s+(?P<name>{NAME_RE.pattern})(?![\w'\u2019])"
+)
+
+
+def _faced(narration: str, resolver: _Resolver) -> set[str]:
+    """The people the narration of a turn has its speaker face or speak to: not the speaker,
+    and likely the one who answers."""
+    out: set[str] = set()
+    for m in _FACING.finditer(narration):
+        name = resolver._mention(m.group("name"))
+        if name is not None and name != resolver.narrator:
+            out.add(resolver.characters.canonical(name))
+    return out
 
 
 _MENTION_WINDOW = 12  # paragraphs back in which a recent mention may be the speaker

@@ -24,16 +24,29 @@ W_ADDRESSED = 5.0  # penalty: a turn that names someone speaks to them, not as t
 W_OWN = 2.5  # the turn's own paragraph names them in its narration
 W_BEFORE = 2.0  # the narration just before the turn names them
 W_PRIOR = 0.3  # per log of how often they speak in the scene's tags
-W_SAME = 1.5  # penalty: the same person twice running, with no narration between
+W_SAME = 1.5  # penalty: the same person twice running (times the SAME_ share below)
 W_ALTERNATE = 1.5  # the person of two turns back answers again
 W_REPLY = 3.0  # the person the last turn addressed answers
 W_SPEAKS_TO = 0.8  # this turn addresses the last speaker
 W_GENDER = 8.0  # penalty: "she said" by a man
 W_ADDRESSEE_GENDER = 3.0  # penalty: "yes, sir" answering a woman
 NEAR_SHORT = 0.5  # how much turn-taking counts across a few words of narration
+NEAR_NARRATED = 0.5  # and where the turn's paragraph opens in narration ("Tom turned. “…”")
 NEAR_LONG = 0.0  # and across a paragraph of it: none, the narration tells who comes next
+# The same person twice running, measured on annotated novels: 1% of turns straight after a
+# paragraph that ends in its speech, 8% after one that ends in narration ("…," he said, and
+# sat down.), 22% where the paragraph opens in narration, 36% across a few words of narration
+# (a gesture, a pause: "He paused." then more of his speech), as often as anyone else beyond.
+SAME_AFTER_SPEECH = 2.0  # share of W_SAME straight after a paragraph that ends in its speech
+SAME_AFTER_NARRATION = 0.75  # and after one that ends in narration
+SAME_NARRATED = 0.5  # and where the turn's own paragraph opens in narration
+SAME_SHORT = -0.5  # and across a few words of narration: a little likelier than a third person
+SAME_LONG = 0.0  # and across more
 MAX_PEOPLE = 8  # candidates per scene
 W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
+W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
+W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
+W_FACED_REPLY = 2.0  # the one the narration turned the last speaker to answers
 
 
 @dataclass(slots=True)
@@ -49,7 +62,11 @@ class TurnEvidence:
     gap_words: int = 0  # words of narration since the previous turn
     gender: str = ""  # "he said": the speaker's gender, when a tag tells it
     third_person: bool = False  # "he said", "said the porter": not the first-person narrator
+    narrated: bool = False  # its paragraph opens with narration before the quotation
+    ends_in_speech: bool = False  # its paragraph ends with the quotation, no narration after
     addressee_gender: str = ""  # "Yes, sir": the one spoken to is a man
+    named: set[str] = field(default_factory=set)  # people its words speak of, by name
+    faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
 
 
 @dataclass(slots=True)
@@ -88,7 +105,9 @@ def decide_scene(
         ]
         for t in turns
     ]
-    emit = [[_emission(t, p, counts, genders.get(p, "")) for p in people] for t in turns]
+    emit = [
+        [_emission(t, p, counts, genders.get(p, ""), p == narrator) for p in people] for t in turns
+    ]
     for i, t in enumerate(turns):
         for k, p in enumerate(people):
             if p in anonymous and p not in (t.fixed, t.guess):
@@ -190,7 +209,9 @@ def _candidates(
     return people
 
 
-def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -> float:
+def _emission(
+    t: TurnEvidence, person: str, counts: Counter[str], gender: str, telling: bool = False
+) -> float:
     if t.fixed is not None:
         return 0.0 if person == t.fixed else -1e9
     s = W_PRIOR * math.log1p(counts.get(person, 0))
@@ -200,6 +221,15 @@ def _emission(t: TurnEvidence, person: str, counts: Counter[str], gender: str) -
         s += W_SOFT * t.guess_confidence
     if person in t.addressed:
         s -= W_ADDRESSED
+    else:
+        if person in t.named:
+            s -= W_NAMED  # nobody speaks of themselves by name
+        if person in t.faced:
+            s -= W_FACED
+    if telling:
+        # The one telling the story is "I" all through the narration, and their own speech
+        # is tagged ("I said"): an "I" there says nothing of who speaks next.
+        return s
     if person in t.own_mentions:
         s += W_OWN
     if person in t.before_mentions[-1:]:
@@ -217,7 +247,7 @@ def _penalise_unintroduced(
     untagged turn is unlikely to be a person the scene has neither named nor heard so far."""
     first: dict[str, int] = {p: -1 for p in carried}
     for i, t in enumerate(turns):
-        for name in (t.fixed, t.guess, *t.own_mentions, *t.before_mentions):
+        for name in (t.fixed, t.guess, *t.own_mentions, *t.before_mentions, *t.addressed):
             if name:
                 first.setdefault(name, i)
     for i, t in enumerate(turns):
@@ -241,16 +271,29 @@ def _carry_bonus(person: str, carried: Sequence[str], t: TurnEvidence) -> float:
     return 0.0
 
 
+def _again(t: TurnEvidence, before: TurnEvidence) -> float:
+    """How much the same-person penalty counts for this turn, by the narration before it."""
+    if t.gap_words == 0:
+        if t.narrated:
+            return SAME_NARRATED
+        return SAME_AFTER_SPEECH if before.ends_in_speech else SAME_AFTER_NARRATION
+    return SAME_SHORT if t.gap_words <= 30 else SAME_LONG
+
+
 def _step(a: str | None, b: str, c: str, t: TurnEvidence, before: TurnEvidence) -> float:
     """The turn-taking score of c speaking after b (and a before b)."""
-    near = 1.0 if t.gap_words == 0 else NEAR_SHORT if t.gap_words <= 30 else NEAR_LONG
+    near = NEAR_SHORT if t.gap_words <= 30 else NEAR_LONG
+    if t.gap_words == 0:
+        near = NEAR_NARRATED if t.narrated else 1.0
     s = 0.0
     if c == b:
-        s -= W_SAME * near
+        s -= W_SAME * _again(t, before)
     elif a is not None and c == a:
         s += W_ALTERNATE * near
     if c in before.addressed and c != b:
         s += W_REPLY * near
+    elif c in before.faced and c != b:
+        s += W_FACED_REPLY * near
 
     if b in t.addressed and c != b:
         s += W_SPEAKS_TO * near

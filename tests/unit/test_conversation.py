@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.core.model import Block, BlockKind, Chapter
 from pipelines.script.attribution import LOW_CONFIDENCE, attribute
+from pipelines.script.characters import Character, CharacterList
 from pipelines.script.conversation import TurnEvidence, decide_scene
 
 
@@ -101,3 +102,97 @@ def test_someone_known_only_by_description_speaks_only_where_described() -> None
     ]
     decided = decide_scene(turns, anonymous={"The porter"})
     assert "The porter" not in [d.speaker for d in decided[3:]]
+
+
+def cast(*people: tuple[str, str]) -> CharacterList:
+    return CharacterList([Character(n, {n}, 5, g) for n, g in people])
+
+
+def test_a_turn_that_speaks_of_someone_by_name_is_not_theirs() -> None:
+    # After a long stretch of narration nothing but the tags' counts tells; Tom spoke most,
+    # but a turn that says "Tom" speaks of him, not as him.
+    turns = [
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(fixed="Ann"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(fixed="Kate"),
+        TurnEvidence(gap_words=60),
+        TurnEvidence(gap_words=60, named={"Tom"}),
+    ]
+    decided = decide_scene(turns)
+    assert decided[4].speaker == "Tom"
+    assert decided[5].speaker != "Tom"
+
+
+def test_the_one_the_narration_turns_to_answers() -> None:
+    # "Harriet turned to Tom. 'Will you walk?' she asked." The reply is Tom's, not that of
+    # Mrs. Grey, who spoke before.
+    turns = [
+        TurnEvidence(fixed="Mrs. Grey"),
+        TurnEvidence(fixed="Harriet"),
+        TurnEvidence(fixed="Harriet", gap_words=6, faced={"Tom"}, before_mentions=["Tom"]),
+        TurnEvidence(),
+    ]
+    assert decide_scene(turns)[-1].speaker == "Tom"
+
+
+def test_turning_to_someone_in_the_narration() -> None:
+    ch = chapter(
+        "“We shall have rain before night,” said Mrs. Grey.",
+        "“I think not,” said Harriet.",
+        "Harriet put down her work and turned to Tom. “Will you walk with me to the village?”",
+        "“With pleasure, if the rain holds off.”",
+    )
+    people = cast(("Mrs. Grey", "female"), ("Harriet", "female"), ("Tom", "male"))
+    assert [q.speaker for q in attribute(ch, people)] == [
+        "Mrs. Grey",
+        "Harriet",
+        "Harriet",
+        "Tom",
+    ]
+
+
+def test_the_same_person_goes_on_after_a_short_pause() -> None:
+    # Straight after a turn the other one answers; after a few words of narration ("Tom
+    # paused.") the one who spoke last is likelier to go on than anyone else.
+    turns = [
+        TurnEvidence(fixed="Ann"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(fixed="Kate"),
+        TurnEvidence(fixed="Tom"),
+        TurnEvidence(gap_words=4),
+    ]
+    assert decide_scene(turns)[-1].speaker == "Tom"
+    turns[-1] = TurnEvidence()
+    assert decide_scene(turns)[-1].speaker == "Kate"
+
+
+def test_the_narrators_i_in_narration_does_not_make_them_speak() -> None:
+    # "I nodded, and waited." In a book told in the first person "I" fills the narration,
+    # and the teller's own speech is tagged ("I said"): the untagged turn is Holmes's.
+    turns = [
+        TurnEvidence(fixed="Holmes"),
+        TurnEvidence(fixed="Watson"),
+        TurnEvidence(fixed="Holmes"),
+        TurnEvidence(gap_words=40, before_mentions=["Watson"]),
+    ]
+    assert decide_scene(turns, narrator="Watson")[-1].speaker == "Holmes"
+    # Someone else the narration names is likely to speak next.
+    turns[-1] = TurnEvidence(gap_words=40, before_mentions=["Jones"])
+    assert decide_scene(turns, narrator="Watson", regulars=["Jones"])[-1].speaker == "Jones"
+
+
+def test_the_same_person_again_is_rarer_after_a_paragraph_that_ends_in_speech() -> None:
+    # "…," said Tom, and sat down. “…” may still be Tom going on; after a paragraph that
+    # ends with his words the next one is even less likely his.
+    def lead(ends_in_speech: bool) -> float:
+        turns = [
+            TurnEvidence(fixed="Ann"),
+            TurnEvidence(fixed="Tom", ends_in_speech=ends_in_speech),
+            TurnEvidence(),
+        ]
+        decided = decide_scene(turns)[-1]
+        assert decided.speaker == "Ann"
+        return decided.margin
+
+    assert lead(True) > lead(False)
