@@ -42,6 +42,7 @@ from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import (
     FUNCTIONARIES,
     NAME_RE,
+    OCCUPATIONS,
     TITLES,
     CharacterList,
     find_characters,
@@ -95,7 +96,8 @@ _SUBJECT = (
     rf"|(?P<name>(?:(?:the|a|an)\s+)?(?:{_DESC_WORD}\s+){{0,3}}"
     # "Mr. Grey's wife" is no "Mr. Grey": a possessive name is part of a description.
     rf"{NAME_RE.pattern}(?<!['\u2019]s)(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bMs)(?!['\u2019\w]))"
-    rf"|(?P<desc>{_DESCRIPTOR}|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
+    # "a man's voice" is no man speaking
+    rf"|(?P<desc>{_DESCRIPTOR}(?!['\u2019]s\b)|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
 )
 _ADVERB = r"(?:(?:[a-z]+ly|soon|then|now|again|still|presently|at\s+last|at\s+length)\s+)?"
 # Tag at the start of the narration after a quotation: "said Holmes", "he answered".
@@ -660,6 +662,42 @@ def _unpossessive(name: str) -> str:
 
 
 _SINGLED_OUT = re.compile(r"\s+(?:in|with)\s+the\s")
+# Nouns of people besides those that tell a gender and the trades: "a looker-on".
+_PERSON_WORDS = wordset("female person stranger looker-on bystander passer-by child creature")
+# Person nouns are often made so ("carpenter", "visitor", "countryman", "servant") ...
+_PERSON_ENDINGS = ("er", "or", "ist", "man", "woman", "ant", "ent", "ian")
+# ... but not these.
+_NOT_PERSON_NOUNS = wordset(
+    "manner corner number matter order power paper letter answer whisper murmur voice moment "
+    "moments silence tone accent comment argument document instant element fragment"
+)
+
+
+def _is_person_noun(word: str) -> bool:
+    """Is the head noun of an indefinite description a person ("a grinning countryman"), not
+    a voice or a while ("said a voice", "after a few moments added")?"""
+    if word in _NOT_PERSON_NOUNS:
+        return False
+    return (
+        word in _NOUN_GENDER
+        or word in OCCUPATIONS
+        or word in _PERSON_WORDS
+        or word.endswith(_PERSON_ENDINGS)
+    )
+
+
+_DESCRIBED_REACH = 6  # turns back in which the person a description meant may be meant again
+
+
+def _description_key(desc: str) -> str:
+    """A description as the same person would be described again: "the old gentleman", not
+    "a"/"another" (somebody new each time) nor "the other" (whoever did not speak last)."""
+    words = desc.lower().split()
+    if not words or words[0] != "the" or words[-1] in ("other", "latter", "former"):
+        return ""
+    return " ".join(words)
+
+
 _TITLE_NOUNS = {"dr": "doctor", "rev": "reverend", "prof": "professor", "capt": "captain"}
 
 
@@ -687,10 +725,15 @@ class _Resolver:
         self.newcomers: dict[str, str] = {}  # placeholder -> gender
         self.by_title = _title_holders(characters)
         self.roles = characters.roles  # occupation -> who holds it ("the beadle")
+        # "the old gentleman" -> whom the chapter's last tag of that description meant
+        self.described_as: dict[str, str] = {}
+        self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
 
     def gender(self, name: str) -> str:
         if name.startswith(PLACEHOLDER):
             return self.newcomers.get(name, "")
+        if name in self.strangers:
+            return self.strangers[name]
         return self.characters.gender(name)
 
     def newcomer(self, context: str, gender: str) -> str | None:
@@ -810,7 +853,7 @@ class _Resolver:
         sentences = [c for s in _SENTENCES.split(context) for c in re.split(r";\s+", s)]
         # A sentence about "her" already ("She picked up Anne's gloves") names its "she"
         # earlier: it does not count against the reach, and only its subjects may be her.
-        same = re.compile(rf"^\W*(?:(?:and|but|then)\s+)?{pron}\b", re.IGNORECASE)
+        same = re.compile(rf"^\W*(?:(?:and|but|then|yet|so)\s+)?{pron}\b", re.IGNORECASE)
         reach = _PRONOUN_REACH + sum(1 for c in sentences[-2 * _PRONOUN_REACH :] if same.match(c))
         for k, sentence in enumerate(reversed(sentences)):
             if k == reach:
@@ -842,6 +885,8 @@ class _Resolver:
         for an office or a description that singles someone out ("the turnkey", "the man in
         the grey coat"), somebody the cast does not list, called so."""
         words = desc.lower().split()
+        if words[0] in ("a", "an") and _is_person_noun(words[-1]):
+            return self._stranger(words[1:])
         if words[0] != "the":
             return None
         if _SINGLED_OUT.search(desc):
@@ -853,7 +898,38 @@ class _Resolver:
             return " ".join(words).capitalize()
         return None
 
+    def _stranger(self, words: Sequence[str]) -> str:
+        """ "said a sleepy-faced carpenter": somebody new, whom the tag introduces and the cast
+        does not list; called by that description, and meant again by "the carpenter" while
+        the exchange lasts."""
+        name = "The " + " ".join(words)
+        self.strangers[name] = _NOUN_GENDER.get(words[-1], "")
+        self.described_as["the " + " ".join(words)] = name
+        self.described_as["the " + words[-1]] = name
+        return name
+
     def described(
+        self, desc: str, context: str, history: list[str], spoken_to: Sequence[str] = ()
+    ) -> str | None:
+        """Who a description in a tag means (see `_described`); the same description again in
+        the same exchange ("said the old gentleman" twice, with talk between) is the same
+        person, even when the narration names someone else in between."""
+        key = _description_key(desc)
+        earlier = self.described_as.get(key)
+        not_me = {self.characters.canonical(n) for n in spoken_to}
+        if (
+            earlier is not None
+            and earlier in history[-_DESCRIBED_REACH:]
+            and self.characters.canonical(earlier) not in not_me
+            and (earlier != history[-1] or context.strip())
+        ):
+            return earlier
+        found = self._described(desc, context, history, spoken_to)
+        if found is not None and key:
+            self.described_as[key] = found
+        return found
+
+    def _described(
         self, desc: str, context: str, history: list[str], spoken_to: Sequence[str] = ()
     ) -> str | None:
         """ "said the old man", "returned the matron": a tag like this nearly always marks a
@@ -874,6 +950,7 @@ class _Resolver:
             g = self.gender(name)
             return (
                 name not in (self.narrator, last)
+                and name not in self.strangers  # whom only their own description means
                 and (not gender or not g or g == gender)
                 and self.characters.canonical(name) not in not_me
             )
@@ -889,7 +966,11 @@ class _Resolver:
         if not gender:
             return self.descriptor(history)
         for name in reversed(history):
-            if name != self.narrator and self.gender(name) in ("", gender):
+            if (
+                name not in self.strangers
+                and name != self.narrator
+                and self.gender(name) in ("", gender)
+            ):
                 return name
         return None
 

@@ -410,3 +410,33 @@ def test_the_subject_of_a_closed_subordinate_clause_is_not_the_speaker() -> None
         "“Can you come to my house this morning?”",
     )
     assert speakers(ch)[-1] == "Mr. Stone"
+
+
+def test_a_stranger_brought_in_by_an_indefinite_tag_speaks_as_that() -> None:
+    ch = chapter(
+        CAST,
+        "“Where is the ferry?” asked Tom Price.",
+        "“Down by the mill,” said a red-cheeked miller, pointing.",
+        "“A fine answer,” cried a voice behind them.",
+    )
+    out = attribute(ch)
+    assert out[1].speaker == "The red-cheeked miller"
+    assert out[1].method == "tag"
+    # A voice or a while is nobody in particular.
+    assert out[2].speaker != "The voice behind them"
+
+
+def test_the_same_description_again_is_the_same_person() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    history = ["Ned Moss", "Tom Price"]
+    # "said the old gentleman" after Tom Price spoke: the other man of the exchange.
+    assert resolver.described("the old gentleman", "", history, ()) == "Ned Moss"
+    # Again, after narration about Tom Price: still the one that description meant.
+    history.append("Ned Moss")
+    narration = "Tom Price thought about the long road home."
+    assert resolver.described("the old gentleman", narration, history, ()) == "Ned Moss"
+    # Without that earlier description, the man the narration just named.
+    fresh = _Resolver(find_characters([CAST]))
+    assert fresh.described("the old gentleman", narration, history, ()) == "Tom Price"
