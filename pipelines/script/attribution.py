@@ -129,6 +129,15 @@ _TAG_WAS_ANSWER_OF = re.compile(
     rf"(?:(?P<pron>(?:{_PRONOUN})\b)|(?P<name>{NAME_RE.pattern})|(?P<desc>(?!x)x))"
     r"\s+(?:could\s+|would\s+|did\s+)?(?:make|made|give|gave|offer|find|found|get|got)\b"
 )
+# "his last words to Anne were,", "Tom's answer was:": the speech that follows is theirs.
+_TAG_WORDS_WERE = re.compile(
+    rf"(?:^|\s)(?:(?P<pron>[Hh]is|[Hh]er)|(?P<name>{NAME_RE.pattern})['\u2019]s?|(?P<desc>(?!x)x))"
+    rf"\s+(?:[a-z\-]+\s+){{0,3}}{_ANSWER_NOUNS}\b(?:\s+to\s+(?:[\w.]+\s+){{0,2}}?[\w.]+)?"
+    r"\s+(?:were|was)\s*[,:\-\u2014]*\W*$"
+)
+# "accosted her with,", "made the inquiry of--", "concluded thus:": narration that hands the
+# floor to its subject without a speech verb.
+_HANDS_OVER = re.compile(r"\b(?:with|of|thus|as\s+follows)$")
 # "Matthew took his courage in both hands and replied:", "Diana whispered to Anne,": the
 # speaker of narration leading into a quotation is the subject of its last clause's speech verb.
 _SUBJECT_RE = re.compile(_SUBJECT)
@@ -792,8 +801,7 @@ class _Resolver:
             if name is None:
                 continue
             if (subjects_first or subjects_only) and (
-                _PREPOSITION_BEFORE.search(text, 0, m.start())
-                or m.group().endswith(("'s", "\u2019s"))
+                _governed(text[: m.start()]) or m.group().endswith(("'s", "\u2019s"))
             ):
                 governed.append(name)
             else:
@@ -1019,6 +1027,7 @@ def _find_tag(
         return (
             _TAG_BEFORE_VS.search(before)
             or _TAG_BEFORE_SV.search(before)
+            or _TAG_WORDS_WERE.search(before)
             or _clause_tag(before, person)
         )
     return None
@@ -1033,7 +1042,7 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         return None
     clause = _CLAUSES.split(text)[-1].rstrip(",:-\u2014\u2013 ")
     verb = _last_speech_verb(clause)
-    if verb is None and not text.endswith(":"):
+    if verb is None and not text.endswith(":") and not _HANDS_OVER.search(clause):
         return None
     # No speech verb but a colon: "She rapped out:", "He cut her short with:" still hand the
     # floor to the clause's subject.
@@ -1088,9 +1097,9 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
             rest = NAME_RE.match(text, start)
             words = rest.group().split() if rest else words
             covered = rest.end() if rest else m.end()
-        if not words or _PREPOSITION_BEFORE.search(text[:start]):
+        if not words or _governed(text[:start]):
             continue
-        if _SUBORDINATE_BEFORE.search(text[:start]) and "," in text[start:]:
+        if _subordinate(text[:start]) and "," in text[start:]:
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
@@ -1104,6 +1113,33 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
 
 
 _COORDINATED = re.compile(r"\W*(?:and|but|then|yet)\b")
+# "at last Miss Grey", "in reply Tom": a set phrase, no preposition governing the name after it.
+_ADVERBIAL_BEFORE = re.compile(
+    r"\b(?:at\s+(?:last|length|once|first|least|times)|in\s+(?:turn|short|fact|return|reply)"
+    r"|of\s+course|after\s+all|by\s+and\s+by)\s*,?\s*$"
+    # "--for Mr. Grey knew": "for" after a dash or a semicolon is a conjunction
+    r"|(?:[;\u2014]|--)\s*for\s+$",
+    re.IGNORECASE,
+)
+# "after which Tom", "upon which Ann": the relative goes on with the story ("and then"), its
+# subject is the main one.
+_RELATIVE_AS_THEN = re.compile(
+    r"\b(?:after|upon|on|at|whereupon|with)\s+(?:which|whom|this|that)\s+$", re.IGNORECASE
+)
+
+
+def _governed(before: str) -> bool:
+    """Does the text before a name end in a preposition or a possessive that governs it?"""
+    if _ADVERBIAL_BEFORE.search(before) or _RELATIVE_AS_THEN.search(before):
+        return False
+    return bool(_PREPOSITION_BEFORE.search(before))
+
+
+def _subordinate(before: str) -> bool:
+    """Does the text before a name open a subordinate clause ("when Tom", "that Ann")?"""
+    return bool(_SUBORDINATE_BEFORE.search(before)) and not _RELATIVE_AS_THEN.search(before)
+
+
 _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:how|what|why|whether|if|that|who|whom|which|when|where|though|although|because|"
     r"while|whilst|since|till|until|unless|lest|before|after)\s+$",

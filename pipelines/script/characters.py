@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.script.dialogue import SPEECH_VERBS, detect_style, split_quotes, wordset
-from pipelines.script.names import NICKNAMES, first_name_gender
+from pipelines.script.names import KIN_FORMS, NICKNAMES, first_name_gender
 
 MALE_TITLES = wordset(
     "mr mister sir lord dr doctor inspector colonel captain major general professor king "
@@ -531,7 +531,7 @@ def _merge(
     for form in sorted(single, key=lambda f: -mentions[f]):
         word = _key(form)
         formal = _formal(word, set(by_given))
-        owners = by_given.get(formal, [])
+        owners = _usual_owner(by_given.get(formal, []), mentions)
         # "Jane" is Jane Andrews, not a "Flora Jane": a common first name goes by first names.
         if len(owners) == 1 and (word not in by_surname or first_name_gender(formal)):
             owners[0].forms.append(form)
@@ -542,7 +542,12 @@ def _merge(
             target = max(men or same, key=mention_count)
             target.forms.append(form)
             continue
-        people[(word, "", "")] = _Person([form], "", word, "")
+        # "Grandmamma" beside "Grandmother": one person called by two forms of one title.
+        kin = people.get((KIN_FORMS.get(word, word), "", ""))
+        if kin is not None:
+            kin.forms.append(form)
+            continue
+        people[(KIN_FORMS.get(word, word), "", "")] = _Person([form], "", word, "")
 
     out: list[Character] = []
     for p in people.values():
@@ -579,6 +584,22 @@ def _merge(
 
 
 _FEMALE_SHARE = 0.25
+_USUAL_OWNER = 3  # how many times more a first name's usual owner goes by it than the others
+
+
+def _usual_owner(owners: list[_Person], mentions: Counter[str]) -> list[_Person]:
+    """The people a first name alone may mean: of two or more with that first name ("Jane
+    Fairfax", named so throughout, and a "Miss Jane Bates" met once), the one who goes by it
+    far more often than the others, when there is one."""
+    if len(owners) < 2:
+        return owners
+
+    def by_name(p: _Person) -> int:
+        return sum(mentions[f] for f in p.forms if _parse(f)[1][:1] == [p.given])
+
+    ranked = sorted(owners, key=by_name, reverse=True)
+    top, second = by_name(ranked[0]), by_name(ranked[1])
+    return [ranked[0]] if top >= _USUAL_OWNER * max(1, second) else owners
 
 
 def _two_people(

@@ -35,9 +35,10 @@ FEMALE_FIRST_NAMES = wordset(
     "joan josephine josie judith julia juliet kate katherine kathleen katie kitty laura "
     "lavinia letitia lilian lily lizzie lizzy lois louisa louise lucia lucy lydia "
     "mabel madeline maggie margaret maria marian marianne marie martha mary matilda "
-    "maud maude meg milly minnie miriam molly nancy nell nellie nelly nora olive olivia "
-    "patty peggy penelope phoebe polly priscilla rachel rebecca rhoda rosa "
-    "rosalind rose ruth sally sarah selina sophia sophie susan susanna sybil sylvia "
+    "maud maude meg mildred milly myrtle minnie miriam molly nancy nell nellie nelly nora "
+    "olive olivia "
+    "patty pearl peggy penelope phoebe polly priscilla rachel rebecca rhoda rosa "
+    "rosalind rose ruby ruth sadie sally sarah selina sophia sophie susan susanna sybil sylvia "
     "theresa ursula victoria violet winifred"
 )
 # Nickname -> the formal first names it may stand for.
@@ -113,6 +114,22 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "nat": ("nathaniel",),
     "kit": ("christopher",),
     "bertie": ("albert", "herbert", "bertram"),
+}
+
+
+# Forms of a kinship title that name the same person ("Grandmamma" is "Grandmother").
+KIN_FORMS: dict[str, str] = {
+    "grandmamma": "grandmother",
+    "grandmama": "grandmother",
+    "grandma": "grandmother",
+    "granny": "grandmother",
+    "grannie": "grandmother",
+    "grandpapa": "grandfather",
+    "grandpa": "grandfather",
+    "mamma": "mother",
+    "mama": "mother",
+    "mammy": "mother",
+    "papa": "father",
 }
 
 

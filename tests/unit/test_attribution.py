@@ -440,3 +440,20 @@ def test_the_same_description_again_is_the_same_person() -> None:
     # Without that earlier description, the man the narration just named.
     fresh = _Resolver(find_characters([CAST]))
     assert fresh.described("the old gentleman", narration, history, ()) == "Tom Price"
+
+
+def test_a_lead_in_whose_subject_follows_a_set_phrase_or_a_relative_speaks() -> None:
+    ch = chapter(
+        CAST,
+        "“Shall we go?” asked Ann Grey.",
+        "There was a pause, after which Tom Price, rubbing his hands, turned to Ann Grey and said,",
+        "“Not yet.”",
+        "The clock struck, and at last Ned Moss got up with a yawn, and said:",
+        "“Now we must.”",
+        "The door opened--for Mrs. Grey came in and greeted them with,",
+        "“Good evening, all.”",
+        "Ann Grey was glad to see her, and her first words were,",
+        "“You are late.”",
+    )
+    assert speakers(ch) == ["Ann Grey", "Tom Price", "Ned Moss", "Mrs. Grey", "Ann Grey"]
+    assert all(q.method == "tag" for q in attribute(ch)[1:4])
