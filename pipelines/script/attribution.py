@@ -81,11 +81,18 @@ _LINKS = (
 )
 # "in the same tone", "with the air of …": how it is said, not who says it.
 _MANNER = r"(?:voice|tone|manner|way|air|look|smile|same|utmost|greatest|most)\b"
-_DESC_WORD = rf"(?!{_LINKS})(?![a-z]+ly\b)[a-z\-]+"
+# Adjectives ending in -ly, which describe ("the surly one", "a burly fellow"), unlike the
+# adverbs that end a tag ("said the man quietly").
+_LY_ADJECTIVES = (
+    r"(?:ugly|surly|burly|portly|elderly|lubberly|stately|lovely|kindly|comely|homely|sickly|"
+    r"jolly|holy|silly|friendly|lonely|lively|manly|ghastly|curly|grizzly|wily|oily|scholarly|"
+    r"gentlemanly|motherly|fatherly|saintly|shapely|beastly|deadly|unruly|wrinkly)\b"
+)
+_DESC_WORD = rf"(?!{_LINKS})(?!(?!{_LY_ADJECTIVES})[a-z]+ly\b)[a-z\-]+"
 # "the old man", "that brisk official", "another voice", "one of the women".
 _DESCRIPTOR = (
     r"(?:the|my|our|his|her|their|a|an|this|that|another|one\s+of\s+the)\s+"
-    rf"(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD}"
+    rf"(?:{_DESC_WORD}\s+){{0,3}}{_DESC_WORD}"
     # "the gentleman in the white waistcoat": a description that singles someone out
     rf"(?:\s+(?:in|with)\s+the\s+(?:{_DESC_WORD}\s+){{0,2}}(?!{_MANNER}){_DESC_WORD})?"
 )
@@ -912,8 +919,8 @@ class _Resolver:
         the exchange lasts."""
         name = "The " + " ".join(words)
         self.strangers[name] = _NOUN_GENDER.get(words[-1], "")
-        self.described_as["the " + " ".join(words)] = name
-        self.described_as["the " + words[-1]] = name
+        for k in range(len(words)):  # "the ugly hump-backed man", "the hump-backed man", …
+            self.described_as["the " + " ".join(words[k:])] = name
         return name
 
     def described(
@@ -1183,6 +1190,9 @@ def _attribute_turn(
                 m.group("desc"), f"{context} {own}", history, _spoken_to(q)
             )
             confidence, method = CONF_DESCRIPTOR, "descriptor"
+            if speaker in resolver.strangers:
+                # "the hump-backed man" after "said a little hump-backed man": called so
+                confidence, method = CONF_NAMED_TAG, "tag"
         if speaker:
             q.speaker, q.confidence, q.method = speaker, confidence, method
         q.tagged = True

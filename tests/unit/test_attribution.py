@@ -422,6 +422,21 @@ def test_a_stranger_brought_in_by_an_indefinite_tag_speaks_as_that() -> None:
     out = attribute(ch)
     assert out[1].speaker == "The red-cheeked miller"
     assert out[1].method == "tag"
+    ch = chapter(
+        CAST,
+        "Tom Price knocked at the door.",
+        "“Who is it?” said a surly old hump-backed man, opening it.",
+        "“A friend,” replied Tom Price.",
+        "“Go away,” said the hump-backed man.",
+    )
+    out = attribute(ch)
+    # An adjective in -ly is part of the description; the shorter description is him again.
+    assert [q.speaker for q in out] == [
+        "The surly old hump-backed man",
+        "Tom Price",
+        "The surly old hump-backed man",
+    ]
+    assert out[2].method == "tag"
     # A voice or a while is nobody in particular.
     assert out[2].speaker != "The voice behind them"
 
