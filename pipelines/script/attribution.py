@@ -702,6 +702,19 @@ def _is_person_noun(word: str) -> bool:
     )
 
 
+# Kin a tag may call a speaker by: the gender, and the title that one of a family goes by.
+_KIN: dict[str, tuple[str, str]] = {
+    "husband": ("male", "Mr."),
+    "father": ("male", "Mr."),
+    "brother": ("male", ""),
+    "son": ("male", ""),
+    "uncle": ("male", ""),
+    "wife": ("female", "Mrs."),
+    "mother": ("female", "Mrs."),
+    "sister": ("female", ""),
+    "daughter": ("female", ""),
+    "aunt": ("female", ""),
+}
 _DESCRIBED_REACH = 6  # turns back in which the person a description meant may be meant again
 
 
@@ -912,6 +925,44 @@ class _Resolver:
         if noun in FUNCTIONARIES:
             return " ".join(words).capitalize()
         return None
+
+    def relative(
+        self, desc: str, history: Sequence[str], spoken_to: Sequence[str] = ()
+    ) -> str | None:
+        """ "said her husband", "replied his father": the one person of the cast of that kin's
+        gender and family name, kin of someone just in the exchange (the last speakers first,
+        then whom the quotation speaks to) of the possessive's gender."""
+        words = desc.lower().split()
+        if len(words) != 2 or words[0] not in ("his", "her") or words[1] not in _KIN:
+            return None
+        gender = "male" if words[0] == "his" else "female"
+        for person in [*reversed(history[-3:]), *spoken_to]:
+            if self.gender(person) == gender and (kin := self._kin(person, words[1])):
+                return kin
+        return None
+
+    def _kin(self, person: str, relation: str) -> str | None:
+        """The one character of the person's family name who can be that relation: for a
+        husband, wife, father or mother, the one called by the title and the family name alone
+        ("Mr. Grey" for Mrs. Grey's husband or Ann Grey's father)."""
+        me = self.characters.resolve(person)
+        if me is None or len(me.name.split()) < 2:
+            return None  # no family name to go by
+        surname = me.name.split()[-1].lower()
+        gender, title = _KIN[relation]
+        family = [
+            c
+            for c in self.characters.characters
+            if c is not me
+            and c.gender == gender
+            and any(
+                a.lower() == f"{title.lower()} {surname}"
+                if title
+                else a.split()[-1].lower() == surname
+                for a in c.aliases
+            )
+        ]
+        return family[0].name if len(family) == 1 else None
 
     def _stranger(self, words: Sequence[str]) -> str:
         """ "said a sleepy-faced carpenter": somebody new, whom the tag introduces and the cast
@@ -1184,6 +1235,8 @@ def _attribute_turn(
                 confidence, method = CONF_PRONOUN_TAG, "pronoun"
         elif (holder := resolver.known_as(m.group("desc"))) is not None:
             speaker = holder  # "said the inspector", "said the turnkey": as good as a name
+        elif (kin := resolver.relative(m.group("desc"), history, _spoken_to(q))) is not None:
+            speaker = kin  # "said her husband" after Mrs. Grey spoke: Mr. Grey
         elif m.group("desc"):
             own = q.before if q is not turn.quotes[0] else ""
             speaker = resolver.described(

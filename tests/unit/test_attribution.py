@@ -472,3 +472,16 @@ def test_a_lead_in_whose_subject_follows_a_set_phrase_or_a_relative_speaks() -> 
     )
     assert speakers(ch) == ["Ann Grey", "Tom Price", "Ned Moss", "Mrs. Grey", "Ann Grey"]
     assert all(q.method == "tag" for q in attribute(ch)[1:4])
+
+
+def test_a_kin_in_a_tag_is_the_family_member_of_someone_in_the_exchange() -> None:
+    ch = chapter(
+        "Mr. Lowe and Mrs. Lowe sat with Kate Lowe and Tom Price. Mr. Lowe read; Mrs. Lowe "
+        "sewed; Mr. Lowe was her husband, and Kate Lowe their daughter.",
+        "“Shall we walk?” asked Mrs. Lowe.",
+        "“Not in this rain,” said her husband.",
+        "“Then I shall read,” said Kate Lowe.",
+        "“Do, my dear,” said her father.",
+    )
+    assert speakers(ch) == ["Mrs. Lowe", "Mr. Lowe", "Kate Lowe", "Mr. Lowe"]
+    assert all(q.method == "tag" for q in attribute(ch))
