@@ -48,7 +48,14 @@ from pipelines.script.characters import (
     find_characters,
 )
 from pipelines.script.conversation import TurnEvidence, decide_scene
-from pipelines.script.dialogue import SPEECH_VERBS, QuoteStyle, detect_style, split_quotes, wordset
+from pipelines.script.dialogue import (
+    SPEECH_VERBS,
+    QuoteStyle,
+    Segment,
+    detect_style,
+    split_quotes,
+    wordset,
+)
 
 CONF_CORRECTED = 1.0
 CONF_NAMED_TAG = 0.95
@@ -247,6 +254,7 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
     out: list[Quotation] = []
     previous_text = ""
     open_at_end = False
+    recited = False  # an unmarked verse or extract inside a speech left open
     lead_in = ""
     for bi, block in enumerate(blocks):
         if block.kind not in (BlockKind.PARAGRAPH, BlockKind.QUOTE, BlockKind.VERSE):
@@ -254,6 +262,15 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
             continue
         segments = split_quotes(block.text, style)
         quotes = [(si, s) for si, s in enumerate(segments) if s.dialogue]
+        if open_at_end and not quotes and block.kind is not BlockKind.PARAGRAPH:
+            # "…Can it be woman?" / an indented line of verse / "Can it be Neptune?": the
+            # speaker quotes the verse and talks on after it without a new opening mark.
+            recited = True
+            continue
+        if recited and open_at_end and not quotes and block.text.strip():
+            segments = [Segment(block.text, 0, len(block.text), True, closed=False)]
+            quotes = [(0, segments[0])]
+        recited = False
         for n, (si, seg) in enumerate(quotes):
             before = segments[si - 1].text if si and not segments[si - 1].dialogue else ""
             after = (
