@@ -774,6 +774,7 @@ class _Resolver:
         # "the old gentleman" -> whom the chapter's last tag of that description meant
         self.described_as: dict[str, str] = {}
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
+        self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
 
     def gender(self, name: str) -> str:
         if name.startswith(PLACEHOLDER):
@@ -883,15 +884,16 @@ class _Resolver:
             )
 
         last = history[-1] if history else None
-        if context.strip() and (newcomer := self.newcomer(context, gender)) is not None:
-            return newcomer
         if not context.strip():
             for name in addressed:
                 if name != last and fits(name) and self.gender(name):
+                    self.basis = "addressed"
                     return name
             for name in reversed(history):
                 if name != last and fits(name):
+                    self.basis = "other party"
                     return name
+            self.basis = "same speaker"
             return last if last and fits(last) else None
         # Clauses after a semicolon count as sentences: "Tom left; but Sam stayed. He said"
         # means Sam.
@@ -906,6 +908,7 @@ class _Resolver:
                 # named.
                 for name in reversed(history[-4:]):
                     if fits(name):
+                        self.basis = "exchange"
                         return name
             names = (
                 self.mentions(sentence, subjects_only=True)
@@ -914,15 +917,21 @@ class _Resolver:
             )
             for name in names:
                 if fits(name):
+                    self.basis = f"narration{min(k, 2)}"
                     return name
         if len(sentences) <= reach:
             for name in reversed(history[-4:]):
                 if fits(name):
+                    self.basis = "exchange"
                     return name
         for name in reversed(history):
             if fits(name):
+                self.basis = "history"
                 return name
-        return None
+        # Nobody of the exchange fits: someone the narration has just brought in by description
+        # ("A tall man entered …"). Only now: the people already in view are far likelier.
+        self.basis = "newcomer"
+        return self.newcomer(context, gender)
 
     def known_as(self, desc: str) -> str | None:
         """Who a description names outright: the one person of the cast with that title ("the

@@ -485,3 +485,15 @@ def test_a_kin_in_a_tag_is_the_family_member_of_someone_in_the_exchange() -> Non
     )
     assert speakers(ch) == ["Mrs. Lowe", "Mr. Lowe", "Kate Lowe", "Mr. Lowe"]
     assert all(q.method == "tag" for q in attribute(ch))
+
+
+def test_a_pronoun_means_someone_in_view_before_a_newcomer() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    narration = "Ned Moss looked out of the window. A man was passing in the street."
+    # "he" is Ned Moss, named as a subject just before, not the man in the street ...
+    assert resolver.pronoun("he", narration, ["Ann Grey"]) == "Ned Moss"
+    # ... and the man in the street only when nobody in view can be "he".
+    stranger = resolver.pronoun("he", "A man was passing in the street.", ["Ann Grey"])
+    assert stranger is not None and stranger.endswith("man")
