@@ -576,7 +576,11 @@ def _merge(
                 gender = gender or _title_gender(f)
         if not gender:
             top = votes.most_common(2)
-            if top and (len(top) == 1 or top[0][1] >= 2 * top[1][1]) and top[0][1] >= 2:
+            if (
+                top
+                and (len(top) == 1 or top[0][1] >= _GENDER_MAJORITY * top[1][1])
+                and top[0][1] >= 2
+            ):
                 gender = top[0][0]
         out.append(Character(name, set(group), count, gender, n_tagged))
     out.sort(key=lambda c: (-c.count, c.name))
@@ -584,6 +588,9 @@ def _merge(
 
 
 _FEMALE_SHARE = 0.25
+# How many more of one gender's pronouns than the other's must follow a name to tell its gender
+# (a pronoun just after a name is often someone else's).
+_GENDER_MAJORITY = 1.5
 _USUAL_OWNER = 3  # how many times more a first name's usual owner goes by it than the others
 
 

@@ -125,3 +125,16 @@ def test_two_forms_of_a_kin_title_and_a_first_name_are_one_person() -> None:
     assert characters.canonical("Jane") == "Jane Oakes"
     ruby = characters.resolve("Ruby Marsh")
     assert ruby is not None and ruby.gender == "female"
+
+
+def test_a_gender_told_by_the_pronouns_that_mostly_follow_a_name() -> None:
+    # Three of five pronouns after "Du Roc" are his, two someone else's: enough to tell.
+    story = [
+        "Then Du Roc bowed to the lady, and he smiled at her.",
+        "Madame Vane laughed; Du Roc looked at her, and she looked away.",
+        "Everyone knew Du Roc, and his manners were admired by all.",
+        "At dinner Du Roc sat down; his plate was full, and she watched.",
+        "“Bon soir,” said Du Roc, as she went out; he stayed on.",
+    ]
+    character = find_characters(story).resolve("Du Roc")
+    assert character is not None and character.gender == "male"
