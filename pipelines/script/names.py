@@ -134,10 +134,20 @@ KIN_FORMS: dict[str, str] = {
 }
 
 
+# Russian patronymics and the names made like them, as translations write them: Ivanovitch,
+# Potapitch (a man), Alexandrovna (a woman).
+_MALE_ENDINGS = ("vitch", "vich", "itch", "ich")
+_FEMALE_ENDINGS = ("ovna", "evna", "ichna", "inichna")
+
+
 def first_name_gender(word: str) -> str:
     w = word.lower()
     if w in FEMALE_FIRST_NAMES:
         return "female"
     if w in MALE_FIRST_NAMES:
+        return "male"
+    if len(w) > 5 and w.endswith(_FEMALE_ENDINGS):
+        return "female"
+    if len(w) > 5 and w.endswith(_MALE_ENDINGS):
         return "male"
     return ""

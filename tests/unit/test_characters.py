@@ -138,3 +138,11 @@ def test_a_gender_told_by_the_pronouns_that_mostly_follow_a_name() -> None:
     ]
     character = find_characters(story).resolve("Du Roc")
     assert character is not None and character.gender == "male"
+
+
+def test_a_patronymic_tells_a_gender() -> None:
+    from pipelines.script.names import first_name_gender
+
+    assert first_name_gender("Stepanitch") == "male"
+    assert first_name_gender("Petrovna") == "female"
+    assert first_name_gender("Rich") == ""  # too short to be one
