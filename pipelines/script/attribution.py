@@ -839,7 +839,9 @@ class _Resolver:
             if name is None:
                 continue
             if (subjects_first or subjects_only) and (
-                _governed(text[: m.start()]) or m.group().endswith(("'s", "\u2019s"))
+                _governed(text[: m.start()])
+                or _OBJECT_BEFORE.search(text, 0, m.start())
+                or m.group().endswith(("'s", "\u2019s"))
             ):
                 governed.append(name)
             else:
@@ -1210,6 +1212,12 @@ _ADVERBIAL_BEFORE = re.compile(
 _RELATIVE_AS_THEN = re.compile(
     r"\b(?:after|upon|on|at|whereupon|with)\s+(?:which|whom|this|that)\s+$", re.IGNORECASE
 )
+
+
+# "getting Harriet into the house", "kissed Ann", "as Tom described it": a name straight after
+# a verb is its object, and one after "as" the subject of an aside; neither is the "she" of
+# what follows.
+_OBJECT_BEFORE = re.compile(r"(?:\b[a-z]{2,}(?:ing|ed)|\b[Aa]s)\s+$")
 
 
 def _governed(before: str) -> bool:

@@ -497,3 +497,12 @@ def test_a_pronoun_means_someone_in_view_before_a_newcomer() -> None:
     # ... and the man in the street only when nobody in view can be "he".
     stranger = resolver.pronoun("he", "A man was passing in the street.", ["Ann Grey"])
     assert stranger is not None and stranger.endswith("man")
+
+
+def test_a_pronoun_is_not_the_object_of_the_sentence_before() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    narration = "After bringing Ann Grey home from the fair, Mrs. Grey sat down by the fire."
+    # Ann Grey, the object of "bringing", is not who "she" means.
+    assert resolver.pronoun("she", narration, []) == "Mrs. Grey"
