@@ -774,6 +774,7 @@ class _Resolver:
         # "the old gentleman" -> whom the chapter's last tag of that description meant
         self.described_as: dict[str, str] = {}
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
+        self.seen: set[str] = set()  # everyone the chapter has named or heard so far
         self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
 
     def gender(self, name: str) -> str:
@@ -949,7 +950,10 @@ class _Resolver:
             return desc[0].upper() + desc[1:]
         noun = words[-1]
         if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
-            return holder
+            if holder in self.seen:
+                return holder
+            # The book's one Doctor Grey is not yet in this chapter: another doctor, met here.
+            return " ".join(words).capitalize()
         if noun in FUNCTIONARIES:
             return " ".join(words).capitalize()
         return None
@@ -1248,6 +1252,7 @@ def _attribute_turn(
     prev_addressed: Sequence[str] = (),
 ) -> None:
     # Explicit tags, quotation by quotation.
+    resolver.seen.update(resolver.mentions(context), history[-1:])
     for q in turn.quotes:
         if q.key in corrections:
             q.speaker, q.confidence, q.method, q.tagged = corrections[q.key], 1.0, "corrected", True

@@ -506,3 +506,14 @@ def test_a_pronoun_is_not_the_object_of_the_sentence_before() -> None:
     narration = "After bringing Ann Grey home from the fair, Mrs. Grey sat down by the fire."
     # Ann Grey, the object of "bringing", is not who "she" means.
     assert resolver.pronoun("she", narration, []) == "Mrs. Grey"
+
+
+def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
+    book = [CAST, "Doctor Hale came to see Tom Price. Doctor Hale was kind to Tom Price."]
+    characters = find_characters(book)
+    elsewhere = chapter("Ann Grey was ill.", "“Rest,” said the doctor.", "“I will,” said Ann Grey.")
+    assert [q.speaker for q in attribute(elsewhere, characters)] == ["The doctor", "Ann Grey"]
+    here = chapter(
+        "Doctor Hale came in to Ann Grey.", "“Rest,” said the doctor.", "“I will,” said Ann Grey."
+    )
+    assert [q.speaker for q in attribute(here, characters)] == ["Doctor Hale", "Ann Grey"]
