@@ -8,13 +8,16 @@ Sieves, strongest evidence first, each recording its method and a confidence:
    chance, added:"), also from a paragraph of narration ending so; a description that names
    someone outright: the one person with that title or office ("said the doctor", "said
    the beadle" after "Mr. Bumble, the beadle"), else a functionary or a singled-out stranger
-   who speaks as that ("The turnkey", "The gentleman in the white waistcoat") (method "tag");
+   who speaks as that ("The turnkey", "The gentleman in the white waistcoat", "said a
+   sleepy-faced carpenter"), kin of someone in the exchange ("said her husband": Mr. Grey after
+   Mrs. Grey) (method "tag");
 2. a quotation that carries on from the paragraph before (its opening mark repeated) keeps that
    paragraph's speaker ("continues"); tags retold inside it do not change it;
 3. a pronoun tag: the latest person of that gender the narration names as a subject (not after
    a preposition, not a possessive), else the other party of the exchange, never someone the
    quotation speaks to ("pronoun"); a description ("said the old lady", "rejoined the
-   other") likewise by its noun's gender ("descriptor");
+   other") likewise by its noun's gender, and the same description again in the exchange is
+   the same person ("descriptor");
 4. a paragraph whose narration names someone just before the quotation: "Holmes chuckled. “…”"
    ("subject");
 5. the scene decided as a whole (`pipelines.script.conversation`): the tags fixed, the guesses
