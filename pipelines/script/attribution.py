@@ -735,7 +735,7 @@ _KIN: dict[str, tuple[str, str]] = {
     "daughter": ("female", ""),
     "aunt": ("female", ""),
 }
-_DESCRIBED_REACH = 6  # turns back in which the person a description meant may be meant again
+_DESCRIBED_REACH = 20  # turns of the scene back in which a description may mean the same one
 
 
 def _description_key(desc: str) -> str:
