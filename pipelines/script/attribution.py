@@ -8,13 +8,16 @@ Sieves, strongest evidence first, each recording its method and a confidence:
    chance, added:"), also from a paragraph of narration ending so; a description that names
    someone outright: the one person with that title or office ("said the doctor", "said
    the beadle" after "Mr. Bumble, the beadle"), else a functionary or a singled-out stranger
-   who speaks as that ("The turnkey", "The gentleman in the white waistcoat") (method "tag");
+   who speaks as that ("The turnkey", "The gentleman in the white waistcoat", "said a
+   sleepy-faced carpenter"), kin of someone in the exchange ("said her husband": Mr. Grey after
+   Mrs. Grey) (method "tag");
 2. a quotation that carries on from the paragraph before (its opening mark repeated) keeps that
    paragraph's speaker ("continues"); tags retold inside it do not change it;
 3. a pronoun tag: the latest person of that gender the narration names as a subject (not after
    a preposition, not a possessive), else the other party of the exchange, never someone the
    quotation speaks to ("pronoun"); a description ("said the old lady", "rejoined the
-   other") likewise by its noun's gender ("descriptor");
+   other") likewise by its noun's gender, and the same description again in the exchange is
+   the same person ("descriptor");
 4. a paragraph whose narration names someone just before the quotation: "Holmes chuckled. “…”"
    ("subject");
 5. the scene decided as a whole (`pipelines.script.conversation`): the tags fixed, the guesses
@@ -42,12 +45,20 @@ from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import (
     FUNCTIONARIES,
     NAME_RE,
+    OCCUPATIONS,
     TITLES,
     CharacterList,
     find_characters,
 )
 from pipelines.script.conversation import TurnEvidence, decide_scene
-from pipelines.script.dialogue import SPEECH_VERBS, QuoteStyle, detect_style, split_quotes, wordset
+from pipelines.script.dialogue import (
+    SPEECH_VERBS,
+    QuoteStyle,
+    Segment,
+    detect_style,
+    split_quotes,
+    wordset,
+)
 
 CONF_CORRECTED = 1.0
 CONF_NAMED_TAG = 0.95
@@ -80,11 +91,18 @@ _LINKS = (
 )
 # "in the same tone", "with the air of …": how it is said, not who says it.
 _MANNER = r"(?:voice|tone|manner|way|air|look|smile|same|utmost|greatest|most)\b"
-_DESC_WORD = rf"(?!{_LINKS})(?![a-z]+ly\b)[a-z\-]+"
+# Adjectives ending in -ly, which describe ("the surly one", "a burly fellow"), unlike the
+# adverbs that end a tag ("said the man quietly").
+_LY_ADJECTIVES = (
+    r"(?:ugly|surly|burly|portly|elderly|lubberly|stately|lovely|kindly|comely|homely|sickly|"
+    r"jolly|holy|silly|friendly|lonely|lively|manly|ghastly|curly|grizzly|wily|oily|scholarly|"
+    r"gentlemanly|motherly|fatherly|saintly|shapely|beastly|deadly|unruly|wrinkly)\b"
+)
+_DESC_WORD = rf"(?!{_LINKS})(?!(?!{_LY_ADJECTIVES})[a-z]+ly\b)[a-z\-]+"
 # "the old man", "that brisk official", "another voice", "one of the women".
 _DESCRIPTOR = (
     r"(?:the|my|our|his|her|their|a|an|this|that|another|one\s+of\s+the)\s+"
-    rf"(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD}"
+    rf"(?:{_DESC_WORD}\s+){{0,3}}{_DESC_WORD}"
     # "the gentleman in the white waistcoat": a description that singles someone out
     rf"(?:\s+(?:in|with)\s+the\s+(?:{_DESC_WORD}\s+){{0,2}}(?!{_MANNER}){_DESC_WORD})?"
 )
@@ -95,7 +113,8 @@ _SUBJECT = (
     rf"|(?P<name>(?:(?:the|a|an)\s+)?(?:{_DESC_WORD}\s+){{0,3}}"
     # "Mr. Grey's wife" is no "Mr. Grey": a possessive name is part of a description.
     rf"{NAME_RE.pattern}(?<!['\u2019]s)(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bMs)(?!['\u2019\w]))"
-    rf"|(?P<desc>{_DESCRIPTOR}|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
+    # "a man's voice" is no man speaking
+    rf"|(?P<desc>{_DESCRIPTOR}(?!['\u2019]s\b)|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
 )
 _ADVERB = r"(?:(?:[a-z]+ly|soon|then|now|again|still|presently|at\s+last|at\s+length)\s+)?"
 # Tag at the start of the narration after a quotation: "said Holmes", "he answered".
@@ -127,6 +146,15 @@ _TAG_WAS_ANSWER_OF = re.compile(
     rf"(?:(?P<pron>(?:{_PRONOUN})\b)|(?P<name>{NAME_RE.pattern})|(?P<desc>(?!x)x))"
     r"\s+(?:could\s+|would\s+|did\s+)?(?:make|made|give|gave|offer|find|found|get|got)\b"
 )
+# "his last words to Anne were,", "Tom's answer was:": the speech that follows is theirs.
+_TAG_WORDS_WERE = re.compile(
+    rf"(?:^|\s)(?:(?P<pron>[Hh]is|[Hh]er)|(?P<name>{NAME_RE.pattern})['\u2019]s?|(?P<desc>(?!x)x))"
+    rf"\s+(?:[a-z\-]+\s+){{0,3}}{_ANSWER_NOUNS}\b(?:\s+to\s+(?:[\w.]+\s+){{0,2}}?[\w.]+)?"
+    r"\s+(?:were|was)\s*[,:\-\u2014]*\W*$"
+)
+# "accosted her with,", "made the inquiry of--", "concluded thus:": narration that hands the
+# floor to its subject without a speech verb.
+_HANDS_OVER = re.compile(r"\b(?:with|of|thus|as\s+follows)$")
 # "Matthew took his courage in both hands and replied:", "Diana whispered to Anne,": the
 # speaker of narration leading into a quotation is the subject of its last clause's speech verb.
 _SUBJECT_RE = re.compile(_SUBJECT)
@@ -229,6 +257,7 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
     out: list[Quotation] = []
     previous_text = ""
     open_at_end = False
+    recited = False  # an unmarked verse or extract inside a speech left open
     lead_in = ""
     for bi, block in enumerate(blocks):
         if block.kind not in (BlockKind.PARAGRAPH, BlockKind.QUOTE, BlockKind.VERSE):
@@ -236,6 +265,15 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
             continue
         segments = split_quotes(block.text, style)
         quotes = [(si, s) for si, s in enumerate(segments) if s.dialogue]
+        if open_at_end and not quotes and block.kind is not BlockKind.PARAGRAPH:
+            # "…Can it be woman?" / an indented line of verse / "Can it be Neptune?": the
+            # speaker quotes the verse and talks on after it without a new opening mark.
+            recited = True
+            continue
+        if recited and open_at_end and not quotes and block.text.strip():
+            segments = [Segment(block.text, 0, len(block.text), True, closed=False)]
+            quotes = [(0, segments[0])]
+        recited = False
         for n, (si, seg) in enumerate(quotes):
             before = segments[si - 1].text if si and not segments[si - 1].dialogue else ""
             after = (
@@ -697,6 +735,55 @@ def _unpossessive(name: str) -> str:
 
 
 _SINGLED_OUT = re.compile(r"\s+(?:in|with)\s+the\s")
+# Nouns of people besides those that tell a gender and the trades: "a looker-on".
+_PERSON_WORDS = wordset("female person stranger looker-on bystander passer-by child creature")
+# Person nouns are often made so ("carpenter", "visitor", "countryman", "servant") ...
+_PERSON_ENDINGS = ("er", "or", "ist", "man", "woman", "ant", "ent", "ian")
+# ... but not these.
+_NOT_PERSON_NOUNS = wordset(
+    "manner corner number matter order power paper letter answer whisper murmur voice moment "
+    "moments silence tone accent comment argument document instant element fragment"
+)
+
+
+def _is_person_noun(word: str) -> bool:
+    """Is the head noun of an indefinite description a person ("a grinning countryman"), not
+    a voice or a while ("said a voice", "after a few moments added")?"""
+    if word in _NOT_PERSON_NOUNS:
+        return False
+    return (
+        word in _NOUN_GENDER
+        or word in OCCUPATIONS
+        or word in _PERSON_WORDS
+        or word.endswith(_PERSON_ENDINGS)
+    )
+
+
+# Kin a tag may call a speaker by: the gender, and the title that one of a family goes by.
+_KIN: dict[str, tuple[str, str]] = {
+    "husband": ("male", "Mr."),
+    "father": ("male", "Mr."),
+    "brother": ("male", ""),
+    "son": ("male", ""),
+    "uncle": ("male", ""),
+    "wife": ("female", "Mrs."),
+    "mother": ("female", "Mrs."),
+    "sister": ("female", ""),
+    "daughter": ("female", ""),
+    "aunt": ("female", ""),
+}
+_DESCRIBED_REACH = 20  # turns of the scene back in which a description may mean the same one
+
+
+def _description_key(desc: str) -> str:
+    """A description as the same person would be described again: "the old gentleman", not
+    "a"/"another" (somebody new each time) nor "the other" (whoever did not speak last)."""
+    words = desc.lower().split()
+    if not words or words[0] != "the" or words[-1] in ("other", "latter", "former"):
+        return ""
+    return " ".join(words)
+
+
 _TITLE_NOUNS = {"dr": "doctor", "rev": "reverend", "prof": "professor", "capt": "captain"}
 
 
@@ -724,10 +811,17 @@ class _Resolver:
         self.newcomers: dict[str, str] = {}  # placeholder -> gender
         self.by_title = _title_holders(characters)
         self.roles = characters.roles  # occupation -> who holds it ("the beadle")
+        # "the old gentleman" -> whom the chapter's last tag of that description meant
+        self.described_as: dict[str, str] = {}
+        self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
+        self.seen: set[str] = set()  # everyone the chapter has named or heard so far
+        self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
 
     def gender(self, name: str) -> str:
         if name.startswith(PLACEHOLDER):
             return self.newcomers.get(name, "")
+        if name in self.strangers:
+            return self.strangers[name]
         return self.characters.gender(name)
 
     def newcomer(self, context: str, gender: str) -> str | None:
@@ -786,7 +880,8 @@ class _Resolver:
             if name is None:
                 continue
             if (subjects_first or subjects_only) and (
-                _PREPOSITION_BEFORE.search(text, 0, m.start())
+                _governed(text[: m.start()])
+                or _OBJECT_BEFORE.search(text, 0, m.start())
                 or m.group().endswith(("'s", "\u2019s"))
             ):
                 governed.append(name)
@@ -832,22 +927,23 @@ class _Resolver:
             )
 
         last = history[-1] if history else None
-        if context.strip() and (newcomer := self.newcomer(context, gender)) is not None:
-            return newcomer
         if not context.strip():
             for name in addressed:
                 if name != last and fits(name) and self.gender(name):
+                    self.basis = "addressed"
                     return name
             for name in reversed(history):
                 if name != last and fits(name):
+                    self.basis = "other party"
                     return name
+            self.basis = "same speaker"
             return last if last and fits(last) else None
         # Clauses after a semicolon count as sentences: "Tom left; but Sam stayed. He said"
         # means Sam.
         sentences = [c for s in _SENTENCES.split(context) for c in re.split(r";\s+", s)]
         # A sentence about "her" already ("She picked up Anne's gloves") names its "she"
         # earlier: it does not count against the reach, and only its subjects may be her.
-        same = re.compile(rf"^\W*(?:(?:and|but|then)\s+)?{pron}\b", re.IGNORECASE)
+        same = re.compile(rf"^\W*(?:(?:and|but|then|yet|so)\s+)?{pron}\b", re.IGNORECASE)
         reach = _PRONOUN_REACH + sum(1 for c in sentences[-2 * _PRONOUN_REACH :] if same.match(c))
         for k, sentence in enumerate(reversed(sentences)):
             if k == reach:
@@ -855,6 +951,7 @@ class _Resolver:
                 # named.
                 for name in reversed(history[-4:]):
                     if fits(name):
+                        self.basis = "exchange"
                         return name
             names = (
                 self.mentions(sentence, subjects_only=True)
@@ -863,15 +960,21 @@ class _Resolver:
             )
             for name in names:
                 if fits(name):
+                    self.basis = f"narration{min(k, 2)}"
                     return name
         if len(sentences) <= reach:
             for name in reversed(history[-4:]):
                 if fits(name):
+                    self.basis = "exchange"
                     return name
         for name in reversed(history):
             if fits(name):
+                self.basis = "history"
                 return name
-        return None
+        # Nobody of the exchange fits: someone the narration has just brought in by description
+        # ("A tall man entered …"). Only now: the people already in view are far likelier.
+        self.basis = "newcomer"
+        return self.newcomer(context, gender)
 
     def known_as(self, desc: str) -> str | None:
         """Who a description names outright: the one person of the cast with that title ("the
@@ -879,18 +982,92 @@ class _Resolver:
         for an office or a description that singles someone out ("the turnkey", "the man in
         the grey coat"), somebody the cast does not list, called so."""
         words = desc.lower().split()
+        if words[0] in ("a", "an") and _is_person_noun(words[-1]):
+            return self._stranger(words[1:])
         if words[0] != "the":
             return None
         if _SINGLED_OUT.search(desc):
             return desc[0].upper() + desc[1:]
         noun = words[-1]
         if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
-            return holder
+            if holder in self.seen:
+                return holder
+            # The book's one Doctor Grey is not yet in this chapter: another doctor, met here.
+            return " ".join(words).capitalize()
         if noun in FUNCTIONARIES:
             return " ".join(words).capitalize()
         return None
 
+    def relative(
+        self, desc: str, history: Sequence[str], spoken_to: Sequence[str] = ()
+    ) -> str | None:
+        """ "said her husband", "replied his father": the one person of the cast of that kin's
+        gender and family name, kin of someone just in the exchange (the last speakers first,
+        then whom the quotation speaks to) of the possessive's gender."""
+        words = desc.lower().split()
+        if len(words) != 2 or words[0] not in ("his", "her") or words[1] not in _KIN:
+            return None
+        gender = "male" if words[0] == "his" else "female"
+        for person in [*reversed(history[-3:]), *spoken_to]:
+            if self.gender(person) == gender and (kin := self._kin(person, words[1])):
+                return kin
+        return None
+
+    def _kin(self, person: str, relation: str) -> str | None:
+        """The one character of the person's family name who can be that relation: for a
+        husband, wife, father or mother, the one called by the title and the family name alone
+        ("Mr. Grey" for Mrs. Grey's husband or Ann Grey's father)."""
+        me = self.characters.resolve(person)
+        if me is None or len(me.name.split()) < 2:
+            return None  # no family name to go by
+        surname = me.name.split()[-1].lower()
+        gender, title = _KIN[relation]
+        family = [
+            c
+            for c in self.characters.characters
+            if c is not me
+            and c.gender == gender
+            and any(
+                a.lower() == f"{title.lower()} {surname}"
+                if title
+                else a.split()[-1].lower() == surname
+                for a in c.aliases
+            )
+        ]
+        return family[0].name if len(family) == 1 else None
+
+    def _stranger(self, words: Sequence[str]) -> str:
+        """ "said a sleepy-faced carpenter": somebody new, whom the tag introduces and the cast
+        does not list; called by that description, and meant again by "the carpenter" while
+        the exchange lasts."""
+        name = "The " + " ".join(words)
+        self.strangers[name] = _NOUN_GENDER.get(words[-1], "")
+        for k in range(len(words)):  # "the ugly hump-backed man", "the hump-backed man", …
+            self.described_as["the " + " ".join(words[k:])] = name
+        return name
+
     def described(
+        self, desc: str, context: str, history: list[str], spoken_to: Sequence[str] = ()
+    ) -> str | None:
+        """Who a description in a tag means (see `_described`); the same description again in
+        the same exchange ("said the old gentleman" twice, with talk between) is the same
+        person, even when the narration names someone else in between."""
+        key = _description_key(desc)
+        earlier = self.described_as.get(key)
+        not_me = {self.characters.canonical(n) for n in spoken_to}
+        if (
+            earlier is not None
+            and earlier in history[-_DESCRIBED_REACH:]
+            and self.characters.canonical(earlier) not in not_me
+            and (earlier != history[-1] or context.strip())
+        ):
+            return earlier
+        found = self._described(desc, context, history, spoken_to)
+        if found is not None and key:
+            self.described_as[key] = found
+        return found
+
+    def _described(
         self, desc: str, context: str, history: list[str], spoken_to: Sequence[str] = ()
     ) -> str | None:
         """ "said the old man", "returned the matron": a tag like this nearly always marks a
@@ -911,6 +1088,7 @@ class _Resolver:
             g = self.gender(name)
             return (
                 name not in (self.narrator, last)
+                and name not in self.strangers  # whom only their own description means
                 and (not gender or not g or g == gender)
                 and self.characters.canonical(name) not in not_me
             )
@@ -926,7 +1104,11 @@ class _Resolver:
         if not gender:
             return self.descriptor(history)
         for name in reversed(history):
-            if name != self.narrator and self.gender(name) in ("", gender):
+            if (
+                name not in self.strangers
+                and name != self.narrator
+                and self.gender(name) in ("", gender)
+            ):
                 return name
         return None
 
@@ -975,6 +1157,7 @@ def _find_tag(
         return (
             _TAG_BEFORE_VS.search(before)
             or _TAG_BEFORE_SV.search(before)
+            or _TAG_WORDS_WERE.search(before)
             or _clause_tag(before, person)
         )
     return None
@@ -989,7 +1172,7 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         return None
     clause = _CLAUSES.split(text)[-1].rstrip(",:-\u2014\u2013 ")
     verb = _last_speech_verb(clause)
-    if verb is None and not text.endswith(":"):
+    if verb is None and not text.endswith(":") and not _HANDS_OVER.search(clause):
         return None
     # No speech verb but a colon: "She rapped out:", "He cut her short with:" still hand the
     # floor to the clause's subject.
@@ -1044,9 +1227,9 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
             rest = NAME_RE.match(text, start)
             words = rest.group().split() if rest else words
             covered = rest.end() if rest else m.end()
-        if not words or _PREPOSITION_BEFORE.search(text[:start]):
+        if not words or _governed(text[:start]):
             continue
-        if _SUBORDINATE_BEFORE.search(text[:start]) and "," in text[start:]:
+        if _subordinate(text[:start]) and "," in text[start:]:
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
@@ -1060,6 +1243,39 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
 
 
 _COORDINATED = re.compile(r"\W*(?:and|but|then|yet)\b")
+# "at last Miss Grey", "in reply Tom": a set phrase, no preposition governing the name after it.
+_ADVERBIAL_BEFORE = re.compile(
+    r"\b(?:at\s+(?:last|length|once|first|least|times)|in\s+(?:turn|short|fact|return|reply)"
+    r"|of\s+course|after\s+all|by\s+and\s+by)\s*,?\s*$"
+    # "--for Mr. Grey knew": "for" after a dash or a semicolon is a conjunction
+    r"|(?:[;\u2014]|--)\s*for\s+$",
+    re.IGNORECASE,
+)
+# "after which Tom", "upon which Ann": the relative goes on with the story ("and then"), its
+# subject is the main one.
+_RELATIVE_AS_THEN = re.compile(
+    r"\b(?:after|upon|on|at|whereupon|with)\s+(?:which|whom|this|that)\s+$", re.IGNORECASE
+)
+
+
+# "getting Harriet into the house", "kissed Ann", "as Tom described it": a name straight after
+# a verb is its object, and one after "as" the subject of an aside; neither is the "she" of
+# what follows.
+_OBJECT_BEFORE = re.compile(r"(?:\b[a-z]{2,}(?:ing|ed)|\b[Aa]s)\s+$")
+
+
+def _governed(before: str) -> bool:
+    """Does the text before a name end in a preposition or a possessive that governs it?"""
+    if _ADVERBIAL_BEFORE.search(before) or _RELATIVE_AS_THEN.search(before):
+        return False
+    return bool(_PREPOSITION_BEFORE.search(before))
+
+
+def _subordinate(before: str) -> bool:
+    """Does the text before a name open a subordinate clause ("when Tom", "that Ann")?"""
+    return bool(_SUBORDINATE_BEFORE.search(before)) and not _RELATIVE_AS_THEN.search(before)
+
+
 _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:how|what|why|whether|if|that|who|whom|which|when|where|though|although|because|"
     r"while|whilst|since|till|until|unless|lest|before|after)\s+$",
@@ -1076,6 +1292,7 @@ def _attribute_turn(
     prev_addressed: Sequence[str] = (),
 ) -> None:
     # Explicit tags, quotation by quotation.
+    resolver.seen.update(resolver.mentions(context), history[-1:])
     for q in turn.quotes:
         if q.key in corrections:
             q.speaker, q.confidence, q.method, q.tagged = corrections[q.key], 1.0, "corrected", True
@@ -1097,12 +1314,17 @@ def _attribute_turn(
                 confidence, method = CONF_PRONOUN_TAG, "pronoun"
         elif (holder := resolver.known_as(m.group("desc"))) is not None:
             speaker = holder  # "said the inspector", "said the turnkey": as good as a name
+        elif (kin := resolver.relative(m.group("desc"), history, _spoken_to(q))) is not None:
+            speaker = kin  # "said her husband" after Mrs. Grey spoke: Mr. Grey
         elif m.group("desc"):
             own = q.before if q is not turn.quotes[0] else ""
             speaker = resolver.described(
                 m.group("desc"), f"{context} {own}", history, _spoken_to(q)
             )
             confidence, method = CONF_DESCRIPTOR, "descriptor"
+            if speaker in resolver.strangers:
+                # "the hump-backed man" after "said a little hump-backed man": called so
+                confidence, method = CONF_NAMED_TAG, "tag"
         if speaker:
             q.speaker, q.confidence, q.method = speaker, confidence, method
         q.tagged = True

@@ -111,8 +111,12 @@ def _add_with_dialogue(
         spoken = normalize(segment.text, lang=options.lang, lexicon=options.lexicon)
         if not spoken:
             continue
-        q = quoted.get(si) if segment.dialogue else None
-        role = Role.DIALOGUE if segment.dialogue else Role.NARRATION
+        q = quoted.get(si)
+        # A paragraph that carries on a speech past a verse it recites has no marks of its own:
+        # the quotation found for it says that it is speech.
+        said = segment.dialogue or (q is not None and q.text == segment.text)
+        q = q if said else None
+        role = Role.DIALOGUE if said else Role.NARRATION
         before = len(out)
         for sentence in split_sentences(spoken, options.lang):
             _add(out, sentence, role, index, PauseKind.SENTENCE, options.max_chars)

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.script.dialogue import SPEECH_VERBS, detect_style, split_quotes, wordset
-from pipelines.script.names import NICKNAMES, first_name_gender
+from pipelines.script.names import KIN_FORMS, NICKNAMES, first_name_gender
 
 MALE_TITLES = wordset(
     "mr mister sir lord dr doctor inspector colonel captain major general professor king "
@@ -531,7 +531,7 @@ def _merge(
     for form in sorted(single, key=lambda f: -mentions[f]):
         word = _key(form)
         formal = _formal(word, set(by_given))
-        owners = by_given.get(formal, [])
+        owners = _usual_owner(by_given.get(formal, []), mentions)
         # "Jane" is Jane Andrews, not a "Flora Jane": a common first name goes by first names.
         if len(owners) == 1 and (word not in by_surname or first_name_gender(formal)):
             owners[0].forms.append(form)
@@ -542,7 +542,12 @@ def _merge(
             target = max(men or same, key=mention_count)
             target.forms.append(form)
             continue
-        people[(word, "", "")] = _Person([form], "", word, "")
+        # "Grandmamma" beside "Grandmother": one person called by two forms of one title.
+        kin = people.get((KIN_FORMS.get(word, word), "", ""))
+        if kin is not None:
+            kin.forms.append(form)
+            continue
+        people[(KIN_FORMS.get(word, word), "", "")] = _Person([form], "", word, "")
 
     out: list[Character] = []
     for p in people.values():
@@ -571,7 +576,11 @@ def _merge(
                 gender = gender or _title_gender(f)
         if not gender:
             top = votes.most_common(2)
-            if top and (len(top) == 1 or top[0][1] >= 2 * top[1][1]) and top[0][1] >= 2:
+            if (
+                top
+                and (len(top) == 1 or top[0][1] >= _GENDER_MAJORITY * top[1][1])
+                and top[0][1] >= 2
+            ):
                 gender = top[0][0]
         out.append(Character(name, set(group), count, gender, n_tagged))
     out.sort(key=lambda c: (-c.count, c.name))
@@ -579,6 +588,25 @@ def _merge(
 
 
 _FEMALE_SHARE = 0.25
+# How many more of one gender's pronouns than the other's must follow a name to tell its gender
+# (a pronoun just after a name is often someone else's).
+_GENDER_MAJORITY = 1.5
+_USUAL_OWNER = 3  # how many times more a first name's usual owner goes by it than the others
+
+
+def _usual_owner(owners: list[_Person], mentions: Counter[str]) -> list[_Person]:
+    """The people a first name alone may mean: of two or more with that first name ("Jane
+    Fairfax", named so throughout, and a "Miss Jane Bates" met once), the one who goes by it
+    far more often than the others, when there is one."""
+    if len(owners) < 2:
+        return owners
+
+    def by_name(p: _Person) -> int:
+        return sum(mentions[f] for f in p.forms if _parse(f)[1][:1] == [p.given])
+
+    ranked = sorted(owners, key=by_name, reverse=True)
+    top, second = by_name(ranked[0]), by_name(ranked[1])
+    return [ranked[0]] if top >= _USUAL_OWNER * max(1, second) else owners
 
 
 def _two_people(

@@ -185,13 +185,22 @@ def _double_spans(text: str) -> list[tuple[int, int, bool]]:
             if start is not None:
                 spans.append((start, i + 1, True))
                 start = None
-            elif not spans and ch in _DOUBLE_CLOSE and not text[:i].count('"'):
+            elif not spans and _closes_alone(text, i):
                 # A closing mark with no opening one: the block carries on a quotation from
                 # the paragraph before (or a mark is missing); what precedes it is speech.
                 spans.append((0, i + 1, True))
     if start is not None:
         spans.append((start, _trim_end(text, len(text)), False))
     return spans
+
+
+def _closes_alone(text: str, i: int) -> bool:
+    """Is the mark at `i`, before any opening one, the close of a quotation carried on from
+    an earlier paragraph: a closing curly mark, or a straight one right after a word or a
+    stop ('… find it out?"')?"""
+    if text[:i].count('"'):
+        return False
+    return text[i] in _DOUBLE_CLOSE or (text[i] == '"' and i > 0 and not text[i - 1].isspace())
 
 
 def _single_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -30,14 +30,16 @@ FEMALE_FIRST_NAMES = wordset(
     "caroline carrie catharine catherine cecilia cecily charlotte clara clarissa constance "
     "cordelia cynthia daisy deborah diana dinah dolly dora dorothea dorothy edith eleanor "
     "eliza elizabeth ella ellen elsie emily emma esther ethel eugenia eva evelyn fanny flora "
-    "florence frances georgiana georgina gertrude grace hannah harriet hattie hatty helen "
+    "florence frances georgiana georgina geraldine gertrude grace hannah harriet hattie hatty "
+    "helen "
     "henrietta hester hetty ida irene isabel isabella jane janet jemima jennie jenny jessie "
     "joan josephine josie judith julia juliet kate katherine kathleen katie kitty laura "
     "lavinia letitia lilian lily lizzie lizzy lois louisa louise lucia lucy lydia "
     "mabel madeline maggie margaret maria marian marianne marie martha mary matilda "
-    "maud maude meg milly minnie miriam molly nancy nell nellie nelly nora olive olivia "
-    "patty peggy penelope phoebe polly priscilla rachel rebecca rhoda rosa "
-    "rosalind rose ruth sally sarah selina sophia sophie susan susanna sybil sylvia "
+    "maud maude meg mildred milly myrtle minnie miriam molly nancy nell nellie nelly nora "
+    "olive olivia "
+    "patty pearl peggy penelope phoebe polly priscilla rachel rebecca rhoda rosa "
+    "rosalind rose ruby ruth sadie sally sarah selina sophia sophie susan susanna sybil sylvia "
     "theresa ursula victoria violet winifred"
 )
 # Nickname -> the formal first names it may stand for.
@@ -116,10 +118,36 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Forms of a kinship title that name the same person ("Grandmamma" is "Grandmother").
+KIN_FORMS: dict[str, str] = {
+    "grandmamma": "grandmother",
+    "grandmama": "grandmother",
+    "grandma": "grandmother",
+    "granny": "grandmother",
+    "grannie": "grandmother",
+    "grandpapa": "grandfather",
+    "grandpa": "grandfather",
+    "mamma": "mother",
+    "mama": "mother",
+    "mammy": "mother",
+    "papa": "father",
+}
+
+
+# Russian patronymics and the names made like them, as translations write them: Ivanovitch,
+# Potapitch (a man), Alexandrovna (a woman).
+_MALE_ENDINGS = ("vitch", "vich", "itch", "ich")
+_FEMALE_ENDINGS = ("ovna", "evna", "ichna", "inichna")
+
+
 def first_name_gender(word: str) -> str:
     w = word.lower()
     if w in FEMALE_FIRST_NAMES:
         return "female"
     if w in MALE_FIRST_NAMES:
+        return "male"
+    if len(w) > 5 and w.endswith(_FEMALE_ENDINGS):
+        return "female"
+    if len(w) > 5 and w.endswith(_MALE_ENDINGS):
         return "male"
     return ""

@@ -410,3 +410,110 @@ def test_the_subject_of_a_closed_subordinate_clause_is_not_the_speaker() -> None
         "“Can you come to my house this morning?”",
     )
     assert speakers(ch)[-1] == "Mr. Stone"
+
+
+def test_a_stranger_brought_in_by_an_indefinite_tag_speaks_as_that() -> None:
+    ch = chapter(
+        CAST,
+        "“Where is the ferry?” asked Tom Price.",
+        "“Down by the mill,” said a red-cheeked miller, pointing.",
+        "“A fine answer,” cried a voice behind them.",
+    )
+    out = attribute(ch)
+    assert out[1].speaker == "The red-cheeked miller"
+    assert out[1].method == "tag"
+    ch = chapter(
+        CAST,
+        "Tom Price knocked at the door.",
+        "“Who is it?” said a surly old hump-backed man, opening it.",
+        "“A friend,” replied Tom Price.",
+        "“Go away,” said the hump-backed man.",
+    )
+    out = attribute(ch)
+    # An adjective in -ly is part of the description; the shorter description is him again.
+    assert [q.speaker for q in out] == [
+        "The surly old hump-backed man",
+        "Tom Price",
+        "The surly old hump-backed man",
+    ]
+    assert out[2].method == "tag"
+    # A voice or a while is nobody in particular.
+    assert out[2].speaker != "The voice behind them"
+
+
+def test_the_same_description_again_is_the_same_person() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    history = ["Ned Moss", "Tom Price"]
+    # "said the old gentleman" after Tom Price spoke: the other man of the exchange.
+    assert resolver.described("the old gentleman", "", history, ()) == "Ned Moss"
+    # Again, after narration about Tom Price: still the one that description meant.
+    history.append("Ned Moss")
+    narration = "Tom Price thought about the long road home."
+    assert resolver.described("the old gentleman", narration, history, ()) == "Ned Moss"
+    # Without that earlier description, the man the narration just named.
+    fresh = _Resolver(find_characters([CAST]))
+    assert fresh.described("the old gentleman", narration, history, ()) == "Tom Price"
+
+
+def test_a_lead_in_whose_subject_follows_a_set_phrase_or_a_relative_speaks() -> None:
+    ch = chapter(
+        CAST,
+        "“Shall we go?” asked Ann Grey.",
+        "There was a pause, after which Tom Price, rubbing his hands, turned to Ann Grey and said,",
+        "“Not yet.”",
+        "The clock struck, and at last Ned Moss got up with a yawn, and said:",
+        "“Now we must.”",
+        "The door opened--for Mrs. Grey came in and greeted them with,",
+        "“Good evening, all.”",
+        "Ann Grey was glad to see her, and her first words were,",
+        "“You are late.”",
+    )
+    assert speakers(ch) == ["Ann Grey", "Tom Price", "Ned Moss", "Mrs. Grey", "Ann Grey"]
+    assert all(q.method == "tag" for q in attribute(ch)[1:4])
+
+
+def test_a_kin_in_a_tag_is_the_family_member_of_someone_in_the_exchange() -> None:
+    ch = chapter(
+        "Mr. Lowe and Mrs. Lowe sat with Kate Lowe and Tom Price. Mr. Lowe read; Mrs. Lowe "
+        "sewed; Mr. Lowe was her husband, and Kate Lowe their daughter.",
+        "“Shall we walk?” asked Mrs. Lowe.",
+        "“Not in this rain,” said her husband.",
+        "“Then I shall read,” said Kate Lowe.",
+        "“Do, my dear,” said her father.",
+    )
+    assert speakers(ch) == ["Mrs. Lowe", "Mr. Lowe", "Kate Lowe", "Mr. Lowe"]
+    assert all(q.method == "tag" for q in attribute(ch))
+
+
+def test_a_pronoun_means_someone_in_view_before_a_newcomer() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    narration = "Ned Moss looked out of the window. A man was passing in the street."
+    # "he" is Ned Moss, named as a subject just before, not the man in the street ...
+    assert resolver.pronoun("he", narration, ["Ann Grey"]) == "Ned Moss"
+    # ... and the man in the street only when nobody in view can be "he".
+    stranger = resolver.pronoun("he", "A man was passing in the street.", ["Ann Grey"])
+    assert stranger is not None and stranger.endswith("man")
+
+
+def test_a_pronoun_is_not_the_object_of_the_sentence_before() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    narration = "After bringing Ann Grey home from the fair, Mrs. Grey sat down by the fire."
+    # Ann Grey, the object of "bringing", is not who "she" means.
+    assert resolver.pronoun("she", narration, []) == "Mrs. Grey"
+
+
+def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
+    book = [CAST, "Doctor Hale came to see Tom Price. Doctor Hale was kind to Tom Price."]
+    characters = find_characters(book)
+    elsewhere = chapter("Ann Grey was ill.", "“Rest,” said the doctor.", "“I will,” said Ann Grey.")
+    assert [q.speaker for q in attribute(elsewhere, characters)] == ["The doctor", "Ann Grey"]
+    here = chapter(
+        "Doctor Hale came in to Ann Grey.", "“Rest,” said the doctor.", "“I will,” said Ann Grey."
+    )
+    assert [q.speaker for q in attribute(here, characters)] == ["Doctor Hale", "Ann Grey"]

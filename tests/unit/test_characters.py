@@ -105,3 +105,44 @@ def test_pride_and_prejudice_cast_list() -> None:
         )
         == 1
     )
+
+
+def test_two_forms_of_a_kin_title_and_a_first_name_are_one_person() -> None:
+    story = [
+        "“Where is my shawl?” cried Grandmother, and then Grandmother sat down.",
+        "“Here, Grandmamma,” said Kitty Hale, and gave it to Grandmamma with a smile.",
+        "That day Kitty Hale ran out to Jane Oakes, and so Jane Oakes came in with her.",
+        "“Jane!” called Kitty, and she said that Jane Oakes was always kind to Kitty Hale.",
+        "So Jane Oakes sat by Jane; and while Kitty talked, Miss Jane Brown, a friend, dozed.",
+        "“Hush,” said Jane, for she saw that Grandmother was asleep; then Jane went out.",
+        "Later Ruby Marsh came in, and Mr. Marsh, her father, followed; then Ruby Marsh sat.",
+        "At last Ruby Marsh said she was tired, and Ruby Marsh went up; she slept soon.",
+    ]
+    characters = find_characters(story)
+    grandmother = characters.resolve("Grandmamma")
+    assert grandmother is not None and grandmother is characters.resolve("Grandmother")
+    # "Jane" alone is Jane Oakes, who goes by it, not the Miss Jane Brown met once.
+    assert characters.canonical("Jane") == "Jane Oakes"
+    ruby = characters.resolve("Ruby Marsh")
+    assert ruby is not None and ruby.gender == "female"
+
+
+def test_a_gender_told_by_the_pronouns_that_mostly_follow_a_name() -> None:
+    # Three of five pronouns after "Du Roc" are his, two someone else's: enough to tell.
+    story = [
+        "Then Du Roc bowed to the lady, and he smiled at her.",
+        "Madame Vane laughed; Du Roc looked at her, and she looked away.",
+        "Everyone knew Du Roc, and his manners were admired by all.",
+        "At dinner Du Roc sat down; his plate was full, and she watched.",
+        "“Bon soir,” said Du Roc, as she went out; he stayed on.",
+    ]
+    character = find_characters(story).resolve("Du Roc")
+    assert character is not None and character.gender == "male"
+
+
+def test_a_patronymic_tells_a_gender() -> None:
+    from pipelines.script.names import first_name_gender
+
+    assert first_name_gender("Stepanitch") == "male"
+    assert first_name_gender("Petrovna") == "female"
+    assert first_name_gender("Rich") == ""  # too short to be one

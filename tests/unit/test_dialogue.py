@@ -178,3 +178,41 @@ def test_a_stage_direction_in_brackets_is_narration() -> None:
 def test_a_paragraph_opening_mark_with_a_stray_space_still_opens() -> None:
     text = '" Heard a noise," said Giles. "I got up."'
     assert quoted(text) == ['" Heard a noise,"', '"I got up."']
+
+
+def test_a_straight_closing_mark_alone_ends_a_carried_quotation() -> None:
+    text = 'Or was it the wind? Oh, I cannot tell!" And she ran to the window.'
+    segs = split_quotes(text)
+    assert [(s.dialogue, s.text) for s in segs] == [
+        (True, 'Or was it the wind? Oh, I cannot tell!"'),
+        (False, " And she ran to the window."),
+    ]
+    # A mark after a space still opens.
+    assert split_quotes('He wrote "yes" on it.')[1].text == '"yes"'
+
+
+def test_a_speech_goes_on_after_a_verse_it_recites() -> None:
+    from pipelines.script.attribution import chapter_quotations
+
+    ch = Chapter(
+        "One",
+        [
+            Block(BlockKind.PARAGRAPH, '"Listen to this, Tom, it is the best line of all:'),
+            Block(BlockKind.VERSE, "The moon is up, the sea is still."),
+            Block(BlockKind.PARAGRAPH, "Is it not fine?"),
+            Block(BlockKind.QUOTE, "And all the world is fast asleep."),
+            Block(BlockKind.PARAGRAPH, 'That one is mine," said Ann.'),
+            Block(BlockKind.PARAGRAPH, "Tom said nothing."),
+        ],
+    )
+    quotes = chapter_quotations(ch)
+    assert [q.text for q in quotes] == [
+        '"Listen to this, Tom, it is the best line of all:',
+        "Is it not fine?",
+        'That one is mine,"',
+    ]
+    assert all(q.continues for q in quotes[1:])
+    # The script reads the paragraph after the verse as speech, in the speaker's voice.
+    script = build_script(ch, ScriptOptions())
+    fine = next(u for u in script if u.text == "Is it not fine?")
+    assert fine.role is Role.DIALOGUE and fine.speaker == "Ann"
