@@ -300,8 +300,14 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
         if n and at_place[form] >= max(2, 0.3 * n) and not tagged[form]:
             return False  # "at Rosings", "from Hertfordshire"
         name_words = _strip_title(key).split()
-        if len(name_words) > 1 and lower_words[name_words[-1]] > max(4, 2 * n):
-            return False  # "Mrs. Rachel Lynde Is": a heading's capitals, not a surname
+        if (
+            len(name_words) > 1
+            and lower_words[name_words[-1]] > max(4, 2 * n)
+            and mid_sentence[name_words[-1].capitalize()] < _SURNAME_ALONE
+        ):
+            # "Mrs. Rachel Lynde Is": a heading's capitals, not a surname. A common word that
+            # the book also capitalises alone in mid-sentence ("Small", "Brown") is one.
+            return False
         if _title_of(key) and len(words) > 1:
             return True
         if tagged[form] >= 1 and words[-1] not in _NOT_NAMES:
@@ -316,6 +322,10 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
     found.roles = _roles(blocks, found)
     return found
+
+
+# Mid-sentence capitalised mentions that make a common word ("Small") a surname.
+_SURNAME_ALONE = 3
 
 
 def _absorb_misprints(characters: list[Character]) -> list[Character]:

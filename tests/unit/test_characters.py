@@ -146,3 +146,16 @@ def test_a_patronymic_tells_a_gender() -> None:
     assert first_name_gender("Stepanitch") == "male"
     assert first_name_gender("Petrovna") == "female"
     assert first_name_gender("Rich") == ""  # too short to be one
+
+
+def test_a_surname_that_is_also_a_common_word_keeps_its_full_name() -> None:
+    # "Short" is a common word in lower case, but the book also writes "Short" alone in
+    # mid-sentence: Peter Short is a person, known by his full name.
+    filler = "It was a short walk, and a short talk, and a short rest after a short wait."
+    story = [filler] * 4 + [
+        "Then Peter Short came in. We all knew that Short was a liar.",
+        "“Go away,” said Peter Short; and so Short went, though Short was angry.",
+        "They said that Short had gone, and that Peter Short would not come back.",
+    ]
+    characters = find_characters(story)
+    assert characters.canonical("Short") == "Peter Short"
