@@ -10,7 +10,10 @@ titles are kept out. Name forms are clustered into people:
   ("Mr. Sherlock Holmes"), unless the two look like different people (a father and son both
   "Mr. Emerson": the son's first name keeps company with "Mr. Emerson" in the same paragraphs);
 - a first name alone ("Emma", "Lizzy") joins the only person with that first name; a surname
-  alone ("Knightley") the most mentioned man of that surname.
+  alone ("Knightley") the most mentioned man of that surname;
+- a wife called by her husband's name ("Mrs. John Knightley") and one known by a first name
+  alone ("Isabella") are one woman when the book pairs that first name with his ("John and
+  Isabella").
 Gender comes from titles (Mr., Mrs., Lady), common first names, then the pronouns that follow
 the name's mentions.
 """
@@ -319,9 +322,54 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
 
     names = [f for f in set(mentions) | set(tagged) if is_name(f)]
     characters = _absorb_misprints(_merge(names, mentions, tagged, pronouns, paragraphs))
+    characters = _married_names(blocks, characters)
     found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
     found.roles = _roles(blocks, found)
     return found
+
+
+def _married_names(blocks: list[str], characters: list[Character]) -> list[Character]:
+    """ "Mrs. John Knightley" and "Isabella" are one woman when the book pairs her first name
+    with her husband's ("John and Isabella") again and again: a married woman is called by
+    her husband's name in company and by her own among her family."""
+    by_first: dict[str, Character] = {}
+    for c in characters:
+        if c.gender == "female" and all(len(a.split()) == 1 for a in c.aliases):
+            for a in c.aliases:
+                by_first[a] = c
+    text = "\n".join(blocks)
+    gone: set[int] = set()
+    for wife in characters:
+        husbands = {
+            m.group(1)
+            for a in wife.aliases
+            if (m := _MRS_HUSBAND.match(a)) and first_name_gender(m.group(1).lower()) == "male"
+        }
+        for given in husbands:
+            pairs: Counter[str] = Counter()
+            for m in re.finditer(
+                rf"\b{given}\s+and\s+([A-Z][a-z]+)\b|\b([A-Z][a-z]+)\s+and\s+{given}\b", text
+            ):
+                first = m.group(1) or m.group(2)
+                if first in by_first and by_first[first] is not wife:
+                    pairs[first] += 1
+            if len(pairs) == 1 and (first := next(iter(pairs))) and pairs[first] >= _COUPLED:
+                own = by_first[first]
+                if id(own) in gone:
+                    continue
+                # One person, called by the name the book uses most.
+                keep, drop = (wife, own) if wife.count >= own.count else (own, wife)
+                keep.aliases |= drop.aliases
+                keep.count += drop.count
+                keep.tagged += drop.tagged
+                gone.add(id(drop))
+    kept = [c for c in characters if id(c) not in gone]
+    kept.sort(key=lambda c: (-c.count, c.name))
+    return kept
+
+
+_MRS_HUSBAND = re.compile(r"^Mrs\.?\s+([A-Z][a-z]+)\s+[A-Z][a-z]+$")
+_COUPLED = 2  # times the two first names are paired before the wife is read as one person
 
 
 # Mid-sentence capitalised mentions that make a common word ("Small") a surname.

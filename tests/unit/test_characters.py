@@ -159,3 +159,18 @@ def test_a_surname_that_is_also_a_common_word_keeps_its_full_name() -> None:
     ]
     characters = find_characters(story)
     assert characters.canonical("Short") == "Peter Short"
+
+
+def test_a_wife_called_by_her_husbands_name_and_by_her_own_is_one_person() -> None:
+    story = [
+        "Mr. and Mrs. Henry Dale came down from town, and we saw that Henry Dale was tired.",
+        "“Come in,” said Henry Dale, and we all knew that Henry Dale was glad.",
+        "“Welcome,” said Mrs. Henry Dale, and Mrs. Henry Dale sat down by the fire.",
+        "Everyone hoped Henry and Clara would stay. Clara smiled; she was happy.",
+        "“We shall,” said Clara, for Henry and Clara loved the place. Clara laughed.",
+        "Then Henry Dale said that Clara was tired, and Clara went up.",
+    ]
+    characters = find_characters(story)
+    clara = characters.resolve("Clara")
+    assert clara is not None and clara is characters.resolve("Mrs. Henry Dale")
+    assert characters.resolve("Henry Dale") is not clara
