@@ -1245,7 +1245,7 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
             covered = rest.end() if rest else m.end()
         if not words or _governed(text[:start]):
             continue
-        if _subordinate(text[:start]) and "," in text[start:]:
+        if _subordinate(text[:start]) and _closed_by_comma(text[start:]):
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
@@ -1285,6 +1285,20 @@ def _governed(before: str) -> bool:
     if _ADVERBIAL_BEFORE.search(before) or _RELATIVE_AS_THEN.search(before):
         return False
     return bool(_PREPOSITION_BEFORE.search(before))
+
+
+# ", by saying", ", smiling,": a participle after the comma still has the clause's subject.
+# (A tag's head ends where its verb was cut off: ", by" before "saying".)
+_PARTICIPLE_AFTER = re.compile(
+    r",\s*(?:(?:by|in|on|while|after)\s*$|(?:(?:by|in|on|while|after)\s+)?[a-z]+ing\b[^,]*,?\s*$)"
+)
+
+
+def _closed_by_comma(rest: str) -> bool:
+    """Does a comma close the clause that begins `rest` before the main clause goes on ("when
+    Tom had gone, Ann said"), not just before its own participle ("when Tom cut in, saying")?"""
+    comma = rest.find(",")
+    return comma >= 0 and not _PARTICIPLE_AFTER.match(rest, comma)
 
 
 def _subordinate(before: str) -> bool:

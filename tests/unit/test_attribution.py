@@ -543,3 +543,15 @@ def test_a_lead_in_tag_with_a_description_or_manner_after_its_verb() -> None:
     # A description that opens the sentence is its subject.
     tag = _clause_tag("The old man sat down and said slowly and sadly,", lambda n: False)
     assert tag is not None and tag.group("desc") == "the old man"
+
+
+def test_a_subordinate_subject_whose_clause_runs_on_into_the_speech_verb() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    known = {"Tom", "Ann"}.__contains__
+    # "when Tom cut in, by saying": the participle is Tom's, not the "she" of the main clause.
+    tag = _clause_tag("She was about to leave, when Tom stopped her, by saying,", known)
+    assert tag is not None and tag.group("name") == "Tom"
+    # A comma that closes the clause before the main one still leaves its subject out.
+    tag = _clause_tag("When Tom had gone, Ann said,", known)
+    assert tag is not None and tag.group("name") == "Ann"
