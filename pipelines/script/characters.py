@@ -85,6 +85,9 @@ _LOOK_AT = re.compile(
     r"frowned|shouted|angry|surprised|wonder|wondered)\s+at\s+$"
 )
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\u201c\u201d\u2018\"(\u2014]\s*|\n)$")
+_TO_FROM = re.compile(r"\b(?:to|from)\s+$")
+# Share of a name's mentions after "in", "at", "to", "from" that makes it a place.
+_PLACE_SHARE = 0.6
 _PRONOUN_AFTER = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
 
 
@@ -259,7 +262,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     mid_sentence: Counter[str] = Counter()
     tagged: Counter[str] = Counter()
     lower_words: Counter[str] = Counter()
-    at_place: Counter[str] = Counter()  # mentions after "in", "at", "from" ...
+    at_place: Counter[str] = Counter()  # mentions after "in", "at", "near" ...
+    to_from: Counter[str] = Counter()  # after "to" or "from": a place, or a person spoken to
     pronouns: dict[str, Counter[str]] = defaultdict(Counter)
     paragraphs: dict[str, set[int]] = defaultdict(set)  # form -> blocks it is mentioned in
     for bi, text in enumerate(blocks):
@@ -282,6 +286,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
                 mid_sentence[form] += 1
             if _PLACE_PREP.search(head) and not _LOOK_AT.search(head):
                 at_place[form] += 1
+            elif _TO_FROM.search(head):
+                to_from[form] += 1
             p = _PRONOUN_AFTER.search(text, m.end(), min(len(text), m.end() + 60))
             if p:
                 pronouns[form][
@@ -301,7 +307,14 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
             return False  # "the Lucases", "the Coles"
         n = mentions[form]
         if n and at_place[form] >= max(2, 0.3 * n) and not tagged[form]:
-            return False  # "at Rosings", "from Hertfordshire"
+            return False  # "at Rosings", "in Hertfordshire"
+        if (
+            not tagged[form]
+            and not _title_of(key)
+            and at_place[form]
+            and at_place[form] + to_from[form] >= max(3, _PLACE_SHARE * n)
+        ):
+            return False  # "to Ireland", "from India", "in Ireland": a place gone to and from
         name_words = _strip_title(key).split()
         if (
             len(name_words) > 1

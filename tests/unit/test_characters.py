@@ -174,3 +174,15 @@ def test_a_wife_called_by_her_husbands_name_and_by_her_own_is_one_person() -> No
     clara = characters.resolve("Clara")
     assert clara is not None and clara is characters.resolve("Mrs. Henry Dale")
     assert characters.resolve("Henry Dale") is not clara
+
+
+def test_a_place_gone_to_and_from_is_no_character() -> None:
+    story = [
+        "Ned Moss had a letter from Tasmania; his brother lived in Tasmania.",
+        "“I shall go to Tasmania,” said Ned Moss, and he went to Tasmania that spring.",
+        "He came back from Tasmania in June. Tasmania, he said, was warm; he was glad.",
+        "“Tell me,” said Ann Grey to Ned Moss, and Ned Moss told her.",
+    ]
+    characters = find_characters(story)
+    assert characters.resolve("Tasmania") is None
+    assert characters.canonical("Ned Moss") == "Ned Moss"
