@@ -62,6 +62,7 @@ _NOT_NAMES = wordset(
     "thanks pray please good dear poor old young little miss mrs mr mister christmas easter "
     "mamma papa ma'am sire mademoiselle monsieur madame signor signora nonsense hush hallo "
     "hullo halloo hurrah bravo alas amen goodbye good-bye good-night farewell never ever "
+    "sahib memsahib effendi "
     "nothing everything something anything nobody everybody somebody anybody"
 )
 # Words a name run may start with that are not part of the name ("Dear Miss Woodhouse").

@@ -186,3 +186,15 @@ def test_a_place_gone_to_and_from_is_no_character() -> None:
     characters = find_characters(story)
     assert characters.resolve("Tasmania") is None
     assert characters.canonical("Ned Moss") == "Ned Moss"
+
+
+def test_an_honorific_of_address_is_no_character() -> None:
+    story = [
+        "“Come, Sahib,” said Ram Das. “The Sahib is tired,” said Ram Das again.",
+        "“Yes, Sahib,” he said; and the Sahib, he knew, would follow Ram Das.",
+        "“Effendi, wait,” cried Ram Das, for the Effendi had gone on ahead.",
+        "“I will,” said the Sahib. “Go on,” said the Effendi, and the Effendi smiled.",
+    ]
+    characters = find_characters(story)
+    assert characters.resolve("Sahib") is None and characters.resolve("Effendi") is None
+    assert characters.resolve("Ram Das") is not None
