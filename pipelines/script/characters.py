@@ -614,6 +614,11 @@ def _merge(
             target = max(men or same, key=mention_count)
             target.forms.append(form)
             continue
+        # "the Colonel" in a book with one Colonel Campbell: the title alone is him.
+        holders = [p for p in people.values() if word in p.titles and word in _RANKS]
+        if len(holders) == 1:
+            holders[0].forms.append(form)
+            continue
         # "Grandmamma" beside "Grandmother": one person called by two forms of one title.
         kin = people.get((KIN_FORMS.get(word, word), "", ""))
         if kin is not None:
@@ -659,6 +664,12 @@ def _merge(
     return out
 
 
+# Ranks and offices a person is called by alone ("the Colonel"), unlike kin words or titles
+# of courtesy ("Mother", "Sir"), which many may be called.
+_RANKS = wordset(
+    "colonel captain major general inspector professor sergeant lieutenant constable "
+    "judge squire doctor dr reverend"
+)
 _FEMALE_SHARE = 0.25
 # How many more of one gender's pronouns than the other's must follow a name to tell its gender
 # (a pronoun just after a name is often someone else's).

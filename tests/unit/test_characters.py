@@ -198,3 +198,14 @@ def test_an_honorific_of_address_is_no_character() -> None:
     characters = find_characters(story)
     assert characters.resolve("Sahib") is None and characters.resolve("Effendi") is None
     assert characters.resolve("Ram Das") is not None
+
+
+def test_a_rank_alone_is_the_one_person_who_holds_it() -> None:
+    story = [
+        "Colonel Brand rode in; Colonel Brand was tired, and Colonel Brand sat down.",
+        "Then Colonel and Mrs. Brand dined, and Colonel and Mrs. Brand were merry.",
+        "“Wine,” said Colonel Brand; and Colonel and Mrs. Brand drank to Ann Grey.",
+    ]
+    characters = find_characters(story)
+    colonel = characters.resolve("Colonel")
+    assert colonel is not None and colonel is characters.resolve("Colonel Brand")
