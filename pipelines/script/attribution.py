@@ -169,6 +169,7 @@ _PARTICLE = re.compile(r"\s+(?:on|in|out|off)\b")
 _TAIL_STOP = re.compile(rf"\b(?:{_PRONOUN}|that|which|who|and|but|if)\b|[A-Z]")
 _TAIL_ASIDE = re.compile(r",[^,]*,?")
 _TAIL_ADDRESSEE = re.compile(rf"\b(?:to|at|with|towards?)\s+(?:{NAME_RE.pattern}|\w+)")
+_TAIL_PAIR = re.compile(r"\b[a-z]+\s+and\s+[a-z]+\s*$")
 _TAIL_WORDS = 8  # "said in a low voice to his friend": an adverbial after the verb, no more
 _PREPOSITIONS = (
     r"(?:to|at|with|for|of|from|by|in|on|into|upon|about|after|before|towards?|among|"
@@ -181,7 +182,7 @@ _PREPOSITION_BEFORE = re.compile(
 _PERSON_NOUNS = "|".join(sorted(set(_MALE_NOUN_LIST.split()) | set(_FEMALE_NOUN_LIST.split())))
 _CLAUSE_SUBJECT = re.compile(
     rf"\b(?P<pron>(?:{_PRONOUN}))\b"
-    rf"|(?P<desc>\b(?:the|his|her|their|my|our|this|that)\s+(?:{_DESC_WORD}\s+){{0,2}}"
+    rf"|(?P<desc>\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:{_DESC_WORD}\s+){{0,2}}"
     rf"(?:{_PERSON_NOUNS}|other)\b)"
     rf"|{NAME_RE.pattern}"
 )
@@ -999,16 +1000,23 @@ class _Resolver:
         return None
 
     def relative(
-        self, desc: str, history: Sequence[str], spoken_to: Sequence[str] = ()
+        self,
+        desc: str,
+        history: Sequence[str],
+        spoken_to: Sequence[str] = (),
+        context: str = "",
     ) -> str | None:
         """ "said her husband", "replied his father": the one person of the cast of that kin's
-        gender and family name, kin of someone just in the exchange (the last speakers first,
-        then whom the quotation speaks to) of the possessive's gender."""
+        gender and family name, kin of someone just named in the narration ("Mr. Grey came in.
+        His wife … said") or in the exchange (the last speakers first, then whom the quotation
+        speaks to) of the possessive's gender."""
         words = desc.lower().split()
         if len(words) != 2 or words[0] not in ("his", "her") or words[1] not in _KIN:
             return None
         gender = "male" if words[0] == "his" else "female"
-        for person in [*reversed(history[-3:]), *spoken_to]:
+        recent = " ".join(_SENTENCES.split(context.strip())[-2:]) if context.strip() else ""
+        named = list(reversed(self.mentions(recent, subjects_only=True)))
+        for person in [*named, *reversed(history[-3:]), *spoken_to]:
             if self.gender(person) == gender and (kin := self._kin(person, words[1])):
                 return kin
         return None
@@ -1187,7 +1195,13 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         # "His wife looked up; and, turning round, added:": the sentence's subject goes on.
         subjects = _subjects(_SENTENCES.split(text)[-1], person)
         subject = subjects[0] if subjects else None
+    if subject and subject.split()[0] in _CAPITAL_DETERMINERS:
+        # "His wife gave him a look; and … added,": the description opens its sentence.
+        subject = subject[0].lower() + subject[1:]
     return _SUBJECT_RE.fullmatch(subject) if subject else None
+
+
+_CAPITAL_DETERMINERS = frozenset(["The", "His", "Her", "Their", "My", "Our", "This", "That"])
 
 
 def _last_speech_verb(clause: str) -> int | None:
@@ -1198,6 +1212,8 @@ def _last_speech_verb(clause: str) -> int | None:
         if m.group() in _PARTICLE_VERBS and not _PARTICLE.match(clause, m.end()):
             continue
         tail = _TAIL_ASIDE.sub(" ", _TAIL_ADDRESSEE.sub(" ", clause[m.end() :]))
+        # "added, in a tone guarded and demure": two words of manner, no new clause.
+        tail = _TAIL_PAIR.sub(" ", tail)
         if len(tail.split()) <= _TAIL_WORDS and not _TAIL_STOP.search(tail):
             found = m.start()
     return found
@@ -1229,7 +1245,7 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
             covered = rest.end() if rest else m.end()
         if not words or _governed(text[:start]):
             continue
-        if _subordinate(text[:start]) and "," in text[start:]:
+        if _subordinate(text[:start]) and _closed_by_comma(text[start:]):
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
@@ -1269,6 +1285,20 @@ def _governed(before: str) -> bool:
     if _ADVERBIAL_BEFORE.search(before) or _RELATIVE_AS_THEN.search(before):
         return False
     return bool(_PREPOSITION_BEFORE.search(before))
+
+
+# ", by saying", ", smiling,": a participle after the comma still has the clause's subject.
+# (A tag's head ends where its verb was cut off: ", by" before "saying".)
+_PARTICIPLE_AFTER = re.compile(
+    r",\s*(?:(?:by|in|on|while|after)\s*$|(?:(?:by|in|on|while|after)\s+)?[a-z]+ing\b[^,]*,?\s*$)"
+)
+
+
+def _closed_by_comma(rest: str) -> bool:
+    """Does a comma close the clause that begins `rest` before the main clause goes on ("when
+    Tom had gone, Ann said"), not just before its own participle ("when Tom cut in, saying")?"""
+    comma = rest.find(",")
+    return comma >= 0 and not _PARTICIPLE_AFTER.match(rest, comma)
 
 
 def _subordinate(before: str) -> bool:
@@ -1314,7 +1344,11 @@ def _attribute_turn(
                 confidence, method = CONF_PRONOUN_TAG, "pronoun"
         elif (holder := resolver.known_as(m.group("desc"))) is not None:
             speaker = holder  # "said the inspector", "said the turnkey": as good as a name
-        elif (kin := resolver.relative(m.group("desc"), history, _spoken_to(q))) is not None:
+        elif (
+            kin := resolver.relative(
+                m.group("desc"), history, _spoken_to(q), f"{context} {q.before}"
+            )
+        ) is not None:
             speaker = kin  # "said her husband" after Mrs. Grey spoke: Mr. Grey
         elif m.group("desc"):
             own = q.before if q is not turn.quotes[0] else ""

@@ -10,7 +10,10 @@ titles are kept out. Name forms are clustered into people:
   ("Mr. Sherlock Holmes"), unless the two look like different people (a father and son both
   "Mr. Emerson": the son's first name keeps company with "Mr. Emerson" in the same paragraphs);
 - a first name alone ("Emma", "Lizzy") joins the only person with that first name; a surname
-  alone ("Knightley") the most mentioned man of that surname.
+  alone ("Knightley") the most mentioned man of that surname;
+- a wife called by her husband's name ("Mrs. John Knightley") and one known by a first name
+  alone ("Isabella") are one woman when the book pairs that first name with his ("John and
+  Isabella").
 Gender comes from titles (Mr., Mrs., Lady), common first names, then the pronouns that follow
 the name's mentions.
 """
@@ -59,6 +62,7 @@ _NOT_NAMES = wordset(
     "thanks pray please good dear poor old young little miss mrs mr mister christmas easter "
     "mamma papa ma'am sire mademoiselle monsieur madame signor signora nonsense hush hallo "
     "hullo halloo hurrah bravo alas amen goodbye good-bye good-night farewell never ever "
+    "sahib memsahib effendi "
     "nothing everything something anything nobody everybody somebody anybody"
 )
 # Words a name run may start with that are not part of the name ("Dear Miss Woodhouse").
@@ -82,6 +86,9 @@ _LOOK_AT = re.compile(
     r"frowned|shouted|angry|surprised|wonder|wondered)\s+at\s+$"
 )
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\u201c\u201d\u2018\"(\u2014]\s*|\n)$")
+_TO_FROM = re.compile(r"\b(?:to|from)\s+$")
+# Share of a name's mentions after "in", "at", "to", "from" that makes it a place.
+_PLACE_SHARE = 0.6
 _PRONOUN_AFTER = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
 
 
@@ -256,7 +263,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     mid_sentence: Counter[str] = Counter()
     tagged: Counter[str] = Counter()
     lower_words: Counter[str] = Counter()
-    at_place: Counter[str] = Counter()  # mentions after "in", "at", "from" ...
+    at_place: Counter[str] = Counter()  # mentions after "in", "at", "near" ...
+    to_from: Counter[str] = Counter()  # after "to" or "from": a place, or a person spoken to
     pronouns: dict[str, Counter[str]] = defaultdict(Counter)
     paragraphs: dict[str, set[int]] = defaultdict(set)  # form -> blocks it is mentioned in
     for bi, text in enumerate(blocks):
@@ -279,6 +287,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
                 mid_sentence[form] += 1
             if _PLACE_PREP.search(head) and not _LOOK_AT.search(head):
                 at_place[form] += 1
+            elif _TO_FROM.search(head):
+                to_from[form] += 1
             p = _PRONOUN_AFTER.search(text, m.end(), min(len(text), m.end() + 60))
             if p:
                 pronouns[form][
@@ -298,10 +308,23 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
             return False  # "the Lucases", "the Coles"
         n = mentions[form]
         if n and at_place[form] >= max(2, 0.3 * n) and not tagged[form]:
-            return False  # "at Rosings", "from Hertfordshire"
+            return False  # "at Rosings", "in Hertfordshire"
+        if (
+            not tagged[form]
+            and not _title_of(key)
+            and at_place[form]
+            and at_place[form] + to_from[form] >= max(3, _PLACE_SHARE * n)
+        ):
+            return False  # "to Ireland", "from India", "in Ireland": a place gone to and from
         name_words = _strip_title(key).split()
-        if len(name_words) > 1 and lower_words[name_words[-1]] > max(4, 2 * n):
-            return False  # "Mrs. Rachel Lynde Is": a heading's capitals, not a surname
+        if (
+            len(name_words) > 1
+            and lower_words[name_words[-1]] > max(4, 2 * n)
+            and mid_sentence[name_words[-1].capitalize()] < _SURNAME_ALONE
+        ):
+            # "Mrs. Rachel Lynde Is": a heading's capitals, not a surname. A common word that
+            # the book also capitalises alone in mid-sentence ("Small", "Brown") is one.
+            return False
         if _title_of(key) and len(words) > 1:
             return True
         if tagged[form] >= 1 and words[-1] not in _NOT_NAMES:
@@ -313,9 +336,58 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
 
     names = [f for f in set(mentions) | set(tagged) if is_name(f)]
     characters = _absorb_misprints(_merge(names, mentions, tagged, pronouns, paragraphs))
+    characters = _married_names(blocks, characters)
     found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
     found.roles = _roles(blocks, found)
     return found
+
+
+def _married_names(blocks: list[str], characters: list[Character]) -> list[Character]:
+    """ "Mrs. John Knightley" and "Isabella" are one woman when the book pairs her first name
+    with her husband's ("John and Isabella") again and again: a married woman is called by
+    her husband's name in company and by her own among her family."""
+    by_first: dict[str, Character] = {}
+    for c in characters:
+        if c.gender == "female" and all(len(a.split()) == 1 for a in c.aliases):
+            for a in c.aliases:
+                by_first[a] = c
+    text = "\n".join(blocks)
+    gone: set[int] = set()
+    for wife in characters:
+        husbands = {
+            m.group(1)
+            for a in wife.aliases
+            if (m := _MRS_HUSBAND.match(a)) and first_name_gender(m.group(1).lower()) == "male"
+        }
+        for given in husbands:
+            pairs: Counter[str] = Counter()
+            for m in re.finditer(
+                rf"\b{given}\s+and\s+([A-Z][a-z]+)\b|\b([A-Z][a-z]+)\s+and\s+{given}\b", text
+            ):
+                first = m.group(1) or m.group(2)
+                if first in by_first and by_first[first] is not wife:
+                    pairs[first] += 1
+            if len(pairs) == 1 and (first := next(iter(pairs))) and pairs[first] >= _COUPLED:
+                own = by_first[first]
+                if id(own) in gone:
+                    continue
+                # One person, called by the name the book uses most.
+                keep, drop = (wife, own) if wife.count >= own.count else (own, wife)
+                keep.aliases |= drop.aliases
+                keep.count += drop.count
+                keep.tagged += drop.tagged
+                gone.add(id(drop))
+    kept = [c for c in characters if id(c) not in gone]
+    kept.sort(key=lambda c: (-c.count, c.name))
+    return kept
+
+
+_MRS_HUSBAND = re.compile(r"^Mrs\.?\s+([A-Z][a-z]+)\s+[A-Z][a-z]+$")
+_COUPLED = 2  # times the two first names are paired before the wife is read as one person
+
+
+# Mid-sentence capitalised mentions that make a common word ("Small") a surname.
+_SURNAME_ALONE = 3
 
 
 def _absorb_misprints(characters: list[Character]) -> list[Character]:
@@ -542,6 +614,11 @@ def _merge(
             target = max(men or same, key=mention_count)
             target.forms.append(form)
             continue
+        # "the Colonel" in a book with one Colonel Campbell: the title alone is him.
+        holders = [p for p in people.values() if word in p.titles and word in _RANKS]
+        if len(holders) == 1:
+            holders[0].forms.append(form)
+            continue
         # "Grandmamma" beside "Grandmother": one person called by two forms of one title.
         kin = people.get((KIN_FORMS.get(word, word), "", ""))
         if kin is not None:
@@ -587,6 +664,12 @@ def _merge(
     return out
 
 
+# Ranks and offices a person is called by alone ("the Colonel"), unlike kin words or titles
+# of courtesy ("Mother", "Sir"), which many may be called.
+_RANKS = wordset(
+    "colonel captain major general inspector professor sergeant lieutenant constable "
+    "judge squire doctor dr reverend"
+)
 _FEMALE_SHARE = 0.25
 # How many more of one gender's pronouns than the other's must follow a name to tell its gender
 # (a pronoun just after a name is often someone else's).

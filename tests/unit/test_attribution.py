@@ -517,3 +517,41 @@ def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
         "Doctor Hale came in to Ann Grey.", "“Rest,” said the doctor.", "“I will,” said Ann Grey."
     )
     assert [q.speaker for q in attribute(here, characters)] == ["Doctor Hale", "Ann Grey"]
+
+
+def test_a_kin_in_narration_leading_in_is_kin_of_the_person_just_named() -> None:
+    ch = chapter(
+        "Mr. Lowe and Mrs. Lowe sat with Kate Lowe and Tom Price. Mr. Lowe read; Mrs. Lowe "
+        "sewed; Mr. Lowe was her husband, and Kate Lowe their daughter.",
+        "“Shall we walk?” asked Kate Lowe.",
+        "“Not today,” said Tom Price.",
+        "Mr. Lowe looked up from his book. His wife smiled at him; and, while he read on, added,",
+        "“We could go tomorrow.”",
+    )
+    # "His wife" is the wife of the man the narration has just named, not of a speaker.
+    assert speakers(ch)[-1] == "Mrs. Lowe"
+
+
+def test_a_lead_in_tag_with_a_description_or_manner_after_its_verb() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    # Two words of manner after the verb are no new clause.
+    tag = _clause_tag(
+        "For a moment he was quiet; and then added, in a voice low and kind,", lambda n: False
+    )
+    assert tag is not None and tag.group("pron") == "he"
+    # A description that opens the sentence is its subject.
+    tag = _clause_tag("The old man sat down and said slowly and sadly,", lambda n: False)
+    assert tag is not None and tag.group("desc") == "the old man"
+
+
+def test_a_subordinate_subject_whose_clause_runs_on_into_the_speech_verb() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    known = {"Tom", "Ann"}.__contains__
+    # "when Tom cut in, by saying": the participle is Tom's, not the "she" of the main clause.
+    tag = _clause_tag("She was about to leave, when Tom stopped her, by saying,", known)
+    assert tag is not None and tag.group("name") == "Tom"
+    # A comma that closes the clause before the main one still leaves its subject out.
+    tag = _clause_tag("When Tom had gone, Ann said,", known)
+    assert tag is not None and tag.group("name") == "Ann"

@@ -146,3 +146,66 @@ def test_a_patronymic_tells_a_gender() -> None:
     assert first_name_gender("Stepanitch") == "male"
     assert first_name_gender("Petrovna") == "female"
     assert first_name_gender("Rich") == ""  # too short to be one
+
+
+def test_a_surname_that_is_also_a_common_word_keeps_its_full_name() -> None:
+    # "Short" is a common word in lower case, but the book also writes "Short" alone in
+    # mid-sentence: Peter Short is a person, known by his full name.
+    filler = "It was a short walk, and a short talk, and a short rest after a short wait."
+    story = [filler] * 4 + [
+        "Then Peter Short came in. We all knew that Short was a liar.",
+        "“Go away,” said Peter Short; and so Short went, though Short was angry.",
+        "They said that Short had gone, and that Peter Short would not come back.",
+    ]
+    characters = find_characters(story)
+    assert characters.canonical("Short") == "Peter Short"
+
+
+def test_a_wife_called_by_her_husbands_name_and_by_her_own_is_one_person() -> None:
+    story = [
+        "Mr. and Mrs. Henry Dale came down from town, and we saw that Henry Dale was tired.",
+        "“Come in,” said Henry Dale, and we all knew that Henry Dale was glad.",
+        "“Welcome,” said Mrs. Henry Dale, and Mrs. Henry Dale sat down by the fire.",
+        "Everyone hoped Henry and Clara would stay. Clara smiled; she was happy.",
+        "“We shall,” said Clara, for Henry and Clara loved the place. Clara laughed.",
+        "Then Henry Dale said that Clara was tired, and Clara went up.",
+    ]
+    characters = find_characters(story)
+    clara = characters.resolve("Clara")
+    assert clara is not None and clara is characters.resolve("Mrs. Henry Dale")
+    assert characters.resolve("Henry Dale") is not clara
+
+
+def test_a_place_gone_to_and_from_is_no_character() -> None:
+    story = [
+        "Ned Moss had a letter from Tasmania; his brother lived in Tasmania.",
+        "“I shall go to Tasmania,” said Ned Moss, and he went to Tasmania that spring.",
+        "He came back from Tasmania in June. Tasmania, he said, was warm; he was glad.",
+        "“Tell me,” said Ann Grey to Ned Moss, and Ned Moss told her.",
+    ]
+    characters = find_characters(story)
+    assert characters.resolve("Tasmania") is None
+    assert characters.canonical("Ned Moss") == "Ned Moss"
+
+
+def test_an_honorific_of_address_is_no_character() -> None:
+    story = [
+        "“Come, Sahib,” said Ram Das. “The Sahib is tired,” said Ram Das again.",
+        "“Yes, Sahib,” he said; and the Sahib, he knew, would follow Ram Das.",
+        "“Effendi, wait,” cried Ram Das, for the Effendi had gone on ahead.",
+        "“I will,” said the Sahib. “Go on,” said the Effendi, and the Effendi smiled.",
+    ]
+    characters = find_characters(story)
+    assert characters.resolve("Sahib") is None and characters.resolve("Effendi") is None
+    assert characters.resolve("Ram Das") is not None
+
+
+def test_a_rank_alone_is_the_one_person_who_holds_it() -> None:
+    story = [
+        "Colonel Brand rode in; Colonel Brand was tired, and Colonel Brand sat down.",
+        "Then Colonel and Mrs. Brand dined, and Colonel and Mrs. Brand were merry.",
+        "“Wine,” said Colonel Brand; and Colonel and Mrs. Brand drank to Ann Grey.",
+    ]
+    characters = find_characters(story)
+    colonel = characters.resolve("Colonel")
+    assert colonel is not None and colonel is characters.resolve("Colonel Brand")
