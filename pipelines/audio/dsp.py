@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from numpy.typing import NDArray
-from scipy import signal
 
 Audio = NDArray[np.float32]
 BLOCK = 65_536  # frames per read/write: ~1.5 s at 44.1 kHz
@@ -77,6 +76,8 @@ class StreamResampler:
         return self.up == self.down
 
     def _resample(self, x: Audio) -> Audio:
+        from scipy import signal
+
         return np.asarray(signal.resample_poly(x, self.up, self.down), dtype=np.float32)
 
     def push(self, x: Audio) -> Audio:
@@ -131,6 +132,11 @@ class RoomTone:
     """
 
     def __init__(self, rate: int, level_db: float = -75.0, seed: int = 0x5EED) -> None:
+        # scipy.signal is imported where it is used, here and in `master`: its import takes
+        # half a second, which every command paid at start-up before touching any audio.
+        from scipy import signal
+
+        self._sosfilt = signal.sosfilt
         self._rng = np.random.default_rng(seed)
         band = signal.butter(2, [120, 6000], btype="bandpass", fs=rate, output="sos")
         tilt = signal.butter(1, 900, btype="lowpass", fs=rate, output="sos")
@@ -145,7 +151,7 @@ class RoomTone:
 
     def take(self, n: int) -> Audio:
         white = self._rng.standard_normal(n)
-        shaped, self._zi = signal.sosfilt(self._sos, white, zi=self._zi)
+        shaped, self._zi = self._sosfilt(self._sos, white, zi=self._zi)
         return np.asarray(shaped * self._scale, dtype=np.float32)
 
 

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile as sf
 from numpy.typing import NDArray
-from scipy import ndimage, signal
 
 from pipelines.audio.acx import AcxReport, Meter
 from pipelines.audio.dsp import Audio, db, gain, power_db, resampled_blocks
@@ -52,6 +51,8 @@ class TruePeakLimiter:
         hold = max(self.look, round(hold_s * rate))
         self.hold = hold + (hold - self.look) % 2  # keep (hold - look) even: an integer shift
         taps = OVERSAMPLE * TAPS_PER_PHASE + 1
+        from scipy import signal  # imported on first use: see `dsp.RoomTone`
+
         self._fir = signal.firwin(taps, 0.9 / OVERSAMPLE) * OVERSAMPLE
         self._half = TAPS_PER_PHASE // 2  # filter half-length in input samples
         # Polyphase form of the interpolator: phase j of sample k is sum_t P[j, t] * x[k - t].
@@ -78,6 +79,8 @@ class TruePeakLimiter:
             return np.ones(len(buf), dtype=np.float64)
         # The 4x-oversampled peak only matters next to loud samples: interpolate the intervals
         # that touch one (exactly what a full upsampling gives there), not the whole signal.
+        from scipy import ndimage
+
         starts = np.unique(np.concatenate([loud - 1, loud]))
         starts = starts[(starts >= 0) & (starts < len(buf))]
         padded = np.concatenate(
@@ -147,6 +150,8 @@ class MasterReport:
 
 
 def _highpass(rate: int) -> NDArray[np.float64]:
+    from scipy import signal
+
     return np.asarray(signal.butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos"))
 
 
@@ -161,6 +166,8 @@ class HighpassMeter:
         self._count = 0
 
     def push(self, block: Audio) -> None:
+        from scipy import signal
+
         if len(block):
             y, self._zi = signal.sosfilt(self._sos, block, zi=self._zi)
             self._total += float(np.dot(y, y))
@@ -205,6 +212,8 @@ def _render(
     sink: Sink | None,
 ) -> _Pass:
     """High-pass, gain, limit, write (and hand to `sink`), measuring what is written."""
+    from scipy import signal
+
     rate = profile.sample_rate
     sos = _highpass(rate)
     zi = np.zeros((sos.shape[0], 2))
