@@ -69,6 +69,7 @@ class Assembly:
     sample_rate: int
     spans: list[Span] = field(default_factory=list)
     highpass_rms_db: float | None = None  # what mastering's level measurement would find
+    highpassed: bool = False  # the file holds the signal after mastering's high-pass
 
     @property
     def duration_s(self) -> float:
@@ -76,16 +77,19 @@ class Assembly:
 
 
 class _MeteredOut:
-    """The assembly's WAV, measuring each block as written (as float32, as the file holds it)."""
+    """The assembly's WAV, measuring each block as written (as float32, as the file holds it);
+    with `highpass` it holds the high-passed blocks the meter computes anyway, which mastering
+    then need not filter again."""
 
-    def __init__(self, out: sf.SoundFile, rate: int) -> None:
+    def __init__(self, out: sf.SoundFile, rate: int, highpass: bool) -> None:
         self._out = out
+        self._highpass = highpass
         self.meter = HighpassMeter(rate)
 
     def write(self, block: Audio) -> None:
         y = np.asarray(block, dtype=np.float32)
-        self._out.write(y)
-        self.meter.push(y)
+        filtered = self.meter.push(y)
+        self._out.write(np.asarray(filtered, dtype=np.float32) if self._highpass else y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +165,8 @@ class ChapterWriter:
 
     `level_db` brings every chunk's speech to one RMS before its per-voice gain (None keeps the
     engines' levels). Room tone sits far enough under the noise-floor limit to stay there after
-    mastering's gain.
+    mastering's gain. `highpass` writes the chapter through mastering's high-pass (for
+    `master_chapter(..., highpassed=True)`: the same master, one filter pass fewer).
     """
 
     def __init__(
@@ -174,8 +179,10 @@ class ChapterWriter:
         level_db: float | None = -20.0,
         room_tone_db: float = -75.0,
         keep_s: float = 0.03,
+        highpass: bool = False,
     ) -> None:
         self.rate = rate = profile.sample_rate
+        self._highpass = highpass
         head = min(
             max(profile.head_s if head_s is None else head_s, profile.head_min_s),
             profile.head_max_s,
@@ -201,7 +208,7 @@ class ChapterWriter:
                     str(tmp), "w", samplerate=rate, channels=1, format="WAV", subtype="FLOAT"
                 )
             )
-            self._out = _MeteredOut(wav, rate)
+            self._out = _MeteredOut(wav, rate, highpass)
             self._room(head)
         except BaseException:
             self.abort()
@@ -244,7 +251,14 @@ class ChapterWriter:
             self.abort()
             raise
         self._files.close()  # closes the WAV, then renames it into place
-        return Assembly(self.path, self.frames, self.rate, self.spans, self._out.meter.rms_db)
+        return Assembly(
+            self.path,
+            self.frames,
+            self.rate,
+            self.spans,
+            self._out.meter.rms_db,
+            highpassed=self._highpass,
+        )
 
     def abort(self) -> None:
         """Stop without a file: the temporary one goes."""
@@ -265,6 +279,7 @@ def assemble_chapter(
     level_db: float | None = -20.0,
     room_tone_db: float = -75.0,
     keep_s: float = 0.03,
+    highpass: bool = False,
 ) -> Assembly:
     """Join a chapter's chunks into `out_wav` and return where each utterance landed
     (`ChapterWriter`, all at once)."""
@@ -276,6 +291,7 @@ def assemble_chapter(
         level_db=level_db,
         room_tone_db=room_tone_db,
         keep_s=keep_s,
+        highpass=highpass,
     )
     try:
         for seg in segments:

@@ -165,13 +165,17 @@ class HighpassMeter:
         self._total = 0.0
         self._count = 0
 
-    def push(self, block: Audio) -> None:
+    def push(self, block: Audio) -> NDArray[np.float64]:
+        """Measure `block`; returns it high-passed, as mastering's filter gives it."""
         from scipy import signal
 
-        if len(block):
-            y, self._zi = signal.sosfilt(self._sos, block, zi=self._zi)
-            self._total += float(np.dot(y, y))
-            self._count += len(y)
+        if not len(block):
+            return np.zeros(0)
+        y: NDArray[np.float64]
+        y, self._zi = signal.sosfilt(self._sos, block, zi=self._zi)
+        self._total += float(np.dot(y, y))
+        self._count += len(y)
+        return y
 
     @property
     def rms_db(self) -> float:
@@ -186,12 +190,19 @@ class Sink(Protocol):
     def abort(self) -> None: ...
 
 
-def _measure(in_wav: Path, rate_out: int) -> float:
+def _measure(in_wav: Path, rate_out: int, highpassed: bool) -> float:
     """RMS (dB) of the input as it will sound after resampling and the high-pass."""
-    meter = HighpassMeter(rate_out)
+    if not highpassed:
+        meter = HighpassMeter(rate_out)
+        for block in resampled_blocks(in_wav, rate_out):
+            meter.push(block)
+        return meter.rms_db
+    total, count = 0.0, 0
     for block in resampled_blocks(in_wav, rate_out):
-        meter.push(block)
-    return meter.rms_db
+        y = block.astype(np.float64)
+        total += float(np.dot(y, y))
+        count += len(y)
+    return power_db(total / count) if count else db(0.0)
 
 
 @dataclass(slots=True)
@@ -210,8 +221,10 @@ def _render(
     gain_db: float,
     profile: DeliveryProfile,
     sink: Sink | None,
+    highpassed: bool,
 ) -> _Pass:
-    """High-pass, gain, limit, write (and hand to `sink`), measuring what is written."""
+    """High-pass (unless `highpassed`), gain, limit, write (and hand to `sink`), measuring
+    what is written."""
     from scipy import signal
 
     rate = profile.sample_rate
@@ -232,7 +245,10 @@ def _render(
                     sink.push(y)
 
         for block in resampled_blocks(in_wav, rate):
-            filtered, zi = signal.sosfilt(sos, block, zi=zi)
+            if highpassed:
+                filtered = block  # stored as float32, the very cast below
+            else:
+                filtered, zi = signal.sosfilt(sos, block, zi=zi)
             put(limiter.push(np.asarray(filtered, dtype=np.float32) * g))
         put(limiter.flush())
     acx = meter.report(out_wav, profile)
@@ -247,17 +263,23 @@ def master_chapter(
     profile: DeliveryProfile = ACX,
     *,
     input_rms_db: float | None = None,
+    highpassed: bool = False,
     sink: Callable[[], Sink] | None = None,
 ) -> MasterReport:
     """Master `in_wav` into `out_wav` (24-bit WAV at the profile's rate) for `profile`.
 
     `input_rms_db` is the input's high-passed RMS when already measured (`HighpassMeter`);
-    `sink` makes a sink for each pass, and the report carries the one of the pass kept (the
-    others are aborted).
+    `highpassed`: the input already went through mastering's high-pass (an assembly written
+    with `highpass`), so it is not filtered again; `sink` makes a sink for each pass, and the
+    report carries the one of the pass kept (the others are aborted).
     """
     in_wav, out_wav = Path(in_wav), Path(out_wav)
     try:
-        input_rms = _measure(in_wav, profile.sample_rate) if input_rms_db is None else input_rms_db
+        input_rms = (
+            _measure(in_wav, profile.sample_rate, highpassed)
+            if input_rms_db is None
+            else input_rms_db
+        )
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise ManuscriptError(
             in_wav, f"chapter audio cannot be read ({exc})", "assemble the chapter again"
@@ -268,7 +290,7 @@ def master_chapter(
     try:
         with atomic_path(out_wav) as tmp:
             current = sink() if sink else None
-            done = _render(in_wav, tmp, out_wav, gain_db, profile, current)
+            done = _render(in_wav, tmp, out_wav, gain_db, profile, current, highpassed)
             passes = 1
             margin = 0.5
             rms = done.rms_db
@@ -282,7 +304,7 @@ def master_chapter(
                 if current is not None:
                     current.abort()
                 current = sink() if sink else None
-                done = _render(in_wav, tmp, out_wav, gain_db, profile, current)
+                done = _render(in_wav, tmp, out_wav, gain_db, profile, current, highpassed)
                 passes = 2
     except BaseException:
         if current is not None:

@@ -10,7 +10,6 @@ the thread and leaves no file.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +31,8 @@ class StreamingAssembly:
         segments: Sequence[Segment],
         out_wav: Path,
         profile: DeliveryProfile,
+        *,
+        highpass: bool = False,
     ) -> None:
         if len(items) != len(segments):
             raise ValueError("one segment per planned chunk")
@@ -39,7 +40,7 @@ class StreamingAssembly:
         self._segments = list(segments)
         self.path = out_wav
         self.profile = profile
-        self.busy_s = 0.0  # seconds spent writing, on the assembly's own thread
+        self._highpass = highpass
         self._wake = threading.Condition()
         self._aborted = False
         self._assembly: Assembly | None = None
@@ -60,30 +61,27 @@ class StreamingAssembly:
             return not self._aborted
 
     def _run(self) -> None:
-        busy = 0.0
         writer: ChapterWriter | None = None
         try:
             for item, seg in zip(self._items, self._segments, strict=True):
                 if not self._next_ready(item):
                     break
-                started = time.perf_counter()
                 if writer is None:
-                    writer = ChapterWriter(self.path, self.profile)
+                    writer = self._writer()
                 writer.add(seg)
-                busy += time.perf_counter() - started
             else:
-                started = time.perf_counter()
                 if writer is None:
-                    writer = ChapterWriter(self.path, self.profile)
+                    writer = self._writer()
                 self._assembly = writer.finish()
                 writer = None
-                busy += time.perf_counter() - started
         except BaseException as exc:  # handed to whoever waits for the result
             self._error = exc
         finally:
             if writer is not None:
                 writer.abort()
-            self.busy_s = busy
+
+    def _writer(self) -> ChapterWriter:
+        return ChapterWriter(self.path, self.profile, highpass=self._highpass)
 
     def result(self) -> Assembly:
         """The assembled chapter, once every chunk is in (they must all arrive: call this

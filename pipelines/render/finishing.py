@@ -128,7 +128,9 @@ class Finisher:
     def start_assembly(self, name: str, plan: list[PlannedChunk]) -> StreamingAssembly:
         """Begin assembling `renders/NAME`'s chunks as they arrive in the cache (the caller
         tells it of each, `StreamingAssembly.arrived`); `assemble_and_master` takes it."""
-        return StreamingAssembly(plan, self._segments(plan), self._raw(name), self._profile())
+        return StreamingAssembly(
+            plan, self._segments(plan), self._raw(name), self._profile(), highpass=True
+        )
 
     def assemble_and_master(
         self,
@@ -163,13 +165,14 @@ class Finisher:
                     assembly = assembling.result()
             else:
                 with self._stage("assembly"):
-                    assembly = assemble_chapter(self._segments(plan), raw, profile)
+                    assembly = assemble_chapter(self._segments(plan), raw, profile, highpass=True)
             with self._stage("mastering"):
                 mastered = master_chapter(
                     raw,
                     final,
                     profile,
                     input_rms_db=assembly.highpass_rms_db,
+                    highpassed=assembly.highpassed,
                     sink=sink if self.encode else None,
                 )
             report = mastered.acx

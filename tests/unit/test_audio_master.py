@@ -93,6 +93,39 @@ def test_one_pass_from_assemblys_measurement_writes_the_same_samples(tmp_path: P
         assert one.acx.passed == checked.passed
 
 
+def test_a_high_passed_assembly_masters_to_the_same_samples(tmp_path: Path) -> None:
+    """An assembly written through mastering's high-pass (what its meter computes anyway) is
+    mastered without filtering again, to exactly the samples of the plain route; the level
+    measured from the filtered file matches too."""
+    from pipelines.audio.assemble import assemble_chapter
+    from tests.audio_helpers import build_chapter
+
+    for level, seed in ((-30.0, 3), (-8.0, 5)):  # gained up; pushed into the limiter
+        segments = build_chapter(tmp_path / f"c{seed}", 6, level, seed=seed)
+        plain = assemble_chapter(segments, tmp_path / f"plain{seed}.wav")
+        filtered = assemble_chapter(segments, tmp_path / f"hp{seed}.wav", highpass=True)
+        assert filtered.highpassed and not plain.highpassed
+        assert filtered.highpass_rms_db == plain.highpass_rms_db
+        assert filtered.spans == plain.spans
+        a = master_chapter(plain.path, tmp_path / f"a{seed}.wav")
+        b = master_chapter(
+            filtered.path,
+            tmp_path / f"b{seed}.wav",
+            input_rms_db=filtered.highpass_rms_db,
+            highpassed=True,
+        )
+        c = master_chapter(filtered.path, tmp_path / f"c{seed}.wav", highpassed=True)
+        assert b.input_rms_db == pytest.approx(a.input_rms_db, abs=1e-9)
+        assert c.input_rms_db == pytest.approx(a.input_rms_db, abs=1e-4)
+        want, _ = sf.read(str(a.path), dtype="int32")
+        for got in (b, c):
+            samples, _ = sf.read(str(got.path), dtype="int32")
+            assert np.array_equal(samples, want)
+        raw, _ = sf.read(str(plain.path), dtype="float32")
+        hp, _ = sf.read(str(filtered.path), dtype="float32")
+        assert not np.array_equal(raw, hp)  # the file really holds the filtered signal
+
+
 def test_a_sink_gets_every_sample_written_and_a_discarded_pass_is_aborted(
     tmp_path: Path,
 ) -> None:
