@@ -81,8 +81,10 @@ class TruePeakLimiter:
         # that touch one (exactly what a full upsampling gives there), not the whole signal.
         from scipy import ndimage
 
-        starts = np.unique(np.concatenate([loud - 1, loud]))
-        starts = starts[(starts >= 0) & (starts < len(buf))]
+        touches = np.zeros(len(buf), dtype=bool)  # each loud sample and the one before it
+        touches[loud] = True
+        touches[loud[loud > 0] - 1] = True
+        starts = np.flatnonzero(touches)
         padded = np.concatenate(
             [np.zeros(self._reach), buf.astype(np.float64), np.zeros(self._reach)]
         )
@@ -90,6 +92,8 @@ class TruePeakLimiter:
         inter = np.abs(window @ self._phases.T).max(axis=1)
         peak = absx.copy()
         peak[starts] = np.maximum(peak[starts], inter)
+        if peak.max() <= self.ceiling:
+            return np.ones(len(buf), dtype=np.float64)  # what the filters below give then
         need = np.minimum(1.0, self.ceiling / np.maximum(peak, 1e-12))
         # Centred minimum over hold + look + 1 samples, shifted so it covers [k - hold, k + look].
         cmin = ndimage.minimum_filter1d(need, size=self.hold + self.look + 1, mode="nearest")
