@@ -35,7 +35,12 @@ sys.path.insert(0, str(REPO))
 
 from pipelines.core.model import Book  # noqa: E402
 from pipelines.manuscript import load_book  # noqa: E402
-from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute  # noqa: E402
+from pipelines.script.attribution import (  # noqa: E402
+    LOW_CONFIDENCE,
+    Quotation,
+    attribute,
+    learn_idiolects,
+)
 from pipelines.script.characters import CharacterList, find_characters  # noqa: E402
 
 ANNOTATIONS = REPO / "tests" / "data" / "annotations"
@@ -78,6 +83,7 @@ def load_annotations(folder: Path = ANNOTATIONS) -> list[dict[str, Any]]:
 def _book(path: Path) -> tuple[Book, CharacterList]:
     book = load_book(path)
     characters = find_characters(b.text for c in book.body for b in c.blocks)
+    characters.idiolects = learn_idiolects(book.body, characters)
     return book, characters
 
 
@@ -168,7 +174,9 @@ def score_pdnc(novel: str, folder: Path = PDNC, scorer: Any = None) -> NovelScor
         book = load_book(source)
     t0 = time.perf_counter()
     characters = find_characters(b.text for c in book.body for b in c.blocks)
+    # how each speaks, from the tagged quotations: a first pass, timed with the attribution
     t1 = time.perf_counter()
+    characters.idiolects = learn_idiolects(book.body, characters)
     quotes = [q for chapter in book.body for q in attribute(chapter, characters)]
     t2 = time.perf_counter()
     found = [(scorer.words(q.text), (q.speaker or "").strip().lower()) for q in quotes]

@@ -10,6 +10,7 @@ panel); this module adds what full cast needs.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,9 +27,10 @@ from pipelines.cast.voices import (
 )
 from pipelines.core.errors import ProjectError
 from pipelines.core.model import Chapter, Role, Utterance, VoiceRef
-from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute
+from pipelines.script.attribution import LOW_CONFIDENCE, Quotation, attribute, learn_idiolects
 from pipelines.script.builder import mark_turns
 from pipelines.script.characters import Character, CharacterList, find_characters
+from pipelines.script.idiolect import Idiolects
 from pipelines.script.model_pass import apply_answers
 from pipelines.store import Project, settings
 from pipelines.store.corrections import (
@@ -187,6 +189,7 @@ def suggest_voices(
 # -- characters and corrections ----------------------------------------------------------------
 
 _CHARACTERS: dict[tuple[str, str], CharacterList] = {}
+_IDIOLECTS: dict[tuple[str, str, str], Idiolects] = {}
 _LOCK = threading.Lock()
 
 
@@ -213,7 +216,18 @@ def book_characters(project: Project) -> CharacterList:
             texts = (b.text for c in project.chapters() if c.included for b in c.blocks)
             found = find_characters(texts)
             _CHARACTERS[key] = found
-    return apply_character_edits(found, character_edits(project))
+    edits = character_edits(project)
+    characters = apply_character_edits(found, edits)
+    # How each of them talks, learned from the book's tagged speech with these very names.
+    learned_key = (*key, json.dumps(edits, sort_keys=True))
+    with _LOCK:
+        learned = _IDIOLECTS.get(learned_key)
+        if learned is None:
+            chapters = [c for c in project.chapters() if c.included]
+            learned = learn_idiolects(chapters, characters)
+            _IDIOLECTS[learned_key] = learned
+    characters.idiolects = learned
+    return characters
 
 
 def character_edits(project: Project) -> dict[str, str]:

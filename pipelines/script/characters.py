@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipelines.script.dialogue import SPEECH_VERBS, detect_style, split_quotes, wordset
+from pipelines.script.idiolect import Idiolects
 from pipelines.script.names import KIN_FORMS, NICKNAMES, first_name_gender
 
 MALE_TITLES = wordset(
@@ -143,6 +144,8 @@ class CharacterList:
     characters: list[Character] = field(default_factory=list)
     narrator: str | None = None  # the first-person narrator's name, when the book has one
     roles: dict[str, str] = field(default_factory=dict)  # "undertaker" -> "Mr. Sowerberry"
+    # How each speaks, from the book's tagged quotations (`attribution.learn_idiolects`).
+    idiolects: Idiolects | None = None
     _index: dict[str, Character] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

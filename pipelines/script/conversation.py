@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Weights of the evidence, set by measuring on annotated novels (bench/attribution_bench.py).
@@ -47,6 +47,8 @@ W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not y
 W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
 W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
 W_FACED_REPLY = 2.0  # the one the narration turned the last speaker to answers
+W_STYLE = 0.3  # per unit of log-likelihood ratio: the turn's words sound like this person's
+STYLE_CAP = 6.0  # at most this many units either way, so a long speech does not decide alone
 
 
 @dataclass(slots=True)
@@ -67,6 +69,7 @@ class TurnEvidence:
     addressee_gender: str = ""  # "Yes, sir": the one spoken to is a man
     named: set[str] = field(default_factory=set)  # people its words speak of, by name
     faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
+    words: list[str] = field(default_factory=list)  # its own words, for how each person talks
 
 
 @dataclass(slots=True)
@@ -83,12 +86,14 @@ def decide_scene(
     genders: Mapping[str, str] | None = None,
     regulars: Sequence[str] = (),
     anonymous: Collection[str] = (),
+    style: Callable[[Sequence[str], Sequence[str]], list[float]] | None = None,
 ) -> list[Decided]:
     """The speaker of each turn of the scene; `carried` are the people who talked just before
     it (the latest first), `regulars` those the chapter's tags name most (candidates too, for
     a scene whose own text names too few). The `anonymous` (known only by a description:
     "the turnkey") speak only the turns that describe them: with no name to go by, the
-    narration tags every line of theirs."""
+    narration tags every line of theirs. `style` scores a turn's words for each person by how
+    they talk elsewhere in the book."""
     if not turns:
         return []
     people = _candidates(turns, carried, narrator, regulars)
@@ -112,6 +117,11 @@ def decide_scene(
         for k, p in enumerate(people):
             if p in anonymous and p not in (t.fixed, t.guess):
                 emit[i][k] = -1e9
+    if style is not None:
+        for i, t in enumerate(turns):
+            if t.fixed is None and t.words:
+                for k, s in enumerate(style(t.words, people)):
+                    emit[i][k] += W_STYLE * max(-STYLE_CAP, min(STYLE_CAP, s))
     _penalise_unintroduced(emit, turns, people, carried)
     if narrator in index:
         for i, t in enumerate(turns):

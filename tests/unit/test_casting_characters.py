@@ -120,3 +120,15 @@ def test_merging_a_form_into_the_main_character(project: Project) -> None:
         return
     assert merge_character(project, "Mr. Holmes", "Sherlock Holmes") == "Sherlock Holmes"
     assert "Mr. Holmes" not in book_characters(project).names()
+
+
+def test_the_book_characters_carry_how_each_talks(project: Project) -> None:
+    found = book_characters(project)
+    assert found.idiolects is not None
+    assert "Sherlock Holmes" in found.idiolects.speakers
+    assert found.idiolects.speakers["Watson"]["where"] == 1
+    # learned once for the imported text and these edits, then kept
+    assert book_characters(project).idiolects is found.idiolects
+    rename_character(project, "Watson", "John Watson")
+    renamed = book_characters(project).idiolects
+    assert renamed is not None and "John Watson" in renamed.speakers

@@ -1,0 +1,69 @@
+"""How each character talks: learned from tagged speech, weighed in the scene's decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipelines.core.model import Block, BlockKind, Chapter
+from pipelines.script.attribution import learn_idiolects
+from pipelines.script.characters import find_characters
+from pipelines.script.conversation import TurnEvidence, decide_scene
+from pipelines.script.idiolect import Idiolects, words
+
+
+def test_words_keep_contractions_and_drop_case() -> None:
+    assert words("Don\u2019t, Papa! I can't.") == ["don\u2019t", "papa", "i", "can't"]
+
+
+def test_a_quotation_sounds_like_whoever_says_its_words() -> None:
+    idiolects = Idiolects.learn(
+        [
+            ("Emma", "Oh, papa, you are so good, papa."),
+            ("Emma", "No, papa, indeed."),
+            ("Isabella", "Yes, sir, I assure you, sir."),
+            ("Isabella", "Indeed, sir."),
+        ]
+    )
+    emma, isabella, stranger = idiolects.score(words("But papa, why?"), ["Emma", "Isabella", "X"])
+    assert emma > 0 > isabella
+    assert stranger == 0.0  # nobody heard before is neither for nor against
+    emma, isabella, _ = idiolects.score(words("I assure you, sir."), ["Emma", "Isabella", "X"])
+    assert isabella > 0 > emma
+
+
+def test_the_scene_weighs_how_each_person_talks() -> None:
+    # Two untagged turns between two people the narration names alike: only the words tell.
+    def turns() -> list[TurnEvidence]:
+        return [
+            TurnEvidence(own_mentions=["Emma", "Isabella"], words=["papa"]),
+            TurnEvidence(words=["sir"]),
+        ]
+
+    def style(tokens: Sequence[str], people: Sequence[str]) -> list[float]:
+        says = {"Emma": "papa", "Isabella": "sir"}
+        return [5.0 if says.get(p) in tokens else -5.0 for p in people]
+
+    decided = decide_scene(turns(), style=style)
+    assert [d.speaker for d in decided] == ["Emma", "Isabella"]
+
+    def swapped(tokens: Sequence[str], people: Sequence[str]) -> list[float]:
+        return [-s for s in style(tokens, people)]
+
+    decided = decide_scene(turns(), style=swapped)
+    assert [d.speaker for d in decided] == ["Isabella", "Emma"]
+
+
+def test_the_book_is_learned_from_its_tagged_speech_only() -> None:
+    text = [
+        "\u201cMy dear papa, how good,\u201d said Emma Woodhouse.",
+        "\u201cYes, my dear,\u201d said Mr. Woodhouse.",
+        "\u201cSo it is.\u201d",  # untagged: not learned from
+        "Emma Woodhouse smiled at Mr. Woodhouse.",
+    ]
+    chapter = Chapter("One", [Block(BlockKind.PARAGRAPH, t) for t in text])
+    characters = find_characters(text)
+    learned = learn_idiolects([chapter], characters)
+    assert set(learned.speakers) == {"Emma Woodhouse", "Mr. Woodhouse"}
+    assert learned.speakers["Emma Woodhouse"]["papa"] == 1
+    assert "it" not in learned.speakers["Mr. Woodhouse"]
+    assert characters.idiolects is None  # the list given is left as it was
