@@ -130,8 +130,12 @@ def _single_closes_here(text: str, i: int) -> bool:
 
 def _straight_double_opens(text: str, i: int) -> bool:
     # A paragraph's first mark opens its speech even when a stray space follows it
-    # ('" Heard a noise," said he', where a nested mark was lost).
-    return _opens_here(text, i) or (not text[:i].strip() and bool(text[i + 1 :].strip()))
+    # ('" Heard a noise," said he', where a nested mark was lost); so does a spaced mark
+    # later on when a partner is still to come ('said he, " but'), as marks come in pairs.
+    if _opens_here(text, i) or (not text[:i].strip() and bool(text[i + 1 :].strip())):
+        return True
+    before = text[i - 1] if i else ""
+    return _is_space(before) and _is_space(text[i + 1 : i + 2]) and text.count('"', i + 1) % 2 == 1
 
 
 def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segment]:

@@ -180,6 +180,14 @@ def test_a_paragraph_opening_mark_with_a_stray_space_still_opens() -> None:
     assert quoted(text) == ['" Heard a noise,"', '"I got up."']
 
 
+def test_a_spaced_mark_later_in_the_paragraph_opens_when_its_partner_follows() -> None:
+    # Printed dashes lost in the source leave '" but' after a tag; the mark still opens.
+    text = '"We\'re dead men," continued Giles; " but I got up." Then he sat.'
+    assert quoted(text) == ['"We\'re dead men,"', '" but I got up."']
+    # A spaced mark with no partner after it opens nothing: the rest stays narration.
+    assert quoted('"Stop," he said. " And then he left.') == ['"Stop,"']
+
+
 def test_a_straight_closing_mark_alone_ends_a_carried_quotation() -> None:
     text = 'Or was it the wind? Oh, I cannot tell!" And she ran to the window.'
     segs = split_quotes(text)
