@@ -28,7 +28,7 @@ from pipelines.core.diskspace import (
     render_bytes,
 )
 from pipelines.core.errors import StudioError
-from pipelines.core.model import ChapterKind
+from pipelines.core.model import ChapterKind, VoiceRef
 from pipelines.render.events import (
     JobEvent,
     JobFailed,
@@ -43,6 +43,7 @@ from pipelines.store.jobs import JobState
 from pipelines.store.settings import PROOF
 
 if TYPE_CHECKING:
+    from pipelines.engines.pool import SynthPool
     from pipelines.render.service import RenderService
 
 console = Console(stderr=True)
@@ -333,15 +334,43 @@ def cmd_export(args: argparse.Namespace) -> int:
 MAKE_AGAIN = "the same `audiobook-studio make` command"
 
 
+def _early_pool(args: argparse.Namespace) -> SynthPool | None:
+    """The narrator's synthesis pool, started before anything else so that its workers load
+    the engine and the voice while this process imports the manuscript: for a new project
+    (an existing one has a narrator of its own) on an engine that runs here."""
+    from pipelines.engines.defaults import default_narrator
+    from pipelines.engines.pool import engine_pool
+    from pipelines.engines.registry import capabilities
+
+    if not Path(args.file).is_file() or (args.project and Project.is_project(Path(args.project))):
+        return None
+    try:
+        voice = VoiceRef.parse(args.voice) if args.voice else default_narrator()
+        if capabilities(voice.engine).resource == "network":
+            return None
+        return engine_pool(voice.engine, args.workers, [voice.voice_id])
+    except (StudioError, ValueError):
+        return None  # reported as usual once the project is open
+
+
 def cmd_make(args: argparse.Namespace) -> int:
+    out = check_out_dir(args.out)
+    if args.project:
+        check_out_dir(args.project, "--project")
+    early = _early_pool(args)
+    try:
+        return _make(args, out, early)
+    finally:
+        if early is not None:
+            early.close(cancel_pending=True)  # no-op once the service has closed it
+
+
+def _make(args: argparse.Namespace, out: Path, early: SynthPool | None) -> int:
     from pipelines.app.export import export_project, render_credits
     from pipelines.app.imports import import_manuscript
     from pipelines.engines.defaults import default_narrator
     from pipelines.render.service import RenderService
 
-    out = check_out_dir(args.out)
-    if args.project:
-        check_out_dir(args.project, "--project")
     settings = parse_settings(args.set)
     # --set is checked before the import: against the project's voices when it exists, else
     # against the narrator a new project gets; once more after, for a project found by title.
@@ -363,8 +392,12 @@ def cmd_make(args: argparse.Namespace) -> int:
             export_bytes(words / WORDS_PER_MINUTE * 60, m4b=True, mp3=True),
             f"exporting about {words / WORDS_PER_MINUTE:,.0f} minutes of audio",
         )
+        # The early pool serves only if the book speaks on its engine (a project found by
+        # title keeps its own narrator).
+        engines = book_engines(project, args.voice)
+        pools = [early] if early is not None and early.engine_name in engines else []
         with (
-            RenderService(project, workers=args.workers) as service,
+            RenderService(project, workers=args.workers, pools=pools) as service,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="credits") as side,
         ):
             credits: Future[tuple[Path, Path]] | None = None

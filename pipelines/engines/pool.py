@@ -42,7 +42,7 @@ from pipelines.core.errors import StudioError
 from pipelines.core.files import atomic_path
 from pipelines.core.model import Role, Utterance
 from pipelines.engines.base import CancelToken, Engine, SettingValue
-from pipelines.engines.registry import check_engine, get_engine
+from pipelines.engines.registry import capabilities, check_engine, get_engine
 
 _EMPTY_SECONDS = 0.01  # what an utterance with nothing pronounceable becomes
 # A diagnostic for tests and benchmarks: when set, every synthesized file is logged there, one
@@ -539,3 +539,16 @@ def _describe_exit(code: int | None) -> str:
         hint = " (often out of memory)" if name == "SIGKILL" else ""
         return f"was killed by {name}{hint}"
     return f"exited with status {code}"
+
+
+def engine_pool(
+    engine_name: str, workers: int | None = None, voices: Sequence[str] = ()
+) -> SynthPool:
+    """The pool a render runs `engine_name` on (`workers`: None for the engine's own
+    concurrency). Started early, its workers load the engine and `voices` while the caller
+    still opens the manuscript (`RenderService(pools=...)` takes it over)."""
+    count = get_engine(engine_name).limits.concurrency if workers is None else workers
+    # A cloud worker mostly waits on the network: it writes a file while it asks for the
+    # next, so that its requests follow one another with no gap.
+    network = capabilities(engine_name).resource == "network"
+    return SynthPool(engine_name, workers=count, preload=voices, overlap_writes=network)

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +29,7 @@ from pipelines.core.diskspace import disk_full, is_nearly_full, looks_like_full_
 from pipelines.core.model import Chapter, Utterance, VoiceRef
 from pipelines.engines.base import CancelToken
 from pipelines.engines.cloud.common import AccountProblem
-from pipelines.engines.pool import SynthPool, SynthResult, SynthTask
-from pipelines.engines.registry import capabilities, get_engine
+from pipelines.engines.pool import SynthPool, SynthResult, SynthTask, engine_pool
 from pipelines.render.assembler import StreamingAssembly
 from pipelines.render.billing import billed_characters
 from pipelines.render.cache import ChunkCache, ChunkLock
@@ -71,6 +70,7 @@ class RenderService:
         *,
         workers: int | None = None,
         profile: DeliveryProfile | None = None,
+        pools: Iterable[SynthPool] = (),
     ) -> None:
         self.project = project
         self.queue = JobQueue(project)
@@ -78,7 +78,8 @@ class RenderService:
         self.listener = listener
         self.workers = workers
         self._profile = profile  # None: the book's own, read when each chapter is mastered
-        self._pools: dict[str, SynthPool] = {}
+        # A pool started before the project was opened (`engine_pool`) is taken over as it is.
+        self._pools: dict[str, SynthPool] = {pool.engine_name: pool for pool in pools}
         # Wall seconds per stage, for benchmarks and the status bar.
         self.stage_seconds: dict[str, float] = defaultdict(float)
         self._stage_lock = threading.Lock()
@@ -145,12 +146,7 @@ class RenderService:
     def _pool(self, engine_name: str) -> SynthPool:
         pool = self._pools.get(engine_name)
         if pool is None:
-            engine = get_engine(engine_name)
-            workers = engine.limits.concurrency if self.workers is None else self.workers
-            # A cloud worker mostly waits on the network: it writes a file while it asks for
-            # the next, so that its requests follow one another with no gap.
-            network = capabilities(engine_name).resource == "network"
-            pool = SynthPool(engine_name, workers=workers, overlap_writes=network)
+            pool = engine_pool(engine_name, self.workers)
             self._pools[engine_name] = pool
         return pool
 
