@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import (
@@ -329,8 +329,12 @@ def attribute(
     characters: CharacterList | None = None,
     corrections: Mapping[str, str] | None = None,
     style: QuoteStyle | None = None,
+    *,
+    sieves_only: bool = False,
 ) -> list[Quotation]:
-    """The chapter's quotations, each with a speaker (None when nothing tells) and a confidence."""
+    """The chapter's quotations, each with a speaker (None when nothing tells) and a confidence;
+    `sieves_only`: what the sieves find, before the scenes are decided (a speech tag's speaker is
+    settled there already)."""
     if characters is None:
         characters = find_characters(b.text for b in chapter.blocks)
     quotes = chapter_quotations(chapter, style)
@@ -387,10 +391,11 @@ def attribute(
     for q in quotes:
         if q.speaker and q.speaker.startswith(PLACEHOLDER):
             q.speaker = names.get(q.speaker, q.speaker)
-    regulars = _regulars(chapter, quotes, resolver)
-    for scene, before in zip(scenes, carried, strict=True):
-        _decide(scene, before, resolver, regulars, routes)
-    _fill_from_mentions(chapter, turns, quotes, resolver)
+    if not sieves_only:
+        regulars = _regulars(chapter, quotes, resolver)
+        for scene, before in zip(scenes, carried, strict=True):
+            _decide(scene, before, resolver, regulars, routes)
+        _fill_from_mentions(chapter, turns, quotes, resolver)
     for q in quotes:
         if q.speaker and q.speaker.startswith(PLACEHOLDER):
             # Never named: somebody, but nobody the cast knows.
@@ -403,12 +408,12 @@ def attribute(
 def learn_idiolects(chapters: Iterable[Chapter], characters: CharacterList) -> Idiolects:
     """How the book's people talk, from the quotations a speech tag names (right 98% of the
     time on annotated novels): a pass of the sieves over every chapter, which the scenes'
-    decisions then draw on (`CharacterList.idiolects`)."""
-    plain = replace(characters, idiolects=None)
+    decisions then draw on (`CharacterList.idiolects`). The scenes need not be decided for it:
+    a tag's speaker is settled by the sieves, which do not read the idiolects."""
     return Idiolects.learn(
         (q.speaker, q.text)
         for chapter in chapters
-        for q in attribute(chapter, plain)
+        for q in attribute(chapter, characters, sieves_only=True)
         if q.speaker and q.method == "tag" and q.confidence >= CONF_NAMED_TAG - 0.01
     )
 

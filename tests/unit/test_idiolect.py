@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.core.model import Block, BlockKind, Chapter
-from pipelines.script.attribution import learn_idiolects
+from pipelines.script.attribution import attribute, learn_idiolects
 from pipelines.script.characters import find_characters
 from pipelines.script.conversation import TurnEvidence, decide_scene
 from pipelines.script.idiolect import Idiolects, words
@@ -67,3 +67,24 @@ def test_the_book_is_learned_from_its_tagged_speech_only() -> None:
     assert learned.speakers["Emma Woodhouse"]["papa"] == 1
     assert "it" not in learned.speakers["Mr. Woodhouse"]
     assert characters.idiolects is None  # the list given is left as it was
+
+
+def test_the_sieves_alone_settle_the_tags_the_book_is_learned_from() -> None:
+    text = [
+        "\u201cMy dear papa, how good,\u201d said Emma Woodhouse.",
+        "\u201cYes, my dear,\u201d said Mr. Woodhouse.",
+        "\u201cSo it is.\u201d",
+        "\u201cIndeed.\u201d",
+    ]
+    chapter = Chapter("One", [Block(BlockKind.PARAGRAPH, t) for t in text])
+    characters = find_characters(text)
+    full = attribute(chapter, characters)
+    sieves = attribute(chapter, characters, sieves_only=True)
+    assert (
+        [(q.speaker, q.method) for q in sieves[:2]]
+        == [(q.speaker, q.method) for q in full[:2]]
+        == [("Emma Woodhouse", "tag"), ("Mr. Woodhouse", "tag")]
+    )
+    # The untagged turns wait for the scene's decision, which only the full pass makes.
+    assert [q.method for q in full[2:]] == ["turn", "turn"]
+    assert all(q.method != "turn" for q in sieves[2:])
