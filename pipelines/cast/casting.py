@@ -210,20 +210,23 @@ def book_characters(project: Project) -> CharacterList:
     """The book's characters, found once per imported text and kept while the process runs,
     with the author's merges, renames and deletions applied (`character_edits`)."""
     key = (str(project.root), import_stamp(project))
-    with _LOCK:  # held while finding: a second caller waits for the first's result
-        found = _CHARACTERS.get(key)
-        if found is None:
-            texts = (b.text for c in project.chapters() if c.included for b in c.blocks)
-            found = find_characters(texts)
-            _CHARACTERS[key] = found
     edits = character_edits(project)
-    characters = apply_character_edits(found, edits)
     # How each of them talks, learned from the book's tagged speech with these very names.
     learned_key = (*key, json.dumps(edits, sort_keys=True))
-    with _LOCK:
+    with _LOCK:  # held while finding: a second caller waits for the first's result
+        found = _CHARACTERS.get(key)
         learned = _IDIOLECTS.get(learned_key)
+        # The chapters are read once for whichever of the two is not known yet.
+        chapters = (
+            [c for c in project.chapters() if c.included]
+            if found is None or learned is None
+            else []
+        )
+        if found is None:
+            found = find_characters(b.text for c in chapters for b in c.blocks)
+            _CHARACTERS[key] = found
+        characters = apply_character_edits(found, edits)
         if learned is None:
-            chapters = [c for c in project.chapters() if c.included]
             learned = learn_idiolects(chapters, characters)
             _IDIOLECTS[learned_key] = learned
     characters.idiolects = learned

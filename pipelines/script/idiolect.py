@@ -17,11 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[a-z]+(?:['\u2019][a-z]+)?")
-# How many words of the book's speech a speaker's own counts weigh against: set by
-# measuring on annotated novels (bench/attribution_bench.py).
+# Set by measuring on annotated novels (bench/attribution_bench.py): how many words of the
+# book's speech a speaker's own counts weigh against, and how many of the book's commonest
+# spoken words tell people apart (over every word, topics shared by chance did worse).
 PRIOR_WORDS = 3000.0
-
-
 VOCABULARY = 150
 
 
