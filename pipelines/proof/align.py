@@ -11,15 +11,24 @@ utterance, keeps a word heard across a span boundary with its own utterance.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from pipelines.proof.results import HeardWord, Timed, UtteranceProof
 from pipelines.proof.words import ScriptWord, heard_forms, script_words, soundex
 
 SLACK_S = 0.6  # how far outside its utterance's span a heard word may still match
 _CLOSE = 0.8  # spelling similarity taken as the same word (plurals, variant spellings)
+# Letters of two runs of words, spelled loosely, this similar sound alike; both need this many
+# letters (a short run matches too easily) and lengths within a third of each other (a word
+# left out of a run must not pass for the run).
+_ALIKE = 0.8
+_ALIKE_CONSONANTS = 0.85  # or their consonants this similar, four or more of them
+_ALIKE_LETTERS = 6
+_GAP_MAX = 12  # heard words in a gap tried as runs of their own (a swapped chunk has many)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,67 @@ def _same(token: str, forms: frozenset[str]) -> bool:
         if len(token) >= 5 and SequenceMatcher(None, token, f).ratio() >= _CLOSE:
             return True
     return False
+
+
+_LOOSE = (("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("z", "s"), ("y", "i"))
+_DOUBLED = re.compile(r"(.)\1+")
+_SOFT = re.compile(r"[aeiouhw]")  # dropped for a run's consonants: vowels, h and w
+
+
+def _loose(letters: str) -> str:
+    """Letters as they sound, roughly: c, k and q one letter, y an i, doubled letters once."""
+    for a, b in _LOOSE:
+        letters = letters.replace(a, b)
+    return _DOUBLED.sub(r"\1", letters)
+
+
+def sound_alike(script: Sequence[str], heard: Sequence[str]) -> bool:
+    """A run of script tokens heard as another number of words that sound the same run
+    together: "door nail" / "doornail", "emphatically" / "and fatically". Runs of as many words
+    are left to the word-by-word comparison (`_same`), which judged them already."""
+    if not script or not heard or len(script) == len(heard):
+        return False
+    a, b = "".join(script), "".join(heard)
+    if min(len(a), len(b)) < _ALIKE_LETTERS or not 3 / 4 <= len(b) / len(a) <= 4 / 3:
+        return False
+    a, b = _loose(a), _loose(b)
+    if SequenceMatcher(None, a, b).ratio() >= _ALIKE:
+        return True
+    ca, cb = a[0] + _SOFT.sub("", a[1:]), b[0] + _SOFT.sub("", b[1:])
+    return min(len(ca), len(cb)) >= 4 and SequenceMatcher(None, ca, cb).ratio() >= _ALIKE_CONSONANTS
+
+
+def _sound_alike_gaps(
+    refs: list[_Ref], heard: list[_Heard], spans: Sequence[Span], pairs: list[tuple[int, int]]
+) -> list[tuple[list[int], list[int]]]:
+    """Runs of unmatched refs (one span's, between two matched pairs) with the run of unmatched
+    heard tokens there, in that span's time, that sound alike: (ref indexes, token indexes)."""
+    found: list[tuple[list[int], list[int]]] = []
+    used: set[int] = set()
+    bounds = [(-1, -1), *pairs, (len(refs), len(heard))]
+    for (pi, pj), (i, j) in pairwise(bounds):
+        if i - pi < 2 or j - pj < 2:
+            continue
+        by_span: dict[int, list[int]] = {}
+        for r in range(pi + 1, i):
+            by_span.setdefault(refs[r].span, []).append(r)
+        for k, run in by_span.items():
+            lo, hi = spans[k].start_s - SLACK_S, spans[k].end_s + SLACK_S
+            near = [t for t in range(pj + 1, j) if t not in used and lo <= heard[t].mid_s <= hi]
+            script = [refs[r].token for r in run]
+            form = {t: min(heard[t].forms) for t in near}
+            # The whole run heard, else a shorter run of it (a word inserted beside the rest).
+            runs = (
+                [near]
+                if len(near) > _GAP_MAX
+                else [near[a:b] for a in range(len(near)) for b in range(len(near), a, -1)]
+            )
+            for sub in runs:
+                if sound_alike(script, [form[t] for t in sub]):
+                    found.append((run, sub))
+                    used.update(sub)
+                    break
+    return found
 
 
 def _lcs(refs: list[_Ref], heard: list[_Heard], spans: Sequence[Span]) -> list[tuple[int, int]]:
@@ -158,6 +228,11 @@ def align_window(
     matched_tokens = {j for _, j in pairs}
     # A heard word belongs to the utterance it matched in, else to the one it was heard in.
     owner = {tokens[j].word: refs[i].span for i, j in pairs}
+    for run, sub in _sound_alike_gaps(refs, tokens, spans, pairs):
+        # Heard, though cut otherwise: its words' times are shared out like unheard ones'.
+        matched_refs.update(run)
+        matched_tokens.update(sub)
+        owner.update((tokens[t].word, refs[run[0]].span) for t in sub)
     for j, h in enumerate(heard):
         owner.setdefault(j, _nearest_span(spans, h.mid_s))
     known: list[dict[int, tuple[float, float]]] = [{} for _ in spans]

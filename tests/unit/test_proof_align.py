@@ -68,6 +68,32 @@ def test_missing_and_inserted_words_are_listed_in_order() -> None:
     assert proof.score == pytest.approx(5 / 7) and proof.flagged()
 
 
+def test_words_the_recogniser_cuts_otherwise_count_as_heard() -> None:
+    # Joined, split, or a name heard as the common words it sounds like: all heard.
+    for script, heard_as in [
+        ("Marley was as dead as a door-nail.", "Marley was as dead as a doornail."),
+        ("You will therefore permit me.", "You will there for permit me."),
+        ("Tobias read it twice, and folded it.", "To buy us a reddit twice, and folded it."),
+    ]:
+        (proof,) = align_window([Span(0, 0.0, 4.0, script)], timed(heard_as, 0.0))
+        assert (proof.score, proof.missing, proof.inserted) == (1.0, [], []), script
+        assert proof.heard == heard_as
+    # A word left out is still missing, and other words that do not sound alike stay wrong.
+    (proof,) = align_window(
+        [Span(0, 0.0, 4.0, "He said he would not go home.")], timed("He said he would go home.", 0)
+    )
+    assert proof.missing == ["not"]
+    (proof,) = align_window(
+        [Span(0, 0.0, 4.0, "The lamp hissed and caught at last.")],
+        timed("The lamp was purple in the cold at last.", 0.0),
+    )
+    assert proof.missing == ["hissed", "and", "caught"] and proof.flagged()
+    # Each heard word makes up for one utterance's words at most.
+    spans = [Span(0, 0.0, 2.0, "Door nail."), Span(1, 2.0, 4.0, "Door nail.")]
+    proofs = align_window(spans, [HeardWord(" Doornail.", 1.4, 2.4)])
+    assert sorted(p.score for p in proofs) == [0.0, 1.0]
+
+
 def test_a_sentence_heard_in_another_utterances_place_does_not_count() -> None:
     spans = [
         Span(0, 0.0, 2.0, "One two three four."),
