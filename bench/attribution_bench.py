@@ -111,16 +111,31 @@ def score(annotation: dict[str, Any], corpus: Path = CORPUS) -> Score:
     quotes = attribute(chapter, characters)
     by_place: dict[tuple[int, int], Quotation] = {}
     counters: dict[int, int] = {}
+    texts: dict[tuple[int, int], str] = {}
+    last: Quotation | None = None
     for q in quotes:
-        n = counters.get(q.block_index, 0)
-        counters[q.block_index] = n + 1
-        by_place[(q.block_index, n)] = q
+        # The annotations count whole quotations: the parts of one cut around the quotations
+        # nested in it (adjacent in the paragraph) are one, known by its first part.
+        if (
+            last is not None
+            and last.block_index == q.block_index
+            and q.segment_index == last.segment_index + 1
+        ):
+            place = (q.block_index, counters[q.block_index] - 1)
+            texts[place] += q.text
+        else:
+            n = counters.get(q.block_index, 0)
+            counters[q.block_index] = n + 1
+            place = (q.block_index, n)
+            by_place[place], texts[place] = q, q.text
+        last = q
     result = Score(annotation["chapter"])
     for item in annotation["quotations"]:
         if item["speaker"] is None:
             continue  # a document read aloud, a sign: nobody speaks it
         found = by_place.get((item["block"], item["n"]))
-        if found is None or not found.text.startswith(item["snippet"][:20]):
+        whole = texts.get((item["block"], item["n"]), "")
+        if found is None or not whole.startswith(item["snippet"][:20]):
             raise LookupError(f"annotated quotation not found: {item['snippet']!r}")
         q = found
         ok = same_person(item["speaker"], q.speaker, characters)

@@ -228,6 +228,7 @@ class Quotation:
     tagged: bool = False  # an explicit speech tag names (or points to) the speaker
     addressed: list[str] = field(default_factory=list)  # names it speaks to
     lead: str = ""  # a paragraph of narration just before, when it leads into this one ("…said:")
+    nested: bool = False  # a quotation inside another: speech its speaker reports
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -237,6 +238,7 @@ class Quotation:
             "speaker": self.speaker,
             "confidence": round(self.confidence, 2),
             "method": self.method,
+            "nested": self.nested,
         }
 
 
@@ -285,8 +287,11 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
                 if si + 1 < len(segments) and not segments[si + 1].dialogue
                 else ""
             )
-            q = Quotation(bi, si, seg.text, before, after, seg.closed)
+            q = Quotation(bi, si, seg.text, before, after, seg.closed, nested=seg.nested)
             q.key = quotation_key(seg.text, before, after, previous_text)
+            if seg.whole is not None:
+                # Known by the whole quotation, as before it was cut around the nested ones.
+                q.key = _whole_key(block.text, segments, si, seg.whole, before, previous_text)
             q.continues = n == 0 and si == 0 and open_at_end
             q.addressed = [m.group("name") for m in _VOCATIVE.finditer(seg.text)]
             if si == 0 and lead_in:
@@ -301,6 +306,24 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
             )
             previous_text = block.text
     return out
+
+
+def _whole_key(
+    text: str,
+    segments: list[Segment],
+    si: int,
+    whole: tuple[int, int],
+    before: str,
+    previous_text: str,
+) -> str:
+    """The key of a quotation cut around nested ones: its whole text's, with the narration
+    after its last part."""
+    last = si
+    while last + 1 < len(segments) and segments[last + 1].end <= whole[1]:
+        last += 1
+    nxt = segments[last + 1] if last + 1 < len(segments) else None
+    after = nxt.text if nxt is not None and not nxt.dialogue else ""
+    return quotation_key(text[whole[0] : whole[1]], before, after, previous_text)
 
 
 def _lead_in(text: str) -> str:

@@ -39,6 +39,10 @@ class Segment:
     end: int
     dialogue: bool
     closed: bool = True  # False: the quotation runs on past the end of its paragraph
+    nested: bool = False  # a quotation inside a quotation: speech its speaker reports
+    # The first part of a quotation cut around nested ones: the whole quotation's extent, by
+    # which it is known (an author's correction made before it was cut still finds it).
+    whole: tuple[int, int] | None = None
 
 
 _DOUBLE_OPEN = "\u201c\u201e"
@@ -149,7 +153,13 @@ def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segme
         if start > pos:
             out.append(Segment(text[pos:start], pos, start, False))
         for a, b, said in _without_stage_directions(text, start, end):
-            out.append(Segment(text[a:b], a, b, said, closed if b == end else True))
+            parts = _nested_parts(text, a, b, style) if said else [(a, b, False)]
+            whole = (a, b) if len(parts) > 1 else None
+            for c, d, nested in parts:
+                closes = closed if d == end else True
+                out.append(
+                    Segment(text[c:d], c, d, said, closes, nested, whole if c == a else None)
+                )
         pos = end
     if pos < len(text):
         out.append(Segment(text[pos:], pos, len(text), False))
@@ -175,6 +185,42 @@ def _without_stage_directions(text: str, start: int, end: int) -> list[tuple[int
             pos = m.end()
     parts.append((pos, end, True))
     return parts
+
+
+def _nested_parts(
+    text: str, start: int, end: int, style: QuoteStyle
+) -> list[tuple[int, int, bool]]:
+    """The quotation's span cut around the quotations nested in it ("'Oh!' said he, 'I do'"
+    inside a double-quoted speech): (start, end, is nested) parts. Only nested quotations that
+    close inside it count, and marks or punctuation alone join the part beside them."""
+    inner = text[start:end]
+    found = _single_spans(inner) if style is QuoteStyle.DOUBLE else _double_spans(inner)
+    cuts = [(start + a, start + b) for a, b, closed in found if closed]
+    if not cuts:
+        return [(start, end, False)]
+    parts: list[tuple[int, int, bool]] = []
+    pos = start
+    for a, b in cuts:
+        if a > pos:
+            parts.append((pos, a, False))
+        parts.append((a, b, True))
+        pos = b
+    if pos < end:
+        parts.append((pos, end, False))
+    merged: list[tuple[int, int, bool]] = []
+    carry: int | None = None  # where a part of marks alone began, to open the next part
+    for a, b, nested in parts:
+        if carry is not None:
+            a, carry = carry, None
+        if _WORD.search(text, a, b):
+            merged.append((a, b, nested))
+        elif merged:  # a closing mark or a comma ends the part before
+            merged[-1] = (merged[-1][0], b, merged[-1][2])
+        else:
+            carry = a
+    if carry is not None:
+        return [(start, end, False)]
+    return merged
 
 
 def _double_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -380,7 +380,8 @@ def test_a_speech_over_paragraphs_keeps_its_speaker_through_retold_tags() -> Non
         "“‘Who goes there?’ said I, and nobody answered.",
         "“So I went home.”",
     )
-    assert speakers(ch) == ["Tom Price"] * 4
+    # The question he retells is a quotation nested in his: a part of its own, still his.
+    assert speakers(ch) == ["Tom Price"] * 5
 
 
 def test_a_sentence_about_her_already_does_not_name_another_her() -> None:
@@ -555,3 +556,21 @@ def test_a_subordinate_subject_whose_clause_runs_on_into_the_speech_verb() -> No
     # A comma that closes the clause before the main one still leaves its subject out.
     tag = _clause_tag("When Tom had gone, Ann said,", known)
     assert tag is not None and tag.group("name") == "Ann"
+
+
+def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> None:
+    from pipelines.script.attribution import quotation_key
+
+    told = "“‘Who goes there?’ said I, and nobody answered.”"
+    ch = chapter(CAST, "“I will tell you what happened,” said Tom Price. “It was night.", told)
+    parts = attribute(ch)[2:]
+    assert [q.nested for q in parts] == [True, False]
+    assert [q.speaker for q in parts] == ["Tom Price"] * 2  # the reporter speaks both
+    # The key of the whole quotation, as it was known before its nested part was cut out.
+    whole = quotation_key(told, "", "", ch.blocks[1].text)
+    assert parts[0].key == whole != parts[1].key
+    fixed = attribute(ch, corrections={whole: "Ned Moss"})[2:]
+    assert [(q.speaker, q.method) for q in fixed] == [
+        ("Ned Moss", "corrected"),
+        ("Ned Moss", fixed[1].method),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,24 @@ def test_straight_double_quotes() -> None:
     assert quoted(text) == ['"Why, it isn\'t possible,"', '"that I can have slept."']
 
 
-def test_nested_quotes_stay_inside_the_outer_quotation() -> None:
+def test_nested_quotes_are_parts_of_the_outer_quotation() -> None:
     text = "“Well,” said he, “the card read ‘The League is dissolved,’ and that was all.”"
-    assert quoted(text)[1] == "“the card read ‘The League is dissolved,’ and that was all.”"
+    parts = [s for s in split_quotes(text) if s.dialogue]
+    assert [(s.text, s.nested) for s in parts[1:]] == [
+        ("“the card read ", False),
+        ("‘The League is dissolved,’", True),
+        (" and that was all.”", False),
+    ]
+    # The first part knows the whole quotation's extent; marks alone join a part beside them.
+    assert parts[1].whole is not None and text[slice(*parts[1].whole)] == text[17:]
+    assert [s.text for s in split_quotes("“‘Who goes there?’ said I.”") if s.nested] == [
+        "“‘Who goes there?’"
+    ]
     british = "'He said \"hello\" to me,' said Alice."
-    assert quoted(british, QuoteStyle.SINGLE) == ["'He said \"hello\" to me,'"]
+    assert quoted(british, QuoteStyle.SINGLE) == ["'He said ", '"hello"', " to me,'"]
+    # Apostrophes are no nested quotation; a nested mark never closed cuts nothing.
+    for whole in ["“Don’t go ’round there, Joneses’ boy,” she said.", "“He cried ‘no more.”"]:
+        assert quoted(whole) == [whole[: whole.index("”") + 1]]
 
 
 def test_apostrophes_neither_open_nor_close_british_quotes() -> None:
@@ -150,14 +164,23 @@ _TAG = re.compile(
 )
 
 
-def test_no_speech_tag_inside_sherlock_dialogue(sherlock_script: list[Utterance]) -> None:
+def test_no_speech_tag_inside_sherlock_dialogue(
+    corpus_dir: Path, sherlock_script: list[Utterance]
+) -> None:
     dialogue = [u.text for u in sherlock_script if u.role is Role.DIALOGUE]
     # A tag after the outer quotation's closing mark would mean the tag was read in the
-    # speaker's voice; tags inside nested quotations (Wilson retelling a talk) are his words.
+    # speaker's voice; tags around nested quotations (Wilson retelling a talk) are his words,
+    # and come right after a nested part ("'Why that?'" then "I asks.").
     leaked = [t for t in dialogue if re.search(r'[,!?]"\s+(?:said|asked|cried)\s', t)]
     assert leaked == []
     starts = [t for t in dialogue if re.match(r"(?:said|asked|cried|remarked) ", t)]
-    assert starts == []
+    assert starts  # "said I," between the quotations Wilson retells
+    book = load_book(corpus_dir / SHERLOCK)
+    for block in (b for c in book.body for b in c.blocks):
+        segments = split_quotes(block.text)
+        for before, seg in pairwise(segments):
+            if seg.dialogue and re.match(r"\W*(?:said|asked|cried|remarked) ", seg.text):
+                assert before.nested, (block.text, seg.text)
     narrated = [u.text for u in sherlock_script if u.role is Role.NARRATION]
     assert sum(1 for t in narrated if re.match(r"(?:said|asked|remarked) (?:he|Holmes)\b", t))
     assert not [t for t in dialogue if _TAG.search(t) and not re.search(r"'", t)]
