@@ -30,8 +30,8 @@ from scripts.walkthrough import (  # noqa: E402
     row,
     tab,
 )
-from tests.integration.test_model_pass_cli import STORY  # noqa: E402
 from tests.standins.openai_server import OpenAIStandIn  # noqa: E402
+from tests.standins.quay import STORY  # noqa: E402
 
 CHAPTER = "Chapter 1. Fog"
 
