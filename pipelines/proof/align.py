@@ -87,7 +87,7 @@ def _loose(letters: str) -> str:
 
 def sound_alike(script: Sequence[str], heard: Sequence[str]) -> bool:
     """A run of script tokens heard as another number of words that sound the same run
-    together: "door nail" / "doornail", "emphatically" / "and fatically". Runs of as many words
+    together: "door nail" / "doornail", "therefore" / "there for". Runs of as many words
     are left to the word-by-word comparison (`_same`), which judged them already."""
     if not script or not heard or len(script) == len(heard):
         return False

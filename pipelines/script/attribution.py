@@ -288,10 +288,12 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
                 else ""
             )
             q = Quotation(bi, si, seg.text, before, after, seg.closed, nested=seg.nested)
-            q.key = quotation_key(seg.text, before, after, previous_text)
-            if seg.whole is not None:
-                # Known by the whole quotation, as before it was cut around the nested ones.
-                q.key = _whole_key(block.text, segments, si, seg.whole, before, previous_text)
+            # A quotation cut around nested ones is known by the whole of it, as before it was.
+            q.key = (
+                quotation_key(seg.text, before, after, previous_text)
+                if seg.whole is None
+                else _whole_key(block.text, segments, si, seg.whole, before, previous_text)
+            )
             q.continues = n == 0 and si == 0 and open_at_end
             q.addressed = [m.group("name") for m in _VOCATIVE.finditer(seg.text)]
             if si == 0 and lead_in:

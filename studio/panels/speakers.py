@@ -228,12 +228,13 @@ class SpeakersPanel(QWidget):
         self.table.setRowCount(len(self.shown))
         for row, q in enumerate(self.shown):
             text = QTableWidgetItem(" ".join(q.text.split()))
-            text.setToolTip(f"…{q.before[-80:]} {q.text} {q.after[:80]}…")
+            around = f"…{q.before[-80:]} {q.text} {q.after[:80]}…"
             if q.nested:  # reported speech: set apart, as it reads inside its quotation
                 font = text.font()
                 font.setItalic(True)
                 text.setFont(font)
-                text.setToolTip("Quoted inside another quotation: its speaker reports it")
+                around = f"Quoted inside another quotation: its speaker reports it.\n{around}"
+            text.setToolTip(around)
             who = QTableWidgetItem(q.speaker or UNKNOWN)
             who.setToolTip(f"Found by: {q.method}")
             # The model pass's answers have no measured accuracy: no percentage for them.
