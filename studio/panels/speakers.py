@@ -326,7 +326,9 @@ class SpeakersPanel(QWidget):
         self.undo_button.setEnabled(True)
         self._touched.update(keys)
         await self.reload()
-        self.ctx.reporter.status(f"{count} quotation{'s' * (count != 1)} now spoken by {name}.")
+        # The cast's own name for whom was typed ("Ann" is Ann Grey): say the one now shown.
+        now = next((q.speaker for q in self.quotes if q.key in keys and q.speaker), name)
+        self.ctx.reporter.status(f"{count} quotation{'s' * (count != 1)} now spoken by {now}.")
         return count
 
     async def undo(self) -> None:

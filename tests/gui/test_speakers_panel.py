@@ -74,3 +74,12 @@ def test_bulk_correct_low_confidence_rows_then_undo(
     # With the filter off every quotation of the chapter is listed.
     panel.low_only.setChecked(False)
     assert panel.table.rowCount() == len(panel.quotes)
+
+    # A short form typed is the cast's own character, and the status bar names the one shown.
+    panel.select_rows([0])
+    first = panel.selected()[0].key
+    panel.speaker.setEditText("Irene")
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: "now spoken by" in window.statusBar().currentMessage(), timeout=10_000)
+    assert corrections(panel.project)[first] == "Irene Adler"
+    assert window.statusBar().currentMessage() == "1 quotation now spoken by Irene Adler."
