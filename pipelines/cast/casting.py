@@ -367,7 +367,7 @@ def correct_speakers(project: Project, quotes: Iterable[Quotation], speaker: str
     speaker = " ".join(speaker.split())
     if not speaker:
         raise ProjectError(project.root, "a speaker correction needs a name", "Give a name.")
-    speaker = book_characters(project).canonical(speaker)
+    speaker = book_characters(project).typed_name(speaker)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [(q.key, speaker, q.text[:200], now) for q in quotes]
     save_speaker_corrections(project, rows)

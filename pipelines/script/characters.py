@@ -202,6 +202,18 @@ class CharacterList:
         c = self.resolve(name)
         return c.name if c else name
 
+    def typed_name(self, typed: str) -> str:
+        """Whom an author's typed name means: a character it is a form of ("Irene", "Mr.
+        Holmes", "Lizzy"), else the name as typed, someone new. Stricter than `resolve`, which
+        takes "Mycroft Holmes" for the Holmes it knows: a name of two words or more is theirs
+        only if every word of it is."""
+        c = self.resolve(typed)
+        if c is None:
+            return typed
+        words = set(_strip_title(_key(typed)).split())
+        theirs = {w for a in c.aliases | {c.name} for w in _key(a).split()}
+        return c.name if len(words) < 2 or words <= theirs else typed
+
     def gender(self, name: str | None) -> str:
         if not name:
             return ""

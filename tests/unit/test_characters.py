@@ -58,6 +58,15 @@ def test_a_cast_list_a_reader_would_agree_with() -> None:
     assert mr.gender == "male" and mrs.gender == "female"
     assert characters.resolve("Jane") not in (mr, mrs, elizabeth)
     assert characters.narrator is None  # told in the third person
+    # What an author types to correct a speaker: a form of a character is that character; a
+    # full name with a word none of theirs is someone new, though it shares a surname.
+    assert (
+        characters.typed_name("Lizzy") == characters.typed_name("Miss Elizabeth") == elizabeth.name
+    )
+    assert characters.typed_name("Mr. Darcy") == darcy.name
+    assert characters.typed_name("Kitty Bennet") == "Kitty Bennet"
+    assert characters.typed_name("Mary Bennet") == "Mary Bennet"
+    assert characters.resolve("Kitty Bennet") is not None  # resolve alone would take a Bennet
 
 
 def test_a_first_person_narrator_is_named_by_the_others() -> None:
