@@ -73,13 +73,14 @@ def _same(token: str, forms: frozenset[str]) -> bool:
     return False
 
 
-_LOOSE = (("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("z", "s"), ("y", "i"))
+_LOOSE = (("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("z", "s"), ("uy", "i"), ("y", "i"))
 _DOUBLED = re.compile(r"(.)\1+")
 _SOFT = re.compile(r"[aeiouhw]")  # dropped for a run's consonants: vowels, h and w
 
 
 def _loose(letters: str) -> str:
-    """Letters as they sound, roughly: c, k and q one letter, y an i, doubled letters once."""
+    """Letters as they sound, roughly: c, k and q one letter, y (and the uy of "buy") an i,
+    doubled letters once."""
     for a, b in _LOOSE:
         letters = letters.replace(a, b)
     return _DOUBLED.sub(r"\1", letters)

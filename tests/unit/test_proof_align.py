@@ -74,6 +74,7 @@ def test_words_the_recogniser_cuts_otherwise_count_as_heard() -> None:
         ("Marley was as dead as a door-nail.", "Marley was as dead as a doornail."),
         ("You will therefore permit me.", "You will there for permit me."),
         ("Tobias read it twice, and folded it.", "To buy us a reddit twice, and folded it."),
+        ("Tobias read it twice, and folded it.", "To buy us read it twice, and folded it."),
     ]:
         (proof,) = align_window([Span(0, 0.0, 4.0, script)], timed(heard_as, 0.0))
         assert (proof.score, proof.missing, proof.inserted) == (1.0, [], []), script
