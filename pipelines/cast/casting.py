@@ -99,7 +99,7 @@ def character_voices(project: Project) -> dict[str, VoiceRef]:
 
 def set_character_voice(project: Project, character: str, voice: VoiceRef | None) -> None:
     """Give a character (by any of its names) a voice; None takes it away."""
-    name = book_characters(project).canonical(character.strip())
+    name = book_characters(project).typed_name(character.strip())
     stored = project.get_setting(settings.CHARACTER_VOICES)
     if voice is None:
         stored.pop(name, None)
@@ -342,7 +342,7 @@ def character_table(project: Project) -> list[CharacterRow]:
             apply_answers(quotes, answered, characters)
             for q in quotes:
                 if q.speaker:
-                    lines[characters.canonical(q.speaker)] += 1
+                    lines[characters.typed_name(q.speaker)] += 1
     voices = character_voices(project)
     rows = [
         CharacterRow(

@@ -426,7 +426,10 @@ def attribute(
             # Never named: somebody, but nobody the cast knows.
             q.speaker, q.confidence, q.method = None, 0.0, "unknown"
         if q.speaker:
-            q.speaker = characters.canonical(q.speaker)
+            # The author's own name for a speaker stands as they typed it when it is no
+            # character's (someone new); anything else is the cast's name for whom it names.
+            name = characters.typed_name if q.method == "corrected" else characters.canonical
+            q.speaker = name(q.speaker)
     return quotes
 
 

@@ -574,3 +574,12 @@ def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> 
         ("Ned Moss", "corrected"),
         ("Ned Moss", fixed[1].method),
     ]
+
+
+def test_a_corrected_speaker_new_to_the_cast_keeps_the_name_typed() -> None:
+    ch = chapter(CAST, "“Well,” said Tom Price.", "“Oh!” cried Mrs. Grey.")
+    key = attribute(ch)[1].key
+    # A surname shared with the cast is someone new with a first name none of theirs; a form of
+    # a character's own name is that character.
+    assert attribute(ch, corrections={key: "Jane Grey"})[1].speaker == "Jane Grey"
+    assert attribute(ch, corrections={key: "Ann"})[1].speaker == "Ann Grey"
