@@ -27,7 +27,6 @@ from pipelines.core.secrets import env_var, get_key
 from pipelines.engines.cloud.common import CostCapExceeded
 from pipelines.engines.cloud.openai_chat import ChatReply, structured_chat
 from pipelines.script.model_pass import (
-    DEFAULT_MODEL,
     Estimate,
     MalformedAnswer,
     SpeakerRequest,
@@ -36,6 +35,7 @@ from pipelines.script.model_pass import (
     estimate,
     parse_answer,
 )
+from pipelines.script.model_prices import DEFAULT_MODEL
 from pipelines.store import Project, settings
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines import __version__
-from pipelines.app.editing import new_take, rename_chapter
 from pipelines.cast.lexicon import local_fixes
 from pipelines.cli.crash import run_guarded
 from pipelines.cli.render import check_out_dir
@@ -106,6 +105,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_chapters(args: argparse.Namespace) -> int:
+    from pipelines.app.editing import new_take, rename_chapter
+
     with _open(args.project) as project:
         action = args.action
         if action == "rename":

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def _print_plan(plan: PassPlan) -> None:
     from pipelines.app.speaker_pass import usd
-    from pipelines.script.model_pass import PRICES_AS_OF
+    from pipelines.script.model_prices import PRICES_AS_OF
 
     info = plan.as_dict()
     cost = plan.cost
@@ -100,7 +100,7 @@ def cmd_model_pass(project: Project, args: argparse.Namespace) -> int:
 
 
 def add_model_pass_parser(acts: Any) -> None:
-    from pipelines.script.model_pass import DEFAULT_MODEL
+    from pipelines.script.model_prices import DEFAULT_MODEL
 
     a = acts.add_parser(
         "model-pass",

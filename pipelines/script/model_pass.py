@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.attribution import LOW_CONFIDENCE, Quotation
 from pipelines.script.characters import CharacterList
+from pipelines.script.model_prices import PRICES, PRICES_AS_OF, UNLISTED_PRICE, Price
 
-DEFAULT_MODEL = "gpt-4o-mini"
 METHOD = "model"
 CONF_MODEL = 0.5  # unmeasured: below LOW_CONFIDENCE on purpose (see the module's docstring)
 UNKNOWN = "unknown"
@@ -40,27 +40,6 @@ MAX_QUOTES = 40  # per request, so that one answer stays short and one failure l
 CAST_LIMIT = 40  # names offered per request
 NEW_NAME_CHARS = 80
 
-
-@dataclass(frozen=True, slots=True)
-class Price:
-    """USD per million tokens."""
-
-    input: float
-    output: float
-
-
-# The one price table. Standard-tier list prices per million tokens, as copies of OpenAI's
-# pricing page quoted them in May 2026 (read second-hand: no OpenAI page was reachable where
-# this was written); check https://openai.com/api/pricing before trusting an estimate closely.
-PRICES_AS_OF = "2026-05"
-PRICES: dict[str, Price] = {
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1-nano": Price(0.10, 0.40),
-}
-# A model not in the table is priced high, so that the cap errs on the side of refusing.
-UNLISTED_PRICE = Price(5.00, 20.00)
 
 # Tokens from characters, with no tokenizer: English prose runs about four characters a token;
 # the estimate rounds up and adds the chat framing, so it should err high rather than low.

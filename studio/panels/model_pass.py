@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from pipelines.app import speaker_pass as sp
 from pipelines.cast.casting import model_speakers
 from pipelines.core.cancel import Cancelled, CancelToken
-from pipelines.script.model_pass import PRICES_AS_OF
+from pipelines.script.model_prices import PRICES_AS_OF
 from pipelines.store import Project
 from studio.context import StudioContext
 from studio.tasks import describe_error

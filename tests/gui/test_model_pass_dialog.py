@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.app import speaker_pass as sp
 from pipelines.cast.casting import model_speakers
-from pipelines.script import model_pass
+from pipelines.script import model_prices
 from pipelines.store import Project
 from studio.main_window import MainWindow
 from tests.gui.conftest import open_in
@@ -111,7 +111,7 @@ def test_without_a_key_or_over_the_cap_the_dialog_says_why_it_cannot_send(
     assert not dialog.send_button.isEnabled()
     monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
     # Prices a thousand times today's: the same story now costs dollars, over the cent cap.
-    monkeypatch.setitem(model_pass.PRICES, sp.DEFAULT_MODEL, model_pass.Price(150.0, 600.0))
+    monkeypatch.setitem(model_prices.PRICES, sp.DEFAULT_MODEL, model_prices.Price(150.0, 600.0))
     dialog.replan()
     qtbot.waitUntil(lambda: dialog.plan is not None, timeout=10_000)
     assert dialog.plan.cost.usd > 0.01
