@@ -425,6 +425,9 @@ def _make(args: argparse.Namespace, out: Path, early: SynthPool | None) -> int:
             if stuck:
                 print(f"error: {book.title} was not exported", file=sys.stderr)
                 return stuck
+            spoken = credits.result() if credits is not None else None
+            if spoken is not None:
+                service.release_pools()  # nothing more to say: the workers exit during the export
             check_export_space(project, out, m4b=True, mp3=True)
             files = export_project(
                 project,
@@ -433,7 +436,7 @@ def _make(args: argparse.Namespace, out: Path, early: SynthPool | None) -> int:
                 mp3=True,
                 voice_spec=args.voice,
                 service=service,
-                credits=credits.result() if credits is not None else None,
+                credits=spoken,
             )
     m4b = [f for f in files if f.suffix == ".m4b"]
     console.print(f"[green]Audiobook ready:[/] {m4b[0] if m4b else out}")

@@ -350,21 +350,25 @@ class SynthPool:
             procs = [] if self._local else list(self._procs)
         return [w.process.pid for w in procs if w.process.pid is not None]
 
-    def close(self, cancel_pending: bool = False) -> None:
-        """Finish (or with `cancel_pending`, drop) the queued tasks, then stop the workers."""
+    def close(self, cancel_pending: bool = False, *, wait: bool = True) -> None:
+        """Finish (or with `cancel_pending`, drop) the queued tasks, then stop the workers.
+        Without `wait` it returns at once while the workers finish and exit; a later `close`
+        waits for them."""
         if self._local is not None:
             self._closing = True
-            self._local.shutdown(wait=True, cancel_futures=cancel_pending)
+            self._local.shutdown(wait=wait, cancel_futures=cancel_pending)
             return
         with self._lock:
-            if self._closing:
-                return
+            first = not self._closing
             self._closing = True
             if cancel_pending:
                 for _, future in self._pending:
                     future.cancel()
                 self._pending.clear()
-        self._wake()
+        if first:
+            self._wake()
+        if not wait:
+            return
         self._dispatcher.join()
         self._wake_r.close()
         self._wake_w.close()

@@ -80,6 +80,7 @@ class RenderService:
         self._profile = profile  # None: the book's own, read when each chapter is mastered
         # A pool started before the project was opened (`engine_pool`) is taken over as it is.
         self._pools: dict[str, SynthPool] = {pool.engine_name: pool for pool in pools}
+        self._released: list[SynthPool] = []  # closing (`release_pools`); joined by `close`
         # Wall seconds per stage, for benchmarks and the status bar.
         self.stage_seconds: dict[str, float] = defaultdict(float)
         self._stage_lock = threading.Lock()
@@ -132,10 +133,20 @@ class RenderService:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        for pool in self._pools.values():
+        for pool in [*self._pools.values(), *self._released]:
             pool.close()
         self._pools.clear()
+        self._released.clear()
         self.queue.stop_heartbeat()
+
+    def release_pools(self) -> None:
+        """Let the synthesis workers exit now, without waiting for them (`close` does): for
+        when this service will speak no more, so that their exit overlaps the work left. A
+        later synthesis starts a fresh pool."""
+        for pool in self._pools.values():
+            pool.close(wait=False)
+        self._released += self._pools.values()
+        self._pools.clear()
 
     def __enter__(self) -> RenderService:
         return self

@@ -96,6 +96,51 @@ def test_close_can_drop_the_queue(tmp_path: Path) -> None:
         pool.submit(_task(tmp_path, "late"))
 
 
+def test_close_without_waiting_finishes_the_queue_and_a_later_close_waits(
+    tmp_path: Path,
+) -> None:
+    """`close(wait=False)` returns while the queued work is still being done; the workers exit
+    when it is, and a later `close` waits for that."""
+    pool = SynthPool("silence", workers=1)
+    (pid,) = pool.worker_pids()
+    first = pool.submit(_task(tmp_path, "first", "w" * 60, **SLOW))
+    queued = pool.submit(_task(tmp_path, "queued"))
+    started = time.monotonic()
+    pool.close(wait=False)
+    assert time.monotonic() - started < 0.5 and not queued.done()  # 1 s of work is left
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.submit(_task(tmp_path, "late"))
+    pool.close()
+    assert first.result().frames > 0 and queued.result().frames > 0  # nothing dropped
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker has exited (and was reaped)
+
+
+def test_a_service_lets_its_workers_go_and_starts_afresh_if_asked_again(tmp_path: Path) -> None:
+    from pipelines.app.imports import import_manuscript
+    from pipelines.render.service import RenderService
+
+    sample = REPO / "resources" / "samples" / "the-lamplighter-of-harrow-street.md"
+    project = import_manuscript(sample, str(tmp_path / "book"))
+    with project, RenderService(project, workers=1) as service:
+        pool = service._pool("silence")
+        service.release_pools()
+        with pytest.raises(RuntimeError, match="closed"):
+            pool.submit(_task(tmp_path, "late"))
+        again = service._pool("silence")  # a later synthesis gets a fresh pool
+        assert again is not pool
+        assert again.submit(_task(tmp_path, "fresh")).result(timeout=60).frames > 0
+    assert not any(_alive(p) for p in [*pool.worker_pids(), *again.worker_pids()])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_failed_task_leaves_the_old_file_whole(tmp_path: Path, workers: int) -> None:
     out = tmp_path / "line.flac"
