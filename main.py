@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -22,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(args)
     from pipelines.cli.main import main as cli_main
 
-    return cli_main(args)
+    code = cli_main(args)
+    if argv is None:
+        # The command is done; what is left is the interpreter's exit, whose garbage collection
+        # walks every object (0.25 s with the audio stack loaded, on one core). Frozen objects
+        # are skipped; the files are closed and the exit handlers still run.
+        gc.freeze()
+    return code
 
 
 if __name__ == "__main__":
