@@ -10,6 +10,10 @@ packets again as it writes them (a loopback decoder) for its peak and RMS, its n
 master's moved by that measured change (within 0.03 dB of a full measurement on real chapters),
 head and tail room tone the master's (10 ms frames: a fraction of a dB moves no edge).
 
+A book's first chapter gets a third: the retail sample's MP3 (`audio.sample`), cut and faded from
+the same blocks, so that the export only tags it (`chapter-4.sample.mp3`; only when that chapter
+holds the whole sample).
+
 The streams sit beside the master (`chapter-4.wav` -> `chapter-4.mp3`, `chapter-4.aac`) with a
 sidecar (`chapter-4.delivery.json`) naming the master's size and modification time and the
 encoder settings; the export uses them only while all of those still match, and encodes from
@@ -35,6 +39,7 @@ from pipelines.audio.acx import AcxReport, judge
 from pipelines.audio.dsp import Audio, db, power_db
 from pipelines.audio.ffmpeg_io import ffmpeg_exe, last_error
 from pipelines.audio.profiles import DeliveryProfile
+from pipelines.audio.sample_fades import FADE_IN_S, FADE_OUT_S, Fades
 from pipelines.core.errors import StudioError
 
 VERSION = 1
@@ -136,6 +141,17 @@ class _DecodedMeter:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleStream:
+    """The retail sample encoded with its chapter: frames [start, stop) of the master, faded
+    in and out by `fades` seconds."""
+
+    path: Path
+    start: int
+    stop: int
+    fades: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """A master's current delivery streams."""
 
@@ -145,6 +161,7 @@ class Delivery:
     aac_frames: int
     mp3: Levels
     master: AcxReport  # the master's measurement
+    sample: SampleStream | None = None
 
     def mp3_report(self, path: Path, profile: DeliveryProfile) -> AcxReport:
         """The ACX report of the MP3: its decoded levels, the master's room tone edges."""
@@ -178,7 +195,11 @@ def current(wav: Path, profile: DeliveryProfile) -> Delivery | None:
             return None
         master = AcxReport(**meta["master"])
         levels = Levels(**meta["mp3_levels"])
-        return Delivery(wav, mp3, aac, int(meta["aac_frames"]), levels, master)
+        sample = None
+        if (cut := meta.get("sample")) is not None and wav.with_name(cut["file"]).is_file():
+            fades = (float(cut["fade_in_s"]), float(cut["fade_out_s"]))
+            sample = SampleStream(wav.with_name(cut["file"]), cut["start"], cut["stop"], fades)
+        return Delivery(wav, mp3, aac, int(meta["aac_frames"]), levels, master, sample)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -198,6 +219,7 @@ class _Ffmpeg:
             stderr=self.errors,
         )
         self.broken = False
+        self._ended = False
         # Blocks reach ffmpeg from a thread of its own: written inline, the mastering thread
         # would wait on each encoder's pipe in turn and the two would take turns, not run
         # side by side.
@@ -221,9 +243,15 @@ class _Ffmpeg:
         if not self.broken:
             self._blocks.put(data)
 
+    def end(self) -> None:
+        """No more blocks: the encoder finishes what it has (`wait` waits for it)."""
+        if not self._ended:
+            self._ended = True
+            self._blocks.put(None)
+
     def wait(self) -> int:
         if self._feeder.is_alive():
-            self._blocks.put(None)
+            self.end()
             self._feeder.join()
         return self.proc.wait()
 
@@ -243,7 +271,8 @@ class _Ffmpeg:
 
 class StreamEncoder:
     """Two ffmpeg encoding the mastered PCM they are fed: the MP3 (decoded again as it is
-    written, for its levels) and the ADTS stream.
+    written, for its levels) and the ADTS stream; with `sample` (a range of frames, from
+    `audio.sample.chapter_cut`), a third encoding the retail sample.
 
     Two processes, not one with two outputs: ffmpeg runs one input's outputs nearly in step, so
     the encoders took turns on one core (4.2 s for a 12-minute chapter) where apart they take
@@ -252,11 +281,22 @@ class StreamEncoder:
     with the master, `abort` removes them.
     """
 
-    def __init__(self, staged_wav: Path, profile: DeliveryProfile, *, background: bool) -> None:
+    def __init__(
+        self,
+        staged_wav: Path,
+        profile: DeliveryProfile,
+        *,
+        background: bool,
+        sample: tuple[int, int] | None = None,
+    ) -> None:
         self.profile = profile
         base = staged_wav.with_suffix("")  # .chapter-4.<hex>.master
         self.mp3 = base.with_name(f"{base.name}.delivery.mp3")
         self.aac = base.with_name(f"{base.name}.delivery.aac")
+        self.sample = base.with_name(f"{base.name}.delivery.sample.mp3")
+        self._cut = sample
+        self._fades = Fades(sample[1] - sample[0], profile.sample_rate) if sample else None
+        self._pos = 0  # frames pushed so far
         mp3 = ["-map", "0:a", *mp3_args(profile), "-f", "mp3", str(self.mp3)]
         # The MP3 decoded again as it is encoded, for its measurement: no reading the file back.
         mp3 += ["-dec", "0:0", "-filter_complex", "[dec:0]anull[heard]", "-map", "[heard]"]
@@ -266,6 +306,12 @@ class StreamEncoder:
         try:
             self._encoders.append(_Ffmpeg(profile, mp3, stdout=True))
             self._encoders.append(_Ffmpeg(profile, aac, stdout=False))
+            if sample is not None:
+                cut = ["-map", "0:a", *mp3_args(profile), "-f", "mp3", str(self.sample)]
+                self._sampler: _Ffmpeg | None = _Ffmpeg(profile, cut, stdout=False)
+                self._encoders.append(self._sampler)
+            else:
+                self._sampler = None
         except BaseException:
             self.abort()
             raise
@@ -282,7 +328,21 @@ class StreamEncoder:
             return
         data = np.asarray(block, dtype="<f4").tobytes()
         for e in self._encoders:
-            e.push(data)
+            if e is not self._sampler:
+                e.push(data)
+        pos, self._pos = self._pos, self._pos + len(block)
+        if self._sampler is not None and self._cut is not None and self._fades is not None:
+            a, b = max(self._cut[0], pos), min(self._cut[1], self._pos)
+            if a < b:
+                part = self._fades.apply(block[a - pos : b - pos], a - self._cut[0])
+                self._sampler.push(np.asarray(part, dtype="<f4").tobytes())
+            if self._pos >= self._cut[1]:
+                self._close_sampler()
+
+    def _close_sampler(self) -> None:
+        """The sample's last frame is in: let its encoder finish beside the others."""
+        if self._sampler is not None:
+            self._sampler.end()
 
     def finish(self, master: AcxReport) -> StagedDelivery:
         """Wait for the encoders, count the AAC frames and measure the MP3."""
@@ -295,6 +355,11 @@ class StreamEncoder:
                         f"ffmpeg could not encode the chapter ({failure})",
                         "check free disk space and render it again",
                     )
+            sample = None
+            if self._cut is not None and self._pos >= self._cut[1]:
+                sample = SampleStream(self.sample, *self._cut, (FADE_IN_S, FADE_OUT_S))
+            else:
+                self.sample.unlink(missing_ok=True)  # the chapter ended before the cut did
             return StagedDelivery(
                 self.mp3,
                 self.aac,
@@ -302,6 +367,7 @@ class StreamEncoder:
                 self._meter.levels(master),
                 master,
                 self.profile,
+                sample,
             )
         except BaseException:
             self.abort()
@@ -321,6 +387,7 @@ class StreamEncoder:
         self._close()
         self.mp3.unlink(missing_ok=True)
         self.aac.unlink(missing_ok=True)
+        self.sample.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +400,7 @@ class StagedDelivery:
     mp3_levels: Levels
     master: AcxReport
     profile: DeliveryProfile  # what the streams were encoded for
+    sample: SampleStream | None = None
 
     def install(self, final_wav: Path, master: Path) -> None:
         """Move the streams beside `final_wav` and write their sidecar, naming `master` (the
@@ -342,6 +410,13 @@ class StagedDelivery:
         aac = final_wav.with_suffix(".aac")
         os.replace(self.mp3, mp3)
         os.replace(self.aac, aac)
+        sample: dict[str, object] | None = None
+        if self.sample is not None:
+            path = final_wav.with_suffix(".sample.mp3")
+            os.replace(self.sample.path, path)
+            fade_in, fade_out = self.sample.fades
+            sample = {"file": path.name, "start": self.sample.start, "stop": self.sample.stop}
+            sample |= {"fade_in_s": fade_in, "fade_out_s": fade_out}
         meta = {
             "wav": _stat(master),
             "settings": settings_key(self.profile),
@@ -350,6 +425,7 @@ class StagedDelivery:
             "aac_frames": self.aac_frames,
             "mp3_levels": asdict(self.mp3_levels),
             "master": self.master.as_dict() | {"path": final_wav.name},
+            "sample": sample,
         }
         target = sidecar_path(final_wav)
         tmp = target.with_name(f".{target.name}.part")
@@ -359,6 +435,8 @@ class StagedDelivery:
     def discard(self) -> None:
         self.mp3.unlink(missing_ok=True)
         self.aac.unlink(missing_ok=True)
+        if self.sample is not None:
+            self.sample.path.unlink(missing_ok=True)
 
 
 def forget(final_wav: Path) -> None:

@@ -200,6 +200,12 @@ def _plan_mp3(
     return jobs
 
 
+def _sample_stream(first: ChapterAudio, profile: DeliveryProfile) -> delivery.SampleStream | None:
+    """The retail sample encoded with the book's first chapter, if its master is current."""
+    encoded = delivery.current(Path(first.wav), profile)
+    return encoded.sample if encoded is not None else None
+
+
 def _m4b_input(item: _Item, profile: DeliveryProfile) -> ChapterInput:
     encoded = delivery.current(item.wav, profile)
     if encoded is None:
@@ -457,6 +463,7 @@ def export_book(
                 cover,
                 profile,
                 progress=guarded(tracker.part("sample", profile.sample_target_s)),
+                encoded=_sample_stream(book.chapters[0], profile),
             )
         readalong_futures = [
             pool.submit(readalong_audio, scratch, n, ch)

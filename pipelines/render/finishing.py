@@ -139,13 +139,16 @@ class Finisher:
         *,
         staged: bool = False,
         assembling: StreamingAssembly | None = None,
+        sample: bool = False,
     ) -> tuple[Path, Assembly, Any, StagedDelivery | None]:
         """Assemble and master `plan` into `renders/NAME.wav` (with `staged`, into a hidden
         name beside it, which is returned); (the mastered file, assembly, ACX report, delivery
         streams: staged beside a staged master, installed beside a final one). `assembling`
         is the chapter's assembly already under way (`start_assembly`); else it is assembled
-        here."""
+        here. `sample`: the chapter opens the book, so its streams include the retail sample
+        when it holds all of it."""
         from pipelines.audio.master import master_chapter
+        from pipelines.audio.sample import chapter_cut
 
         out_dir = self.out_dir
         raw = assembling.path if assembling is not None else self._raw(name)
@@ -155,8 +158,10 @@ class Finisher:
         background = self._background()
         encoder_at = final if staged else out_dir / f".{name}.{unique}.master.wav"
 
+        cut: tuple[int, int] | None = None
+
         def sink() -> StreamEncoder:
-            return StreamEncoder(encoder_at, profile, background=background)
+            return StreamEncoder(encoder_at, profile, background=background, sample=cut)
 
         delivery: StagedDelivery | None = None
         try:
@@ -166,6 +171,8 @@ class Finisher:
             else:
                 with self._stage("assembly"):
                     assembly = assemble_chapter(self._segments(plan), raw, profile, highpass=True)
+            if sample and assembly.sample_rate == profile.sample_rate:
+                cut = chapter_cut(assembly.frames, assembly.spans, profile)
             with self._stage("mastering"):
                 mastered = master_chapter(
                     raw,
@@ -208,7 +215,7 @@ class Finisher:
         the caller records it (and installs the staged file) or discards it."""
         name = chapter_name(chapter)
         staged, assembly, report, delivery = self.assemble_and_master(
-            name, plan, staged=True, assembling=assembling
+            name, plan, staged=True, assembling=assembling, sample=self._opens_book(chapter)
         )
         final = self.out_dir / f"{name}.wav"
         report.path = str(final)
@@ -228,6 +235,11 @@ class Finisher:
             rendered_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         return FinishedChapter(row, staged, final, delivery)
+
+    def _opens_book(self, chapter: Chapter) -> bool:
+        """Whether the chapter is the first one read, where the export's retail sample starts."""
+        first = next((c for c in self.project.chapters(with_blocks=False) if c.included), None)
+        return first is not None and first.id == chapter.id
 
     def sweep(self, leased: Callable[[], set[int]]) -> int:
         """Remove the temporary files killed processes left in `renders/`: a chapter's when no

@@ -125,7 +125,7 @@ def test_the_export_copies_the_streams_mastering_encoded(made_book: dict[str, Pa
     in the manifest agree with a full measurement of the exported file."""
     from mutagen.id3 import ID3
 
-    from pipelines.audio import acx, delivery
+    from pipelines.audio import acx, delivery, names
     from pipelines.audio.profiles import ACX
 
     renders = made_book["project"] / "renders"
@@ -147,6 +147,9 @@ def test_the_export_copies_the_streams_mastering_encoded(made_book: dict[str, Pa
     stream = delivery.current(wavs[0], ACX)
     assert stream is not None
     assert data[ID3(str(first)).size :] == stream.mp3_stream.read_bytes()
+    # Chapter 1 is shorter than a retail sample may run, so the sample is cut at the export
+    # (a first chapter that holds it encodes it while mastered: tests/unit/test_audio_sample.py).
+    assert stream.sample is None and (made_book["out"] / names.SAMPLE).is_file()
 
 
 def test_m4b_chapters_start_where_their_audio_does(made_book: dict[str, Path]) -> None:
