@@ -1083,7 +1083,8 @@ class _Resolver:
                 return holder
             # The book's one Doctor Grey is not yet in this chapter: another doctor, met here.
             return " ".join(words).capitalize()
-        if noun in FUNCTIONARIES:
+        # "the turnkey", "the game-keeper" (a compound's last part names the trade)
+        if noun in FUNCTIONARIES or noun.rsplit("-", 1)[-1] in FUNCTIONARIES:
             return " ".join(words).capitalize()
         return None
 

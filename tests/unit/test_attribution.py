@@ -344,12 +344,14 @@ def test_a_stranger_known_by_an_office_speaks_as_that() -> None:
         "“Not without a ticket,” replied the porter.",
         "“Here it is, then,” said Tom Price.",
         "“And you, sir?” inquired the gentleman in the grey coat.",
+        "“Anything new up in town?” asked the game-keeper.",
     )
     assert speakers(ch) == [
         "Tom Price",
         "The porter",
         "Tom Price",
         "The gentleman in the grey coat",
+        "The game-keeper",  # a compound names its trade by its last part
     ]
 
 
