@@ -411,8 +411,10 @@ class StagedDelivery:
         os.replace(self.mp3, mp3)
         os.replace(self.aac, aac)
         sample: dict[str, object] | None = None
-        if self.sample is not None:
-            path = final_wav.with_suffix(".sample.mp3")
+        path = final_wav.with_suffix(".sample.mp3")
+        if self.sample is None:
+            path.unlink(missing_ok=True)  # an earlier master's, which this one replaces
+        else:
             os.replace(self.sample.path, path)
             fade_in, fade_out = self.sample.fades
             sample = {"file": path.name, "start": self.sample.start, "stop": self.sample.stop}

@@ -113,6 +113,15 @@ def test_a_first_chapter_encodes_its_sample_as_it_is_mastered(tmp_path: Path) ->
     )
     assert longer.duration_s > copied.duration_s
     assert not longer.path.read_bytes().endswith(found.sample.path.read_bytes())
+    # A later master of the chapter with no cut takes the old sample stream away.
+    (tmp_path / ".again.mp3").write_bytes(b"")
+    (tmp_path / ".again.aac").write_bytes(b"")
+    again = delivery.StagedDelivery(
+        tmp_path / ".again.mp3", tmp_path / ".again.aac", 0, found.mp3, found.master, profile
+    )
+    again.install(final, master=final)
+    now = delivery.current(final, profile)
+    assert now is not None and now.sample is None and not found.sample.path.exists()
 
 
 def test_a_sample_that_may_run_into_the_next_chapter_is_left_to_the_export() -> None:
