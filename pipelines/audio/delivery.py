@@ -337,12 +337,7 @@ class StreamEncoder:
                 part = self._fades.apply(block[a - pos : b - pos], a - self._cut[0])
                 self._sampler.push(np.asarray(part, dtype="<f4").tobytes())
             if self._pos >= self._cut[1]:
-                self._close_sampler()
-
-    def _close_sampler(self) -> None:
-        """The sample's last frame is in: let its encoder finish beside the others."""
-        if self._sampler is not None:
-            self._sampler.end()
+                self._sampler.end()  # the sample's last frame is in: it finishes meanwhile
 
     def finish(self, master: AcxReport) -> StagedDelivery:
         """Wait for the encoders, count the AAC frames and measure the MP3."""
