@@ -76,6 +76,11 @@ def settings_key(profile: DeliveryProfile) -> dict[str, Any]:
     }
 
 
+def sample_path(wav: Path) -> Path:
+    """Where the retail sample encoded with the master `wav` sits: `chapter-4.sample.mp3`."""
+    return wav.with_suffix(".sample.mp3")
+
+
 def sidecar_path(wav: Path) -> Path:
     return wav.with_name(f"{wav.stem}.delivery.json")
 
@@ -406,7 +411,7 @@ class StagedDelivery:
         os.replace(self.mp3, mp3)
         os.replace(self.aac, aac)
         sample: dict[str, object] | None = None
-        path = final_wav.with_suffix(".sample.mp3")
+        path = sample_path(final_wav)
         if self.sample is None:
             path.unlink(missing_ok=True)  # an earlier master's, which this one replaces
         else:

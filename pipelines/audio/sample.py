@@ -13,7 +13,7 @@ from pathlib import Path
 import soundfile as sf
 
 from pipelines.audio.assemble import Span
-from pipelines.audio.delivery import SampleStream
+from pipelines.audio.delivery import SampleStream, sample_path
 from pipelines.audio.dsp import Audio, read_blocks
 from pipelines.audio.encode import Tags, encode_mp3_stream, tag_mp3
 from pipelines.audio.ffmpeg_io import Progress
@@ -158,7 +158,7 @@ def _is_cut(encoded: SampleStream, pieces: list[_Piece]) -> bool:
     as `Fades` fades."""
     return (
         len(pieces) == 1
-        and encoded.path == pieces[0].wav.with_suffix(".sample.mp3")
+        and encoded.path == sample_path(pieces[0].wav)
         and (pieces[0].start, pieces[0].stop) == (encoded.start, encoded.stop)
         and encoded.fades == (FADE_IN_S, FADE_OUT_S)
     )
