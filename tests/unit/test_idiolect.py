@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.core.model import Block, BlockKind, Chapter
-from pipelines.script.attribution import attribute, learn_idiolects
+from pipelines.script.attribution import SELF_TRAINED, attribute, learn_idiolects
 from pipelines.script.characters import find_characters
 from pipelines.script.conversation import TurnEvidence, decide_scene
 from pipelines.script.idiolect import Idiolects, words
@@ -53,19 +53,27 @@ def test_the_scene_weighs_how_each_person_talks() -> None:
     assert [d.speaker for d in decided] == ["Isabella", "Emma"]
 
 
-def test_the_book_is_learned_from_its_tagged_speech_only() -> None:
+def test_the_book_is_learned_from_its_tags_then_from_turns_the_scene_settles() -> None:
     text = [
         "\u201cMy dear papa, how good,\u201d said Emma Woodhouse.",
         "\u201cYes, my dear,\u201d said Mr. Woodhouse.",
-        "\u201cSo it is.\u201d",  # untagged: not learned from
+        # untagged, their turns alternating between two tags: Emma, then her father
+        "\u201cSo it is.\u201d",
+        "\u201cIndeed.\u201d",
+        "\u201cWell, papa, here we are,\u201d said Emma Woodhouse.",
         "Emma Woodhouse smiled at Mr. Woodhouse.",
+        "\u201cPerhaps rain.\u201d",  # after narration naming both: a guess, not learned from
     ]
     chapter = Chapter("One", [Block(BlockKind.PARAGRAPH, t) for t in text])
     characters = find_characters(text)
+    settled = {q.text: q for q in attribute(chapter, characters)}
+    assert settled["\u201cPerhaps rain.\u201d"].confidence < SELF_TRAINED
     learned = learn_idiolects([chapter], characters)
     assert set(learned.speakers) == {"Emma Woodhouse", "Mr. Woodhouse"}
-    assert learned.speakers["Emma Woodhouse"]["papa"] == 1
-    assert "it" not in learned.speakers["Mr. Woodhouse"]
+    assert learned.speakers["Emma Woodhouse"]["papa"] == 2
+    assert learned.speakers["Emma Woodhouse"]["it"] == 1  # the settled turns
+    assert learned.speakers["Mr. Woodhouse"]["indeed"] == 1
+    assert not any("rain" in c for c in learned.speakers.values())
     assert characters.idiolects is None  # the list given is left as it was
 
 
