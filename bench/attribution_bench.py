@@ -8,7 +8,8 @@ of them (documents read aloud are left out).
 place, never copied): each novel is imported and attributed in this process and matched to the
 annotations with the corpus's own scorer (its score.py: the same matching and generous name
 resolution as the CLI score), then printed: per novel and overall accuracy by quote type, the
-time taken, accuracy by method, and a calibration table (confidence bucket -> measured accuracy)
+time taken, the same over the quotations whose gold speaker is a listed character (the part
+an answer can get right), accuracy by method, and a calibration table (confidence bucket -> measured accuracy)
 with the accuracy of the quotations below and above LOW_CONFIDENCE.
 
 Usage: .venv/bin/python bench/attribution_bench.py [--corpus ../shared/corpus] [--show-misses]
@@ -170,6 +171,9 @@ class NovelScore:
     quotes: int = 0
     correct: int = 0
     by_type: dict[str, list[int]] = field(default_factory=dict)  # type -> [right, total]
+    # the same, end to end, over the quotations whose gold speaker is a listed character
+    # ("all" and each type): the part of the score an answer can get right
+    scoreable: dict[str, list[int]] = field(default_factory=dict)
     seconds_characters: float = 0.0
     seconds_attribution: float = 0.0
     # (confidence, method, right) of every found quotation whose gold speaker is a listed
@@ -210,11 +214,20 @@ def score_pdnc(novel: str, folder: Path = PDNC, scorer: Any = None) -> NovelScor
         result.quotes += 1
         tally = result.by_type.setdefault(g["type"], [0, 0])
         tally[1] += 1
+        listed = (
+            [result.scoreable.setdefault(k, [0, 0]) for k in ("all", g["type"])]
+            if g["speaker"] in chars
+            else []
+        )
+        for t in listed:
+            t[1] += 1
         if not any(s is not None for s in speakers) or hit is None:
             continue
         right = bool(best and names.get(best) == g["speaker"])
         result.correct += right
         tally[0] += right
+        for t in listed:
+            t[0] += right
         if g["speaker"] in chars:
             q = quotes[hit]
             result.judged.append((q.confidence, q.method, right))
@@ -278,6 +291,14 @@ def pdnc_main(novels: list[str], folder: Path) -> None:
         f"{sum(s.correct for s in scores) / max(1, quotes):8.1%} {by} "
         f"{sum(s.seconds_characters for s in scores):8.2f} "
         f"{sum(s.seconds_attribution for s in scores):7.2f}"
+    )
+    listed = {
+        k: [sum(s.scoreable.get(k, [0, 0])[i] for s in scores) for i in (0, 1)]
+        for k in ("all", *types)
+    }
+    print(
+        f"\nquotations whose gold speaker is a listed character: {listed['all'][1]}, "
+        + ", ".join(f"{k} {v[0] / max(1, v[1]):.1%}" for k, v in listed.items())
     )
     judged = [j for s in scores for j in s.judged]
     print("\nby method (found quotations, gold speaker a listed character)")
