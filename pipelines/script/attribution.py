@@ -443,7 +443,8 @@ def learn_idiolects(chapters: Iterable[Chapter], characters: CharacterList) -> I
     are decided and every quotation settled at SELF_TRAINED confidence or more (the tags, and
     the untagged turns the scene leaves no doubt about) teaches its speaker's words. Twice the
     speech to learn from: each person's model is surer, most of all for those the book seldom
-    tags. `characters` is left as it was given."""
+    tags; and who calls someone "papa" or "aunt" (`Idiolects.kin_speakers`). `characters` is
+    left as it was given."""
     chapters = list(chapters)
     tagged = Idiolects.learn(
         (q.speaker, q.text)
@@ -604,6 +605,7 @@ def _decide(
         """ "I" in narration names the narrator only in a book told in the first person."""
         return name != resolver.narrator or name == teller
 
+    idiolects = resolver.characters.idiolects
     for turn, before, gap in scene:
         first = turn.quotes[0]
         e = TurnEvidence(gap_words=gap, narrated=bool(first.before.strip()))
@@ -646,13 +648,20 @@ def _decide(
         own = " ".join([first.before, *(q.after for q in opening)])
         e.faced = _faced(f"{before} {own}", resolver) - {sp}
         e.words = [w for q in opening for w in speech_words(q.text)]
+        if idiolects is not None:
+            # who the book heard call someone "papa", by canonical name: matched to the
+            # scene's own names below
+            e.kin = {p for q in opening for p in idiolects.kin_speakers(q.text)}
         e.own_mentions = [n for n in resolver.mentions(own) if in_story(n)]
         e.before_mentions = [n for n in resolver.mentions(before) if in_story(n)]
         evidence.append(e)
     people = {n for e in evidence for n in (e.fixed, e.guess, *e.own_mentions, *e.before_mentions)}
     genders = {n: resolver.gender(n) for n in people | set(carried) | set(regulars) if n}
     anonymous = {n for n in people if n and n.startswith("The ") and canonical(n) == n}
-    idiolects = resolver.characters.idiolects
+    names = people | set(carried) | set(regulars) | {teller}
+    for e in evidence:
+        if e.kin:
+            e.kin = {n for n in names if n and canonical(n) in e.kin}
 
     def style(tokens: Sequence[str], names: Sequence[str]) -> list[float]:
         assert idiolects is not None

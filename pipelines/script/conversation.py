@@ -2,9 +2,9 @@
 
 A scene's turns (the quotations of one paragraph each) are a sequence whose speakers follow
 patterns: two people alternate, a reply goes to whom the last turn addressed, nobody speaks to
-themselves by name, and the narration next to a turn tends to name its speaker; someone joins
-the talk with a tag or a mention, and someone known only by a description ("the turnkey")
-speaks only where described. Each turn also
+themselves by name, "papa" comes from those the book has heard say it, and the narration next
+to a turn tends to name its speaker; someone joins the talk with a tag or a mention, and
+someone known only by a description ("the turnkey") speaks only where described. Each turn also
 carries what the sieves found for it (a speech tag is near certain, a pronoun a good guess).
 The speakers are chosen by a second-order Viterbi search over the scene's likely people, scoring
 every turn's evidence and every step's turn-taking together, so that one clear tag sets the
@@ -30,6 +30,7 @@ W_REPLY = 3.0  # the person the last turn addressed answers
 W_SPEAKS_TO = 0.8  # this turn addresses the last speaker
 W_GENDER = 8.0  # penalty: "she said" by a man
 W_ADDRESSEE_GENDER = 3.0  # penalty: "yes, sir" answering a woman
+W_KIN = 6.0  # penalty: "papa" from someone the book never heard call anyone so
 NEAR_SHORT = 0.5  # how much turn-taking counts across a few words of narration
 NEAR_NARRATED = 0.5  # and where the turn's paragraph opens in narration ("Tom turned. “…”")
 NEAR_LONG = 0.0  # and across a paragraph of it: none, the narration tells who comes next
@@ -70,6 +71,7 @@ class TurnEvidence:
     named: set[str] = field(default_factory=set)  # people its words speak of, by name
     faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
     words: list[str] = field(default_factory=list)  # its own words, for how each person talks
+    kin: set[str] = field(default_factory=set)  # who may call someone "papa", as it does
 
 
 @dataclass(slots=True)
@@ -229,6 +231,8 @@ def _emission(
         s -= W_GENDER
     if t.guess is not None and person == t.guess:
         s += W_SOFT * t.guess_confidence
+    if t.kin and person not in t.kin:
+        s -= W_KIN
     if person in t.addressed:
         s -= W_ADDRESSED
     else:

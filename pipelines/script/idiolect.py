@@ -24,8 +24,32 @@ PRIOR_WORDS = 3000.0
 VOCABULARY = 150
 
 
+# Calling someone by kinship ("papa", "my dear aunt", "Oh, mother!"): at the start of the
+# speech or a clause, and a clause's end after it, so "my mother's spectacles" and "told my
+# father." call nobody.
+KIN_WORDS = (
+    "papa mamma mama pa ma father mother aunt auntie uncle grandmamma grandmama grandpapa "
+    "grandmother grandfather granny grandma grandpa brother sister cousin"
+)
+_KIN_VOCATIVE = re.compile(
+    r"(?:^|[\u201c\u2018\"'(]|[,;:!?.\u2014]\s*|\b(?:oh|ah|o|dear)\s+)"
+    r"(?:my\s+(?:dear(?:est)?\s+|own\s+|poor\s+)?)?"
+    rf"(?P<kin>{'|'.join(KIN_WORDS.split())})"
+    r"(?=\s*(?:[,.!?;:\u2014\u201d\"]|$))",
+    re.IGNORECASE,
+)
+# Who may call someone so, once the book has shown it often enough: the people who did.
+KIN_MIN = 3
+KIN_SHARE = 0.1
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def kin_called(text: str) -> list[str]:
+    """The words of kinship a speech calls someone by ("papa" in "But, my dear papa, ...")."""
+    return [m.group("kin").lower() for m in _KIN_VOCATIVE.finditer(text)]
 
 
 @dataclass(slots=True)
@@ -34,6 +58,8 @@ class Idiolects:
 
     speakers: dict[str, Counter[str]] = field(default_factory=dict)
     book: Counter[str] = field(default_factory=Counter)
+    # "papa" -> who says it, in the speech learned from
+    kin: dict[str, Counter[str]] = field(default_factory=dict)
     _totals: dict[str, int] = field(default_factory=dict)
     _book_total: int = 0
 
@@ -42,6 +68,8 @@ class Idiolects:
         """From (speaker, text) pairs: the speakers' canonical names and their tagged words."""
         out = cls()
         for speaker, text in quotations:
+            for term in kin_called(text):
+                out.kin.setdefault(term, Counter())[speaker] += 1
             ws = words(text)
             out.speakers.setdefault(speaker, Counter()).update(ws)
             out.book.update(ws)
@@ -55,6 +83,16 @@ class Idiolects:
 
     def __len__(self) -> int:
         return len(self.speakers)
+
+    def kin_speakers(self, text: str) -> set[str]:
+        """Who may say the words of kinship the text calls someone by ("papa": Emma and
+        Isabella, in Emma); empty when it calls nobody so or the book says too little."""
+        out: set[str] = set()
+        for term in kin_called(text):
+            seen = self.kin.get(term)
+            if seen and (total := sum(seen.values())) >= KIN_MIN:
+                out |= {p for p, n in seen.items() if n >= KIN_SHARE * total}
+        return out
 
     def score(self, tokens: Sequence[str], people: Sequence[str]) -> list[float]:
         """For each person, the log-likelihood ratio of the words under their model against

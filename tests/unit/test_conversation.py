@@ -220,3 +220,16 @@ def test_a_guess_weighs_what_its_route_measures() -> None:
     # A strong guess holds against the turn-taking; a weak one gives way to it.
     assert third("narration0") == "Sam"
     assert third("newcomer") == "Tom"
+
+
+def test_papa_is_said_only_by_whom_the_book_heard_say_it() -> None:
+    turns = [
+        TurnEvidence(fixed="Mr. Knightley"),
+        TurnEvidence(own_mentions=["Emma"]),
+        TurnEvidence(kin={"Emma"}),  # "Only one more, papa": Knightley's turn by alternation
+        TurnEvidence(fixed="Mr. Woodhouse"),
+    ]
+    carried = ["Mr. Woodhouse", "Mr. Knightley"]
+    assert decide_scene(turns, carried)[2].speaker == "Emma"
+    turns[2].kin = set()
+    assert decide_scene(turns, carried)[2].speaker == "Mr. Knightley"

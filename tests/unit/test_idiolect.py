@@ -8,7 +8,7 @@ from pipelines.core.model import Block, BlockKind, Chapter
 from pipelines.script.attribution import SELF_TRAINED, attribute, learn_idiolects
 from pipelines.script.characters import find_characters
 from pipelines.script.conversation import TurnEvidence, decide_scene
-from pipelines.script.idiolect import Idiolects, words
+from pipelines.script.idiolect import Idiolects, kin_called, words
 
 
 def test_words_keep_contractions_and_drop_case() -> None:
@@ -96,3 +96,51 @@ def test_the_sieves_alone_settle_the_tags_the_book_is_learned_from() -> None:
     # The untagged turns wait for the scene's decision, which only the full pass makes.
     assert [q.method for q in full[2:]] == ["turn", "turn"]
     assert all(q.method != "turn" for q in sieves[2:])
+
+
+def test_words_of_kinship_call_someone_only_as_a_vocative() -> None:
+    assert kin_called("\u201cPapa, the carriage is here,\u201d") == ["papa"]
+    assert kin_called("But, my dear papa, it is summer; if she did not, Mother.") == [
+        "papa",
+        "mother",
+    ]
+    assert kin_called("Oh, aunt! how could you") == ["aunt"]
+    # spoken of, not to
+    assert kin_called("my mother's spectacles") == []
+    assert kin_called("I told my father.") == []
+    assert kin_called("Aunt Josephine said so") == []
+
+
+def test_papa_comes_from_whoever_the_book_heard_say_it() -> None:
+    Q = "\u201c{}\u201d"
+    one = [
+        Q.format("Papa, the carriage is here,") + " said Emma Woodhouse.",
+        Q.format("Thank you, my dear,") + " said Mr. Woodhouse.",
+        Q.format("Oh, papa! You will take cold,") + " said Emma Woodhouse.",
+        Q.format("I shall not, my dear,") + " said Mr. Woodhouse.",
+        Q.format("But, my dear papa, it is winter,") + " said Emma Woodhouse.",
+    ]
+    two = [
+        "Emma Woodhouse sat by the fire while Mr. Knightley talked to Mr. Woodhouse.",
+        Q.format("It is a fine night, sir,") + " said Mr. Knightley.",
+        Q.format("Damp, I fear, very damp."),
+        # turn-taking alone gives this to Mr. Knightley; only Emma says "papa"
+        Q.format("Only one more log, papa, and then the tea."),
+        Q.format("Well, well, my dear,") + " said Mr. Woodhouse.",
+    ]
+    chapters = [
+        Chapter(n, [Block(BlockKind.PARAGRAPH, t) for t in ps])
+        for n, ps in (("One", one), ("Two", two))
+    ]
+    characters = find_characters(one + two)
+    characters.idiolects = learn_idiolects(chapters, characters)
+    assert characters.idiolects.kin_speakers(two[3]) == {"Emma Woodhouse"}
+    assert characters.idiolects.kin_speakers(two[2]) == set()
+    said = [q.speaker for q in attribute(chapters[1], characters)]
+    assert said == ["Mr. Knightley", "Mr. Woodhouse", "Emma Woodhouse", "Mr. Woodhouse"]
+
+
+def test_a_word_of_kinship_heard_too_seldom_decides_nothing() -> None:
+    idiolects = Idiolects.learn([("Emma", "Papa, come in."), ("Emma", "Oh, papa!")])
+    assert idiolects.kin["papa"]["Emma"] == 2
+    assert idiolects.kin_speakers("Well, papa.") == set()  # KIN_MIN is three
