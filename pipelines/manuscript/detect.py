@@ -207,6 +207,9 @@ def _units(body: list[Block]) -> list[_Unit]:
             matter = matter_kind(text) if looks_like_title(text, strict=False) else None
             candidate = cue is not None or matter is not None
             candidate = candidate or (looks_like_title(text) and not is_end_marker(text))
+        elif b.kind is BlockKind.PARAGRAPH:
+            cue = heading_cue(text)  # a long title wrapped over several lines
+            candidate = cue is not None and cue.cue is Cue.NUMBERED
         if not candidate:
             if units:
                 units[-1].prose += count_words(text)

@@ -51,6 +51,9 @@ _SMALL_WORDS = frozenset(
         "after before than via vs. o’ o' de la le du van von und",
     )
 )
+# How long a chapter's title may run when every word is capitalised but the small ones.
+_LONG_TITLE_WORDS = 60
+_LONG_TITLE_CHARS = 400
 _SCENE_BREAK = re.compile(r"^(?:[*#~=_•·-]\s*){3,}$|^#$|^§$")
 
 
@@ -94,7 +97,7 @@ def is_scene_break(text: str) -> bool:
 def heading_cue(text: str) -> HeadingCue | None:
     """The strong heading signal in a line, or None. Weak (layout-only) headings are not cues."""
     t = strip_leaders(text)
-    if not t or len(t) > 100:
+    if not t or len(t) > _LONG_TITLE_CHARS:
         return None
     if _NUMERAL_ALONE.match(t):
         return HeadingCue(Cue.NUMERAL, bare=True)
@@ -109,7 +112,7 @@ def heading_cue(text: str) -> HeadingCue | None:
         part = re.fullmatch(PART_WORDS, m.group("kw"), re.IGNORECASE) is not None
         return HeadingCue(Cue.PART if part else Cue.NUMBERED, bare=not rest)
     m = _NAMED.match(t)
-    if m and t[0].isupper():
+    if m and t[0].isupper() and len(t) <= 100:
         rest = (m.group("rest") or "").strip()
         if rest and not _plausible_rest(rest):
             return None
@@ -118,12 +121,26 @@ def heading_cue(text: str) -> HeadingCue | None:
 
 
 def _plausible_rest(rest: str) -> bool:
-    """The title after 'Chapter 3.': short, not a sentence that happens to start with a number."""
+    """The title after 'Chapter 3.': short, not a sentence that happens to start with a number;
+    or a long one in title case, as prose never is ("Chapter VI: The Reverend Arthur Beebe, …,
+    and Miss Lucy Honeychurch Drive Out in Carriages to See a View; Italians Drive Them.",
+    wrapped over four lines)."""
     words = rest.split()
-    if len(words) > 15 or rest.endswith((",", ";")):
+    if rest.endswith((",", ";")):
         return False
     first = rest.lstrip("\"'“‘([")
-    return bool(first) and not first[0].islower()
+    if not first or first[0].islower():
+        return False
+    return len(words) <= 15 or (len(words) <= _LONG_TITLE_WORDS and is_title_case(rest))
+
+
+def continues(line: str) -> bool:
+    """Does a heading's line go on in the next one ("… Freddy, and The" / "Servants")?"""
+    t = line.rstrip()
+    if t.endswith((",", ";", "-", "\u2013", "\u2014")):
+        return True
+    words = t.split()
+    return bool(words) and words[-1].lower() in _SMALL_WORDS and len(words) > 2
 
 
 def _letters(text: str) -> str:

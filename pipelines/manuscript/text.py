@@ -17,7 +17,7 @@ from pipelines.core.errors import ManuscriptError
 from pipelines.core.model import Block, BlockKind, SourcePos
 from pipelines.manuscript.base import FlatManuscript
 from pipelines.manuscript.checks import warn
-from pipelines.manuscript.headings import clean, heading_cue, is_scene_break
+from pipelines.manuscript.headings import clean, continues, heading_cue, is_scene_break
 from pipelines.manuscript.matter import matter_kind
 
 _NOT_TEXT = "this is not a text file"
@@ -218,14 +218,24 @@ def _single(line: _Line, width: int) -> Block:
     return Block(BlockKind.PARAGRAPH, text, line.pos)
 
 
+_TITLE_LINES = 5  # the most lines a chapter's title wraps over
+
+
 def _group_blocks(group: list[_Line], width: int) -> list[Block]:
     if len(group) == 1:
         return [_single(group[0], width)]
     # A heading glued to the paragraph below it (no blank line between) stands alone; a
     # glued run of short lines (a contents list) stays together.
     first = clean(group[0].body)
+    # A long title wrapped over a few lines ("… Miss" / "Ada Bright, …") is one heading: its
+    # first line runs to the margin or breaks off mid-phrase, and all of it reads as a title.
+    wrapped = (
+        len(group) <= _TITLE_LINES
+        and (continues(first) or len(group[0].text) >= 0.75 * width)
+        and heading_cue(join_wrapped([it.body for it in group])) is not None
+    )
     if matter_kind(first) is not None or (
-        heading_cue(first) is not None and not _is_short(group[1:], width)
+        heading_cue(first) is not None and not _is_short(group[1:], width) and not wrapped
     ):
         return [_single(group[0], width), *_group_blocks(group[1:], width)]
     if _is_short(group, width):

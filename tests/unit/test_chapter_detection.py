@@ -298,3 +298,46 @@ def test_styled_headings_pick_the_chapter_level() -> None:
     # The level-3 heading is a section read inside its chapter.
     assert "Blossom" in chapters(book)[0].text
     assert book.excluded[0].excluded_reason == "front matter: title page"
+
+
+def test_a_long_chapter_title_wrapped_over_lines_stays_one_heading(tmp_path: Path) -> None:
+    # As in A Room with a View: one title over four lines, another whose last word wraps.
+    lines = ["THE LANTERN KEEPER", "", "by Mara Quill", "", ""]
+    lines += ["Chapter I: The Arrival", "", wrapped(1), "", wrapped(2), ""]
+    lines += [
+        "Chapter II: The Keeper Arthur Quill, the Reverend Walter Stone, Miss",
+        "Ada Bright, Mr. Harbour, and Young Tom Narrow Walk Out Across the Stone",
+        "Bridge to See the River; the Keeper Carries the Lantern.",
+        "",
+        wrapped(3),
+        "",
+        wrapped(4),
+        "",
+    ]
+    lines += ["Chapter III: Lying to the Keeper, the River Warden, Tom, and The", "Servants", ""]
+    lines += [wrapped(5), "", wrapped(6), ""]
+    book = load_text(tmp_path, lines)
+    assert [c.title for c in chapters(book)] == [
+        "Chapter I: The Arrival",
+        "Chapter II: The Keeper Arthur Quill, the Reverend Walter Stone, Miss Ada Bright, "
+        "Mr. Harbour, and Young Tom Narrow Walk Out Across the Stone Bridge to See the River; "
+        "the Keeper Carries the Lantern.",
+        "Chapter III: Lying to the Keeper, the River Warden, Tom, and The Servants",
+    ]
+    # "Servants" is the title's, not a paragraph of the chapter
+    assert all(not b.text.startswith("Servants") for c in chapters(book) for b in c.blocks)
+
+
+def test_prose_that_opens_with_chapter_is_no_heading(tmp_path: Path) -> None:
+    lines = ["THE LANTERN KEEPER", "", ""]
+    for n in (1, 2):
+        lines += [f"Chapter {n}: Winter", "", wrapped(n * 3), ""]
+    lines += [
+        "Chapter two was found, and she glanced at its opening sentences, which",
+        "told of the river and the keeper and the stone under the narrow window.",
+        "",
+        wrapped(9),
+        "",
+    ]
+    book = load_text(tmp_path, lines)
+    assert [c.title for c in chapters(book)] == ["Chapter 1: Winter", "Chapter 2: Winter"]
