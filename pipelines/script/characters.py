@@ -310,6 +310,17 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
                     "female" if p.group(1).lower().startswith(("she", "her")) else "male"
                 ] += 1
 
+    # "Miss Lucy Honeychurch Drive Out", "Mrs. Rachel Lynde Is Surprised": a heading's
+    # capitals run a name into the words after it; the name is the part before the first word
+    # the book otherwise writes in lower case.
+    for form in list(mentions):
+        name = _before_common_words(form, mentions[form], lower_words, mid_sentence)
+        if name is not None and name != form:
+            mentions[name] += mentions[form]
+            mid_sentence[name] += mid_sentence[form]
+            tagged[name] += tagged[form]
+            paragraphs[name] |= paragraphs[form]
+            pronouns[name].update(pronouns.get(form, {}))
     surnames = {_strip_title(_key(f)).split()[-1] for f in mentions if len(f.split()) > 1}
 
     def is_name(form: str) -> bool:
@@ -403,6 +414,27 @@ _COUPLED = 2  # times the two first names are paired before the wife is read as 
 
 # Mid-sentence capitalised mentions that make a common word ("Small") a surname.
 _SURNAME_ALONE = 3
+
+
+def _common(word: str, n: int, lower_words: Counter[str], mid_sentence: Counter[str]) -> bool:
+    """Is a capitalised word of a name form (mentioned n times) a common word, not a name:
+    written in lower case far more often, and seldom capitalised alone mid-sentence?"""
+    return lower_words[word] > max(4, 2 * n) and mid_sentence[word.capitalize()] < _SURNAME_ALONE
+
+
+def _before_common_words(
+    form: str, n: int, lower_words: Counter[str], mid_sentence: Counter[str]
+) -> str | None:
+    """The name at the start of a form that runs on into common words ("Miss Lucy
+    Honeychurch Drive" -> "Miss Lucy Honeychurch"); None when no name is left before them."""
+    words = form.split()
+    keep = len(words)
+    while keep > 1 and _common(_key(words[keep - 1]), n, lower_words, mid_sentence):
+        keep -= 1
+    name = _strip_title(_key(" ".join(words[:keep])))
+    if keep == len(words) or name in TITLES or len(name.split()) < 2:
+        return None  # nothing cut, or no full name left to go by
+    return " ".join(words[:keep])
 
 
 def _absorb_misprints(characters: list[Character]) -> list[Character]:

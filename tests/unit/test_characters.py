@@ -218,3 +218,21 @@ def test_a_rank_alone_is_the_one_person_who_holds_it() -> None:
     characters = find_characters(story)
     colonel = characters.resolve("Colonel")
     assert colonel is not None and colonel is characters.resolve("Colonel Brand")
+
+
+def test_a_title_case_heading_joins_a_first_name_to_her_title() -> None:
+    # As in A Room with a View: "Lucy" in the story, "Miss Honeychurch" in speech, and the
+    # two joined only by a chapter title whose capitals run on into its verb.
+    text = [
+        "Chapter II: Miss Ada Bright Walks Out to See the River",
+        *[f"\u201cI like the river,\u201d said Ada, who walks there on day {n}." for n in range(5)],
+        *["\u201cGood morning, Miss Bright,\u201d said Mr. Stone, and she smiled."] * 3,
+        "Mrs. Bright walks with her daughter, and Mrs. Bright says little. She is kind.",
+        "\u201cAda, come in,\u201d said Mrs. Bright. Ada came; she was always ready.",
+    ]
+    characters = find_characters(text)
+    ada = characters.resolve("Ada")
+    assert ada is not None and ada.name == "Ada"
+    assert characters.resolve("Miss Bright") is ada
+    assert characters.resolve("Mrs. Bright") not in (None, ada)
+    assert not any("Walks" in a for c in characters.characters for a in c.aliases)
