@@ -9,8 +9,8 @@ place, never copied): each novel is imported and attributed in this process and 
 annotations with the corpus's own scorer (its score.py: the same matching and generous name
 resolution as the CLI score), then printed: per novel and overall accuracy by quote type, the
 time taken, the same over the quotations whose gold speaker is a listed character (the part
-an answer can get right), accuracy by method, and a calibration table (confidence bucket -> measured accuracy)
-with the accuracy of the quotations below and above LOW_CONFIDENCE.
+an answer can get right), accuracy by method, and a calibration table (confidence bucket ->
+measured accuracy) with the accuracy of the quotations below and above LOW_CONFIDENCE.
 
 Usage: .venv/bin/python bench/attribution_bench.py [--corpus ../shared/corpus] [--show-misses]
        .venv/bin/python bench/attribution_bench.py --pdnc [NOVEL ...] [--pdnc-dir DIR]
