@@ -227,15 +227,10 @@ def _group_blocks(group: list[_Line], width: int) -> list[Block]:
     # A heading glued to the paragraph below it (no blank line between) stands alone; a
     # glued run of short lines (a contents list) stays together.
     first = clean(group[0].body)
-    # A long title wrapped over a few lines ("… Miss" / "Ada Bright, …") is one heading: its
-    # first line runs to the margin or breaks off mid-phrase, and all of it reads as a title.
-    wrapped = (
-        len(group) <= _TITLE_LINES
-        and (continues(first) or len(group[0].text) >= 0.75 * width)
-        and heading_cue(join_wrapped([it.body for it in group])) is not None
-    )
     if matter_kind(first) is not None or (
-        heading_cue(first) is not None and not _is_short(group[1:], width) and not wrapped
+        heading_cue(first) is not None
+        and not _is_short(group[1:], width)
+        and not _wrapped_title(group, first, width)
     ):
         return [_single(group[0], width), *_group_blocks(group[1:], width)]
     if _is_short(group, width):
@@ -248,6 +243,16 @@ def _group_blocks(group: list[_Line], width: int) -> list[Block]:
     indented = min(it.indent for it in group) >= 2
     kind = BlockKind.QUOTE if indented else BlockKind.PARAGRAPH
     return [Block(kind, join_wrapped([it.body for it in group]), group[0].pos)]
+
+
+def _wrapped_title(group: list[_Line], first: str, width: int) -> bool:
+    """Is the group one long title wrapped over a few lines ("… Miss" / "Ada Bright, …"): its
+    first line runs to the margin or breaks off mid-phrase, and all of it reads as a title?"""
+    return (
+        len(group) <= _TITLE_LINES
+        and (continues(first) or len(group[0].text) >= 0.75 * width)
+        and heading_cue(join_wrapped([it.body for it in group])) is not None
+    )
 
 
 def _is_short(group: list[_Line], width: int) -> bool:

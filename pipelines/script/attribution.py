@@ -606,6 +606,7 @@ def _decide(
         return name != resolver.narrator or name == teller
 
     idiolects = resolver.characters.idiolects
+    kin: list[set[str]] = []
     for turn, before, gap in scene:
         first = turn.quotes[0]
         e = TurnEvidence(gap_words=gap, narrated=bool(first.before.strip()))
@@ -649,19 +650,17 @@ def _decide(
         e.faced = _faced(f"{before} {own}", resolver) - {sp}
         e.words = [w for q in opening for w in speech_words(q.text)]
         if idiolects is not None:
-            # who the book heard call someone "papa", by canonical name: matched to the
-            # scene's own names below
-            e.kin = {p for q in opening for p in idiolects.kin_speakers(q.text)}
+            # who the book heard call someone "papa", by canonical name
+            kin.append({p for q in opening for p in idiolects.kin_speakers(q.text)})
         e.own_mentions = [n for n in resolver.mentions(own) if in_story(n)]
         e.before_mentions = [n for n in resolver.mentions(before) if in_story(n)]
         evidence.append(e)
     people = {n for e in evidence for n in (e.fixed, e.guess, *e.own_mentions, *e.before_mentions)}
     genders = {n: resolver.gender(n) for n in people | set(carried) | set(regulars) if n}
     anonymous = {n for n in people if n and n.startswith("The ") and canonical(n) == n}
-    names = people | set(carried) | set(regulars) | {teller}
-    for e in evidence:
-        if e.kin:
-            e.kin = {n for n in names if n and canonical(n) in e.kin}
+    names = {n for n in people | set(carried) | set(regulars) | {teller} if n}
+    for e, heard in zip(evidence, kin, strict=False):  # none without idiolects
+        e.kin = {n for n in names if canonical(n) in heard} if heard else set()
 
     def style(tokens: Sequence[str], names: Sequence[str]) -> list[float]:
         assert idiolects is not None

@@ -54,7 +54,8 @@ def kin_called(text: str) -> list[str]:
 
 @dataclass(slots=True)
 class Idiolects:
-    """Per-speaker word counts from tagged quotations, and the book's counts beside them."""
+    """Per-speaker word counts from the quotations learned from, the book's counts beside them,
+    and who calls someone by each word of kinship."""
 
     speakers: dict[str, Counter[str]] = field(default_factory=dict)
     book: Counter[str] = field(default_factory=Counter)
