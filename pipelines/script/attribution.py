@@ -994,6 +994,12 @@ class _Resolver:
             name = self._mention(m.group())
             if name is None:
                 continue
+            if (
+                subjects_first
+                and m.group().endswith(("'s", "\u2019s"))
+                and not _BODY_AFTER.match(text, m.end())
+            ):
+                continue  # "Mr. Beebe's books": their things, not them, are in the scene
             if (subjects_first or subjects_only) and (
                 _governed(text[: m.start()])
                 or _OBJECT_BEFORE.search(text, 0, m.start())
@@ -1386,6 +1392,13 @@ _ADVERBIAL_BEFORE = re.compile(
 # subject is the main one.
 _RELATIVE_AS_THEN = re.compile(
     r"\b(?:after|upon|on|at|whereupon|with)\s+(?:which|whom|this|that)\s+$", re.IGNORECASE
+)
+
+
+# "Tom's face fell": a person whose face or hand the narration shows is there.
+_BODY_AFTER = re.compile(
+    r"\s+(?:\w+\s+)?(?:face|eyes?|hands?|head|lips|mouth|voice|brow|cheeks?|arms?|shoulders?"
+    r"|heart|look|glance|tone|smile|expression|features|countenance)\b"
 )
 
 

@@ -47,7 +47,12 @@ _NAME_TOKEN = r"(?:St\.?\s+|Mc|Mac|O['\u2019])?[A-Z][a-z]+(?:['\u2019-][A-Z]?[a-
 _TITLE_TOKEN = r"(?:Mr|Mrs|Ms|Dr|St|Messrs|Mme|Mlle)\.?|" + "|".join(
     sorted({t.capitalize() for t in TITLES if "." not in t and len(t) > 2}, key=len, reverse=True)
 )
-NAME_RE = re.compile(rf"(?:(?:{_TITLE_TOKEN})\s+)?{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}}")
+# "Old Mr. Emerson", "Poor Miss Taylor": a describing word before a title belongs to the run
+# (resolving drops it), not to a name of its own ("Old Mr" then "Emerson").
+_LEADING_TITLED = rf"(?:(?:Old|Young|Poor|Little|Dear|Good)\s+(?=(?:{_TITLE_TOKEN})\s))?"
+NAME_RE = re.compile(
+    rf"{_LEADING_TITLED}(?:(?:{_TITLE_TOKEN})\s+)?{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}}"
+)
 # Words that are capitalised for reasons other than being a name.
 _NOT_NAMES = wordset(
     "i the a an and but or if then when what who why how where which that this these those "
@@ -174,6 +179,16 @@ class CharacterList:
 
     def resolve(self, name: str) -> Character | None:
         key = _key(name)
+        words = key.split()
+        lead = []
+        # "Old Mr. Emerson", "poor Miss Taylor": the words before the name describe them.
+        while len(words) > 1 and words[0] in _LEADING:
+            lead.append(words.pop(0))
+        if lead:
+            found = self.resolve(" ".join(words))
+            if found is not None and "young" in lead:
+                return self._younger(words, found)
+            return found
         found = self._index.get(key)
         if found is None:
             # "Mr. Jabez Wilson" when only "Jabez Wilson" was seen; "Sherlock" alone.
@@ -197,6 +212,23 @@ class CharacterList:
                         if (found := self._index.get(formal)) is not None:
                             break
         return found
+
+    def _younger(self, words: list[str], elder: Character) -> Character:
+        """ "Young Mr. Emerson" beside an "old Mr. Emerson": the one other character of that
+        surname who goes by a first name too (his son), when there is exactly one."""
+        if len(words) != 2 or words[0] not in TITLES:
+            return elder
+        surname = words[1]
+        others = [
+            c
+            for c in self.characters
+            if c is not elder
+            and c.gender == elder.gender
+            and any(
+                len(k := _strip_title(_key(a)).split()) > 1 and k[-1] == surname for a in c.aliases
+            )
+        ]
+        return others[0] if len(others) == 1 else elder
 
     def canonical(self, name: str) -> str:
         c = self.resolve(name)

@@ -317,6 +317,20 @@ def test_a_pronoun_means_the_subject_not_the_object() -> None:
     assert speakers(ch)[1:] == ["Mrs. Grey", "Mr. Stone"]
 
 
+def test_a_pronoun_is_not_someone_only_their_things_bring_in() -> None:
+    # "Mr. Stone's books" puts his books in the room, not him; "Ned Moss's face" puts him there.
+    ch = chapter(
+        CAST,
+        "Old Ned Moss was sitting by the fire.",
+        "“You came!” he cried.",
+        "Ann Grey turned her back, and looked at Mr. Stone’s books.",
+        "“I taught him,” he said.",
+        "Ann Grey said nothing. Mr. Stone’s face was grave.",
+        "“Go,” he said.",
+    )
+    assert speakers(ch) == ["Ned Moss", "Ned Moss", "Mr. Stone"]
+
+
 def test_a_title_names_the_one_person_who_bears_it() -> None:
     ch = chapter(
         "Doctor Grey came in with Ann Price. Doctor Grey sat down by Ann Price.",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.script.characters import find_characters
+from pipelines.script.characters import Character, CharacterList, find_characters
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -236,3 +236,18 @@ def test_a_title_case_heading_joins_a_first_name_to_her_title() -> None:
     assert characters.resolve("Miss Bright") is ada
     assert characters.resolve("Mrs. Bright") not in (None, ada)
     assert not any("Walks" in a for c in characters.characters for a in c.aliases)
+
+
+def test_old_and_young_before_a_title_tell_father_from_son() -> None:
+    # As in A Room with a View: "Mr. Emerson" is the father, "George Emerson" the son, and
+    # the narration calls them "Old Mr. Emerson" and "young Mr. Emerson".
+    father = Character("Mr. Emerson", {"Mr. Emerson"}, count=30, gender="male")
+    son = Character(
+        "George Emerson", {"George Emerson", "George", "Emerson"}, count=40, gender="male"
+    )
+    characters = CharacterList([son, father])
+    assert characters.resolve("Mr. Emerson") is father
+    assert characters.resolve("Old Mr. Emerson") is father
+    assert characters.resolve("poor Mr. Emerson") is father
+    assert characters.resolve("young Mr. Emerson") is son
+    assert characters.resolve("Emerson") is son
