@@ -47,9 +47,13 @@ _NAME_TOKEN = r"(?:St\.?\s+|Mc|Mac|O['\u2019])?[A-Z][a-z]+(?:['\u2019-][A-Z]?[a-
 _TITLE_TOKEN = r"(?:Mr|Mrs|Ms|Dr|St|Messrs|Mme|Mlle)\.?|" + "|".join(
     sorted({t.capitalize() for t in TITLES if "." not in t and len(t) > 2}, key=len, reverse=True)
 )
-# "Old Mr. Emerson", "Poor Miss Taylor": a describing word before a title belongs to the run
-# (resolving drops it), not to a name of its own ("Old Mr" then "Emerson").
-_LEADING_TITLED = rf"(?:(?:Old|Young|Poor|Little|Dear|Good)\s+(?=(?:{_TITLE_TOKEN})\s))?"
+# Words that describe the person a name follows ("old Mr. Emerson", "poor Miss Taylor").
+_DESCRIBING = wordset("dear poor old young little good")
+# Before a title such a word belongs to the run (resolving drops it), not to a name of its own
+# ("Old Mr" then "Emerson").
+_LEADING_TITLED = (
+    rf"(?:(?:{'|'.join(sorted(w.capitalize() for w in _DESCRIBING))})\s+(?=(?:{_TITLE_TOKEN})\s))?"
+)
 NAME_RE = re.compile(
     rf"{_LEADING_TITLED}(?:(?:{_TITLE_TOKEN})\s+)?{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}}"
 )
@@ -72,7 +76,7 @@ _NOT_NAMES = wordset(
     "nothing everything something anything nobody everybody somebody anybody"
 )
 # Words a name run may start with that are not part of the name ("Dear Miss Woodhouse").
-_LEADING = wordset("dear poor old young little good my our your his her their sweet darling")
+_LEADING = _DESCRIBING | wordset("my our your his her their sweet darling")
 # Last words that make a run a place, not a person.
 _PLACE_WORDS = wordset(
     "street square road lane house hall park court place abbey castle church chapel bridge "
