@@ -401,6 +401,10 @@ def attribute(
             if b.kind is not BlockKind.HEADING
         ]
         context = " ".join([previous_after, *between, turn.narration_before]).strip()
+        # the narration in view starts where the last speech ended (none of it cut off)
+        resolver.after_speech = (
+            bool(previous_after.strip()) or turn.block_index - 3 <= last_block + 1
+        )
         last_block = max(q.block_index for q in turn.quotes)
         previous_after = _untagged(turn.quotes[-1].after)
         resolver.basis = ""
@@ -931,6 +935,7 @@ class _Resolver:
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
         self.seen: set[str] = set()  # everyone the chapter has named or heard so far
         self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
+        self.after_speech = False  # the narration in view starts where the last speech ended
 
     def gender(self, name: str) -> str:
         if name.startswith(PLACEHOLDER):
@@ -1067,6 +1072,18 @@ class _Resolver:
         same = re.compile(rf"^\W*(?:(?:and|but|then|yet|so)\s+)?{pron}\b", re.IGNORECASE)
         reach = _PRONOUN_REACH + sum(1 for c in sentences[-2 * _PRONOUN_REACH :] if same.match(c))
         for k, sentence in enumerate(reversed(sentences)):
+            if (
+                k == len(sentences) - 1
+                and k < reach
+                and self.after_speech
+                and same.match(sentence)
+                and last is not None
+                and fits(last)
+            ):
+                # "“…” He stopped, and held out his hands": the narration's first "he" after a
+                # speech is its speaker, and so is the "he" that follows it.
+                self.basis = "after speech"
+                return last
             if k == reach:
                 # Further back, the people of the exchange come before those the narration
                 # named.
@@ -1079,8 +1096,9 @@ class _Resolver:
                 if same.match(sentence)
                 else self.mentions(sentence, subjects_first=True)
             )
+            together = self._coordinated(sentence)
             for name in names:
-                if fits(name):
+                if fits(name) and name not in together:
                     self.basis = f"narration{min(k, 2)}"
                     return name
         if len(sentences) <= reach:
@@ -1096,6 +1114,26 @@ class _Resolver:
         # ("A tall man entered …"). Only now: the people already in view are far likelier.
         self.basis = "newcomer"
         return self.newcomer(context, gender)
+
+    def _coordinated(self, sentence: str) -> set[str]:
+        """Those the sentence names only as part of a plural ("Holmes and Jones sat"): no
+        one's "he" or "she"."""
+        joined = re.compile(rf"(?:{NAME_RE.pattern}|\bI\b|\b[Hh]e\b|\b[Ss]he\b)")
+        alone: set[str] = set()
+        together: set[str] = set()
+        for m in re.finditer(NAME_RE.pattern, sentence):
+            name = self._mention(m.group())
+            if name is None:
+                continue
+            after = re.match(r",?\s+and\s+", sentence[m.end() :])
+            before = re.search(r",?\s+and\s+$", sentence[: m.start()])
+            if (after and joined.match(sentence, m.end() + after.end())) or (
+                before and re.search(rf"(?:{joined.pattern}),?\s+and\s+$", sentence[: m.start()])
+            ):
+                together.add(name)
+            else:
+                alone.add(name)
+        return together - alone
 
     def known_as(self, desc: str) -> str | None:
         """Who a description names outright: the one person of the cast with that title ("the

@@ -525,6 +525,30 @@ def test_a_pronoun_is_not_the_object_of_the_sentence_before() -> None:
     assert resolver.pronoun("she", narration, []) == "Mrs. Grey"
 
 
+def test_names_joined_by_and_are_nobodys_he() -> None:
+    from pipelines.script.attribution import _Resolver
+
+    resolver = _Resolver(find_characters([CAST]))
+    narration = "Mr. Stone came in. Tom Price and Ned Moss sat by the window."
+    # The two at the window are "they"; "he" goes further back, to Mr. Stone.
+    assert resolver.pronoun("he", narration, []) == "Mr. Stone"
+    assert resolver.pronoun("he", "Tom Price sat by the window.", []) == "Tom Price"
+
+
+def test_the_first_he_after_a_speech_is_its_speaker() -> None:
+    ch = chapter(
+        CAST,
+        "“Where were you?” said Tom Price.",
+        "“At the mill,” said Ned Moss.",
+        "He stopped, and held out the letter which Mr. Stone had written. Tom Price and Mr. "
+        "Stone read it together. He may have seen their faces, for he went on.",
+        "“I kept it for you,” he said.",
+    )
+    # Each "he" of the narration is Ned Moss, who has just spoken: not Mr. Stone, whose
+    # letter it is, nor the two reading it.
+    assert speakers(ch)[-1] == "Ned Moss"
+
+
 def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
     book = [CAST, "Doctor Hale came to see Tom Price. Doctor Hale was kind to Tom Price."]
     characters = find_characters(book)
