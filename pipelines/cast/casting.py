@@ -268,7 +268,18 @@ def apply_character_edits(found: CharacterList, edits: dict[str, str]) -> Charac
     narrator = found.narrator
     if narrator is not None and narrator in edits:
         narrator = edits[narrator] or None
-    return CharacterList(people, narrator)
+
+    def renamed(name: str) -> str:
+        for source, target in edits.items():
+            if name == source:
+                name = target
+        return name
+
+    edited = CharacterList(people, narrator)
+    # What the narration tells of them follows them into their new names.
+    edited.roles = {k: n for k, v in found.roles.items() if (n := renamed(v))}
+    edited.young = {n for v in found.young if (n := renamed(v))}
+    return edited
 
 
 def merge_character(project: Project, source: str, target: str) -> str:

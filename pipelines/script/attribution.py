@@ -591,6 +591,20 @@ def _tag_gender(quotes: Sequence[Quotation]) -> str:
     return ""
 
 
+def _tag_grown(quotes: Sequence[Quotation]) -> bool:
+    """Whether a tag of the quotations describes a grown-up ("said the old gentleman")."""
+    for q in quotes:
+        m = _find_tag(q, "")
+        if m is not None and m.group("desc"):
+            return _grown_up(m.group("desc"))
+    return False
+
+
+def _grown_up(desc: str) -> bool:
+    words = _SINGLED_OUT.split(desc.lower())[0].split()
+    return words[-1] in _GROWN_UPS and not {"young", "little"} & set(words)
+
+
 def _decide(
     scene: Sequence[tuple[_Turn, str, int]],
     carried: Sequence[str],
@@ -641,6 +655,7 @@ def _decide(
             if n != resolver.narrator
         } - e.addressed
         e.gender = _tag_gender(opening)
+        e.grown = _tag_grown(opening)
         e.addressee_gender = _addressee_gender(opening)
         e.third_person = any(
             (m := _find_tag(q, "")) is not None
@@ -678,6 +693,7 @@ def _decide(
         regulars,
         {n for n in anonymous if resolver.characters.resolve(n) is None},
         style if idiolects else None,
+        {n for n in names if canonical(n) in resolver.characters.young},
     )
     for (turn, _, _), e, d in zip(scene, evidence, decided, strict=True):
         if e.fixed or d.speaker is None:
@@ -685,6 +701,8 @@ def _decide(
         g = resolver.gender(d.speaker)
         if e.gender and g and g != e.gender:
             continue  # "she said" and no woman in the scene: the sieves' guess, or later
+        if e.grown and canonical(d.speaker) in resolver.characters.young:
+            continue  # "said the old gentleman" is none of the children
         if e.third_person and d.speaker == resolver.characters.narrator:
             continue  # "he said" is never the one telling the story
         method = "turn"
@@ -846,6 +864,7 @@ _NOUN_GENDER = {
 PLACEHOLDER = "?"  # prefix of a speaker known only by description, until a name turns up
 
 
+_GROWN_UPS = wordset("man gentleman woman lady")
 _SUBJECT_FORM = {"his": "he", "her": "she"}
 
 
@@ -1250,6 +1269,8 @@ class _Resolver:
         gender = _NOUN_GENDER.get(noun, "")
         last = history[-1] if history else None
         not_me = {self.characters.canonical(n) for n in spoken_to}
+        # "the old gentleman", "the woman": a grown-up, not one of the book's children
+        young = self.characters.young if _grown_up(desc) else set()
 
         def fits(name: str) -> bool:
             g = self.gender(name)
@@ -1258,6 +1279,7 @@ class _Resolver:
                 and name not in self.strangers  # whom only their own description means
                 and (not gender or not g or g == gender)
                 and self.characters.canonical(name) not in not_me
+                and self.characters.canonical(name) not in young
             )
 
         if gender:
@@ -1275,6 +1297,7 @@ class _Resolver:
                 name not in self.strangers
                 and name != self.narrator
                 and self.gender(name) in ("", gender)
+                and self.characters.canonical(name) not in young
             ):
                 return name
         return None

@@ -153,6 +153,7 @@ class CharacterList:
     characters: list[Character] = field(default_factory=list)
     narrator: str | None = None  # the first-person narrator's name, when the book has one
     roles: dict[str, str] = field(default_factory=dict)  # "undertaker" -> "Mr. Sowerberry"
+    young: set[str] = field(default_factory=set)  # the children: "little Oliver", "Master Tom"
     # How each speaks, from the book's tagged quotations (`attribution.learn_idiolects`).
     idiolects: Idiolects | None = None
     _index: dict[str, Character] = field(default_factory=dict)
@@ -401,6 +402,7 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     characters = _married_names(blocks, characters)
     found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
     found.roles = _roles(blocks, found)
+    found.young = _young(blocks, found)
     return found
 
 
@@ -537,6 +539,22 @@ def _roles(blocks: list[str], characters: CharacterList) -> dict[str, str]:
 
 
 _ROLE_VOTES = 2
+
+# "little Oliver", "poor little Dick", "Master Tom": how a book speaks of its children.
+_CHILD = re.compile(r"\b(?:[Ll]ittle|Master)\s+(?P<name>[A-Z][a-z]+)\b")
+_CHILD_VOTES = 3
+
+
+def _young(blocks: list[str], characters: CharacterList) -> set[str]:
+    """The characters the narration calls "little" or "Master" again and again: children,
+    whom "the old gentleman" or "the woman" never means."""
+    votes: Counter[str] = Counter()
+    for text in blocks:
+        for m in _CHILD.finditer(text):
+            c = characters.resolve(m.group("name"))
+            if c is not None:
+                votes[c.name] += 1
+    return {name for name, n in votes.items() if n >= _CHILD_VOTES}
 
 
 def _is_family(word: str, surnames: set[str]) -> bool:

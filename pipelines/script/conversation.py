@@ -64,6 +64,7 @@ class TurnEvidence:
     before_mentions: list[str] = field(default_factory=list)  # named in the narration before
     gap_words: int = 0  # words of narration since the previous turn
     gender: str = ""  # "he said": the speaker's gender, when a tag tells it
+    grown: bool = False  # "said the old gentleman": not one of the book's children
     third_person: bool = False  # "he said", "said the porter": not the first-person narrator
     narrated: bool = False  # its paragraph opens with narration before the quotation
     ends_in_speech: bool = False  # its paragraph ends with the quotation, no narration after
@@ -89,13 +90,15 @@ def decide_scene(
     regulars: Sequence[str] = (),
     anonymous: Collection[str] = (),
     style: Callable[[Sequence[str], Sequence[str]], list[float]] | None = None,
+    young: Collection[str] = (),
 ) -> list[Decided]:
     """The speaker of each turn of the scene; `carried` are the people who talked just before
     it (the latest first), `regulars` those the chapter's tags name most (candidates too, for
     a scene whose own text names too few). The `anonymous` (known only by a description:
     "the turnkey") speak only the turns that describe them: with no name to go by, the
     narration tags every line of theirs. `style` scores a turn's words for each person by how
-    they talk elsewhere in the book."""
+    they talk elsewhere in the book; the `young` (the book's children) speak no turn whose tag
+    describes a grown-up."""
     if not turns:
         return []
     people = _candidates(turns, carried, narrator, regulars)
@@ -119,6 +122,8 @@ def decide_scene(
         for k, p in enumerate(people):
             if p in anonymous and p not in (t.fixed, t.guess):
                 emit[i][k] = -1e9
+            if t.grown and t.fixed is None and p in young:
+                emit[i][k] -= W_GENDER  # as sure a mismatch as "she said" of a man
     if style is not None:
         for i, t in enumerate(turns):
             if t.fixed is None and t.words:

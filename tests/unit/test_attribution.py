@@ -549,6 +549,38 @@ def test_the_first_he_after_a_speech_is_its_speaker() -> None:
     assert speakers(ch)[-1] == "Ned Moss"
 
 
+YOUNG_CAST = (
+    "Little Dick Moss lived with Mr. Stone. Mr. Stone was kind to little Dick Moss, and little "
+    "Dick Moss loved Mr. Stone. Everyone knew Mr. Stone and Dick Moss."
+)
+
+
+def test_the_children_are_those_the_narration_calls_little() -> None:
+    characters = find_characters([YOUNG_CAST])
+    assert characters.young == {"Dick Moss"}
+    # A rename keeps what the narration told of him.
+    edited = casting.apply_character_edits(characters, {"Dick Moss": "Richard Moss"})
+    assert edited.young == {"Richard Moss"}
+
+
+def test_a_grown_up_description_is_none_of_the_children() -> None:
+    characters = find_characters([YOUNG_CAST])
+    ch = chapter(
+        "“Who is there?” said Mr. Stone.",
+        "Dick Moss stood by the door, and a stranger with him.",
+        "“A friend of yours,” said the old gentleman.",
+        "“Come in, then,” said Mr. Stone.",
+    )
+    # Dick Moss is named just before, but "the old gentleman" is no child.
+    assert [q.speaker for q in attribute(ch, characters)][1] != "Dick Moss"
+    boy = chapter(
+        "“Who is there?” said Mr. Stone.",
+        "Dick Moss stood by the door.",
+        "“Only me,” said the boy.",
+    )
+    assert [q.speaker for q in attribute(boy, characters)][1] == "Dick Moss"
+
+
 def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
     book = [CAST, "Doctor Hale came to see Tom Price. Doctor Hale was kind to Tom Price."]
     characters = find_characters(book)
