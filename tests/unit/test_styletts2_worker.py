@@ -66,7 +66,15 @@ def expected() -> list[np.ndarray]:
 
 
 def _close(a: np.ndarray | None, b: np.ndarray) -> bool:
-    return a is not None and len(a) == len(b) and float(np.max(np.abs(a - b))) < 1e-3
+    """The same audio, but for float rounding between batch shapes.
+
+    The tiny test model's output is nearly a square wave, so a rounding difference can flip a
+    single sample at a zero crossing from +1 to -1; one in ten thousand samples may. Losing the
+    carried style changes the duration or far more samples (50 to 300 per utterance here).
+    """
+    if a is None or len(a) != len(b):
+        return False
+    return int(np.count_nonzero(np.abs(a - b) > 1e-3)) <= len(b) // 10_000
 
 
 def test_out_of_memory_shrinks_the_batch_and_keeps_the_chapter_seamless(
