@@ -368,6 +368,7 @@ def attribute(
     quotes = chapter_quotations(chapter, style)
     turns = _turns(chapter, quotes)
     resolver = _Resolver(characters)
+    resolver.voices = _tagged_voices(quotes, characters)
     corrections = corrections or {}
     history: list[str] = []  # speakers of the recent turns, latest last
     last_block = -1
@@ -411,7 +412,7 @@ def attribute(
         _attribute_turn(turn, resolver, history, corrections, context, prev_addressed)
         routes[turn.block_index] = resolver.basis
         prev_addressed = [
-            c.name for a in turn.quotes[-1].addressed if (c := characters.resolve(a)) is not None
+            c for a in turn.quotes[-1].addressed if (c := resolver.resolve(a)) is not None
         ]
         for k, part in enumerate(_split_turn(turn)):
             scenes[-1].append((part, gap_text, gap_words) if k == 0 else (part, "", 0))
@@ -643,7 +644,7 @@ def _decide(
         opening = [q for q in turn.quotes if q.block_index == first.block_index]
         # Only people: "Oh, dear!" and "Why, yes" name nobody.
         e.addressed = {
-            canonical(n)
+            resolver.canonical(n)
             for q in opening
             for n in _spoken_to(q)
             if resolver._mention(n) is not None or canonical(n) == teller
@@ -776,7 +777,7 @@ def _fill_from_mentions(
                 gender = "female" if pron == "she" else "male" if pron == "he" else ""
             elif m is not None and m.group("desc"):
                 gender = _NOUN_GENDER.get(m.group("desc").lower().split()[-1], "")
-        exclude = {resolver.characters.canonical(n) for q in turn.quotes for n in _spoken_to(q)}
+        exclude = {resolver.canonical(n) for q in turn.quotes for n in _spoken_to(q)}
         if i and turns[i - 1].speaker and turn.block_index - turns[i - 1].block_index <= 1:
             exclude.add(resolver.characters.canonical(turns[i - 1].speaker or ""))
         found = None
@@ -953,6 +954,7 @@ class _Resolver:
         self.described_as: dict[str, str] = {}
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
         self.seen: set[str] = set()  # everyone the chapter has named or heard so far
+        self.voices: set[str] = set()  # whom the chapter's speech tags name (`_tagged_voices`)
         self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
         self.after_speech = False  # the narration in view starts where the last speech ended
 
@@ -990,6 +992,23 @@ class _Resolver:
         self.newcomers[name] = g
         return name
 
+    def resolve(self, form: str) -> str | None:
+        """The character `form` names here. A title and a surname shared by father and son
+        ("Mr. Emerson") name the son when the chapter has named him (George) and not the
+        father: others call the son so when the father is not there."""
+        c = self.characters.resolve(form)
+        if c is None:
+            return None
+        # Only "Mr.": "Mrs. Honeychurch" is never her daughter, "Miss Bennet" the eldest only.
+        if c.name not in self.voices and form.split()[0].rstrip(".").lower() in ("mr", "mister"):
+            other = self.characters.namesake(form, c)
+            if other is not None and other.name in self.voices:
+                return other.name
+        return c.name
+
+    def canonical(self, form: str) -> str:
+        return self.resolve(form) or form
+
     def name(self, raw: str) -> str | None:
         words = raw.split()
         if words and words[0].lower() in ("the", "a", "an"):
@@ -999,9 +1018,8 @@ class _Resolver:
         if not words or words[0].lower() in _NOT_SUBJECT_NAMES:
             return None
         name = " ".join(words)
-        c = self.characters.resolve(name)
-        if c is not None:
-            return c.name
+        if (found := self.resolve(name)) is not None:
+            return found
         # Not a known character: believe it only with a title ("Inspector Gregson").
         name = _unpossessive(name)
         return name if words[0].rstrip(".").lower() in TITLES and len(words) > 1 else None
@@ -1037,9 +1055,8 @@ class _Resolver:
     def _mention(self, form: str) -> str | None:
         if form == "I":
             return self.narrator
-        c = self.characters.resolve(form)
-        if c is not None:
-            return c.name
+        if (found := self.resolve(form)) is not None:
+            return found
         if form.split()[0].rstrip(".").lower() in TITLES and " " in form:
             return _unpossessive(form)  # "Mr. Jabez Wilson", met the first time
         return None
@@ -1061,7 +1078,7 @@ class _Resolver:
             return self.narrator
         gender = "female" if pron == "she" else "male" if pron == "he" else ""
 
-        not_me = {self.characters.canonical(n) for n in spoken_to}
+        not_me = {self.canonical(n) for n in spoken_to}
 
         def fits(name: str) -> bool:
             g = self.gender(name)
@@ -1240,7 +1257,7 @@ class _Resolver:
         person, even when the narration names someone else in between."""
         key = _description_key(desc)
         earlier = self.described_as.get(key)
-        not_me = {self.characters.canonical(n) for n in spoken_to}
+        not_me = {self.canonical(n) for n in spoken_to}
         if (
             earlier is not None
             and earlier in history[-_DESCRIBED_REACH:]
@@ -1500,6 +1517,16 @@ _SUBORDINATE_BEFORE = re.compile(
     r"while|whilst|since|till|until|unless|lest|before|after)\s+$",
     re.IGNORECASE,
 )
+
+
+def _tagged_voices(quotes: Sequence[Quotation], characters: CharacterList) -> set[str]:
+    """Who speaks in the chapter by a tag's name, taking "Mr. Emerson" at its face."""
+    out: set[str] = set()
+    for q in quotes:
+        m = _find_tag(q, "", lambda n: characters.resolve(n) is not None)
+        if m is not None and m.group("name") and (c := characters.resolve(m.group("name"))):
+            out.add(c.name)
+    return out
 
 
 def _attribute_turn(

@@ -221,19 +221,26 @@ class CharacterList:
     def _younger(self, words: list[str], elder: Character) -> Character:
         """ "Young Mr. Emerson" beside an "old Mr. Emerson": the one other character of that
         surname who goes by a first name too (his son), when there is exactly one."""
+        return self.namesake(" ".join(words), elder) or elder
+
+    def namesake(self, form: str, holder: Character) -> Character | None:
+        """For a title and a surname ("Mr. Emerson") that name `holder`: the one other character
+        of that gender and surname who goes by a first name too (his son George Emerson), if
+        there is exactly one; whom the form means then depends on who is in the scene."""
+        words = _key(form).split()
         if len(words) != 2 or words[0] not in TITLES:
-            return elder
+            return None
         surname = words[1]
         others = [
             c
             for c in self.characters
-            if c is not elder
-            and c.gender == elder.gender
+            if c is not holder
+            and c.gender == holder.gender
             and any(
                 len(k := _strip_title(_key(a)).split()) > 1 and k[-1] == surname for a in c.aliases
             )
         ]
-        return others[0] if len(others) == 1 else elder
+        return others[0] if len(others) == 1 else None
 
     def canonical(self, name: str) -> str:
         c = self.resolve(name)
