@@ -866,6 +866,7 @@ PLACEHOLDER = "?"  # prefix of a speaker known only by description, until a name
 
 
 _GROWN_UPS = wordset("man gentleman woman lady")
+_CHILD_NOUNS = wordset("child girl boy")
 _SUBJECT_FORM = {"his": "he", "her": "she"}
 
 
@@ -1299,6 +1300,8 @@ class _Resolver:
                 and self.characters.canonical(name) not in young
             )
 
+        if noun in _CHILD_NOUNS and (child := self._child(gender, context, history, not_me)):
+            return child
         if gender:
             for sentence in reversed(_SENTENCES.split(context)):
                 for name in self.mentions(sentence, subjects_first=True):
@@ -1317,6 +1320,30 @@ class _Resolver:
                 and self.characters.canonical(name) not in young
             ):
                 return name
+        return None
+
+    def _child(self, gender: str, context: str, history: list[str], not_me: set[str]) -> str | None:
+        """ "the child responded": one of the book's children, the one the narration or the
+        exchange has in view, else the book's one child of that gender by far (a child
+        heroine is "the child" before the chapter tells her name)."""
+        last = history[-1] if history else None
+
+        def fits(name: str) -> bool:
+            c = self.characters.canonical(name)
+            g = self.gender(name)
+            return (
+                c in self.characters.young
+                and name != last
+                and c not in not_me
+                and (not gender or not g or g == gender)
+            )
+
+        for name in [*self.mentions(context), *history][::-1]:
+            if fits(name):
+                return name
+        counts = sorted((c.count, c.name) for c in self.characters.characters if fits(c.name))[::-1]
+        if counts and (len(counts) == 1 or counts[0][0] >= 3 * counts[1][0]):
+            return counts[0][1]
         return None
 
     def descriptor(self, history: list[str]) -> str | None:

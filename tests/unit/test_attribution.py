@@ -685,3 +685,24 @@ def test_mr_and_a_surname_is_the_son_in_a_chapter_where_only_the_son_speaks() ->
     # "Mrs." is never the daughter-in-law: only "Mr." is shared by father and son.
     assert cast.namesake("Mr. Emerson", father) is son
     assert cast.namesake("Old Mr. Emerson", father) is None
+
+
+def test_the_child_in_a_tag_is_the_books_child_before_the_chapter_names_her() -> None:
+    from pipelines.script.characters import Character, CharacterList
+
+    anne = Character("Anne Shirley", {"Anne Shirley", "Anne"}, count=900, gender="female")
+    matthew = Character("Matthew", {"Matthew"}, count=300, gender="male")
+    marilla = Character("Marilla", {"Marilla"}, count=500, gender="female")
+    cast = CharacterList([anne, matthew, marilla], young={"Anne Shirley"})
+    ch = chapter(
+        "Matthew wished that Marilla was at hand. “I'm sorry I was late,” said Matthew.",
+        "“Oh, I can carry it,” the child responded cheerfully.",
+        "“Well now,” said Matthew.",
+        "“Isn't that beautiful?” returned the girl.",
+    )
+    assert [q.speaker for q in attribute(ch, cast)] == [
+        "Matthew",
+        "Anne Shirley",
+        "Matthew",
+        "Anne Shirley",
+    ]
