@@ -44,7 +44,9 @@ from dataclasses import dataclass, field
 
 from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import (
+    FEMALE_NOUN_LIST,
     FUNCTIONARIES,
+    MALE_NOUN_LIST,
     NAME_RE,
     OCCUPATIONS,
     TITLES,
@@ -78,15 +80,6 @@ LOW_CONFIDENCE = 0.7
 SELF_TRAINED = 0.8
 
 _VERBS = "|".join(sorted(SPEECH_VERBS, key=len, reverse=True))
-# Nouns of a descriptive speech tag that tell the speaker's gender.
-_MALE_NOUN_LIST = (
-    "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
-    "gentlemen grandfather nephew bachelor"
-)
-_FEMALE_NOUN_LIST = (
-    "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
-    "grandmother miss dame governess housekeeper"
-)
 _PRONOUN = r"[Hh]e|[Ss]he|I|[Ww]e|[Tt]hey"
 # Words that link or govern a noun phrase: never part of a description or of the words
 # before a name ("said to Anne" is no "said Anne", "the rake and cheerfully" no description).
@@ -185,7 +178,7 @@ _PREPOSITION_BEFORE = re.compile(
     rf"\b{_PREPOSITIONS}\s*(?:(?:the|a|an|his|her|their|my|our)\s+)?(?:[a-z\-]+\s+)?$"
     r"|['\u2019]s\s*$"
 )
-_PERSON_NOUNS = "|".join(sorted(set(_MALE_NOUN_LIST.split()) | set(_FEMALE_NOUN_LIST.split())))
+_PERSON_NOUNS = "|".join(sorted(set(MALE_NOUN_LIST.split()) | set(FEMALE_NOUN_LIST.split())))
 _CLAUSE_SUBJECT = re.compile(
     rf"\b(?P<pron>(?:{_PRONOUN}))\b"
     rf"|(?P<desc>\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:{_DESC_WORD}\s+){{0,2}}"
@@ -856,8 +849,8 @@ _NEWCOMER = re.compile(
 )
 _FEMALE_NOUNS = frozenset({"woman", "lady", "girl"})
 # Nouns of a descriptive speech tag that tell the speaker's gender.
-_MALE_NOUNS = wordset(_MALE_NOUN_LIST)
-_FEMALE_NOUN_WORDS = wordset(_FEMALE_NOUN_LIST)
+_MALE_NOUNS = wordset(MALE_NOUN_LIST)
+_FEMALE_NOUN_WORDS = wordset(FEMALE_NOUN_LIST)
 _NOUN_GENDER = {
     **dict.fromkeys(_MALE_NOUNS, "male"),
     **dict.fromkeys(_FEMALE_NOUN_WORDS, "female"),

@@ -118,6 +118,19 @@ OCCUPATIONS = FUNCTIONARIES | wordset(
     "doctor physician banker jeweller tailor barber baker butcher grocer hatter governess "
     "housekeeper matron schoolmaster schoolmistress teacher master mistress"
 )
+# Nouns of a description that tell a person's gender ("said the matron").
+MALE_NOUN_LIST = (
+    "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
+    "gentlemen grandfather nephew bachelor"
+)
+FEMALE_NOUN_LIST = (
+    "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
+    "grandmother miss dame governess housekeeper"
+)
+_NOUN_GENDERS = {
+    **dict.fromkeys(MALE_NOUN_LIST.split(), "male"),
+    **dict.fromkeys(FEMALE_NOUN_LIST.split(), "female"),
+}
 _OCCUPATION_RE = "|".join(sorted(OCCUPATIONS, key=len, reverse=True))
 _APPOSITION_HINT = re.compile(
     rf",\s+(?:the|a)\s+(?:[a-z\-]+\s+){{0,2}}(?:{_OCCUPATION_RE})\b|\b(?:{_OCCUPATION_RE}),\s+[A-Z]"
@@ -408,7 +421,7 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     characters = _absorb_misprints(_merge(names, mentions, tagged, pronouns, paragraphs))
     characters = _married_names(blocks, characters)
     found = CharacterList(characters=characters, narrator=_narrator(blocks, characters))
-    found.roles = _roles(blocks, found)
+    found.roles = {**_roles_by_company(blocks, found), **_roles(blocks, found)}
     found.young = _young(blocks, found)
     return found
 
@@ -546,6 +559,48 @@ def _roles(blocks: list[str], characters: CharacterList) -> dict[str, str]:
 
 
 _ROLE_VOTES = 2
+_THE_OCCUPATION = re.compile(rf"\bthe\s+(?P<noun>{_OCCUPATION_RE})\b")
+_COMPANY_REACH = 2  # paragraphs before "the matron" in which her name is looked for
+_COMPANY_MIN = 6  # times the office is said before its company tells who holds it
+_COMPANY_SHARE = 0.3  # of those, the share naming the holder nearby
+
+
+def _roles_by_company(blocks: list[str], characters: CharacterList) -> dict[str, str]:
+    """Occupation -> the one person named around "the <occupation>" again and again, when the
+    narration never puts the two side by side ("the matron" a few lines after "Mrs. Corney")."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    said: Counter[str] = Counter()
+    names: dict[int, set[str]] = {}
+
+    def named(i: int) -> set[str]:
+        if i not in names:
+            names[i] = {
+                c.name for m in NAME_RE.finditer(blocks[i]) if (c := characters.resolve(m.group()))
+            }
+        return names[i]
+
+    for i, text in enumerate(blocks):
+        nouns = {m.group("noun") for m in _THE_OCCUPATION.finditer(text)}
+        if not nouns:
+            continue
+        near = set().union(*(named(j) for j in range(max(0, i - _COMPANY_REACH), i + 1)))
+        for noun in nouns:
+            said[noun] += 1
+            votes[noun].update(near)
+    out: dict[str, str] = {}
+    for noun, v in votes.items():
+        gender = _NOUN_GENDERS.get(noun)
+        if gender is None or said[noun] < _COMPANY_MIN:
+            continue  # "the croupier", "the doctor": no gender to tell the company apart
+        top = [(n, k) for n, k in v.most_common() if characters.gender(n) == gender][:2]
+        if (
+            top
+            and top[0][1] >= _COMPANY_SHARE * said[noun]
+            and (len(top) == 1 or top[0][1] >= 3 * top[1][1])
+        ):
+            out[noun] = top[0][0]
+    return out
+
 
 # "little Oliver", "poor little Dick", "Master Tom": how a book speaks of its children.
 _CHILD = re.compile(r"\b(?:[Ll]ittle|Master)\s+(?P<name>[A-Z][a-z]+)\b")

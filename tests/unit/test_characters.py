@@ -251,3 +251,19 @@ def test_old_and_young_before_a_title_tell_father_from_son() -> None:
     assert characters.resolve("poor Mr. Emerson") is father
     assert characters.resolve("young Mr. Emerson") is son
     assert characters.resolve("Emerson") is son
+
+
+def test_an_office_said_again_and_again_beside_one_name_is_hers() -> None:
+    # Never "Mrs. Corney, the matron": the narration names her, then calls her the matron.
+    text = []
+    for k in range(7):
+        text += [
+            f"Mrs. Corney sat by the fire with Mr. Bumble, and sipped her tea ({k}).",
+            "“Is it late?” asked the matron, and the beadle said it was.",
+        ]
+    text += ["“Hush,” said Mr. Bumble to Mrs. Corney. Mr. Bumble was a fat man. He smiled."] * 3
+    characters = find_characters(text)
+    assert characters.roles.get("matron") == "Mrs. Corney"
+    # A man is no one's matron, and an office said too seldom stays unknown.
+    assert "beadle" not in characters.roles
+    assert "matron" not in find_characters(text[:6]).roles
