@@ -170,12 +170,20 @@ class CharacterList:
     # How each speaks, from the book's tagged quotations (`attribution.learn_idiolects`).
     idiolects: Idiolects | None = None
     _index: dict[str, Character] = field(default_factory=dict)
+    # surname -> who goes by a first name and it ("George Emerson"), for `namesake`
+    _surnamed: dict[str, list[Character]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reindex()
 
     def reindex(self) -> None:
         self._index = {}
+        self._surnamed = defaultdict(list)
+        for c in self.characters:
+            for surname in {
+                k[-1] for a in c.aliases if len(k := _strip_title(_key(a)).split()) > 1
+            }:
+                self._surnamed[surname].append(c)
         ordered = sorted(self.characters, key=lambda c: c.count)
         # Surnames and untitled forms first, the forms actually seen last so that they win;
         # within each, the most-mentioned last, so an ambiguous short form goes to the main
@@ -243,15 +251,10 @@ class CharacterList:
         words = _key(form).split()
         if len(words) != 2 or words[0] not in TITLES:
             return None
-        surname = words[1]
         others = [
             c
-            for c in self.characters
-            if c is not holder
-            and c.gender == holder.gender
-            and any(
-                len(k := _strip_title(_key(a)).split()) > 1 and k[-1] == surname for a in c.aliases
-            )
+            for c in self._surnamed.get(words[1], ())
+            if c is not holder and c.gender == holder.gender
         ]
         return others[0] if len(others) == 1 else None
 
