@@ -44,10 +44,9 @@ from dataclasses import dataclass, field
 
 from pipelines.core.model import BlockKind, Chapter
 from pipelines.script.characters import (
-    FEMALE_NOUN_LIST,
     FUNCTIONARIES,
-    MALE_NOUN_LIST,
     NAME_RE,
+    NOUN_GENDER,
     OCCUPATIONS,
     TITLES,
     CharacterList,
@@ -178,7 +177,7 @@ _PREPOSITION_BEFORE = re.compile(
     rf"\b{_PREPOSITIONS}\s*(?:(?:the|a|an|his|her|their|my|our)\s+)?(?:[a-z\-]+\s+)?$"
     r"|['\u2019]s\s*$"
 )
-_PERSON_NOUNS = "|".join(sorted(set(MALE_NOUN_LIST.split()) | set(FEMALE_NOUN_LIST.split())))
+_PERSON_NOUNS = "|".join(sorted(NOUN_GENDER))
 _CLAUSE_SUBJECT = re.compile(
     rf"\b(?P<pron>(?:{_PRONOUN}))\b"
     rf"|(?P<desc>\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:{_DESC_WORD}\s+){{0,2}}"
@@ -579,7 +578,7 @@ def _tag_gender(quotes: Sequence[Quotation]) -> str:
             if pron in ("he", "she"):
                 return "male" if pron == "he" else "female"
         elif m.group("desc"):
-            g = _NOUN_GENDER.get(m.group("desc").lower().split()[-1], "")
+            g = NOUN_GENDER.get(m.group("desc").lower().split()[-1], "")
             if g:
                 return g
     return ""
@@ -769,7 +768,7 @@ def _fill_from_mentions(
                 pron = m.group("pron").lower()
                 gender = "female" if pron == "she" else "male" if pron == "he" else ""
             elif m is not None and m.group("desc"):
-                gender = _NOUN_GENDER.get(m.group("desc").lower().split()[-1], "")
+                gender = NOUN_GENDER.get(m.group("desc").lower().split()[-1], "")
         exclude = {resolver.canonical(n) for q in turn.quotes for n in _spoken_to(q)}
         if i and turns[i - 1].speaker and turn.block_index - turns[i - 1].block_index <= 1:
             exclude.add(resolver.characters.canonical(turns[i - 1].speaker or ""))
@@ -848,13 +847,6 @@ _NEWCOMER = re.compile(
     r"fellow|stranger|visitor|client|youth|person)\b"
 )
 _FEMALE_NOUNS = frozenset({"woman", "lady", "girl"})
-# Nouns of a descriptive speech tag that tell the speaker's gender.
-_MALE_NOUNS = wordset(MALE_NOUN_LIST)
-_FEMALE_NOUN_WORDS = wordset(FEMALE_NOUN_LIST)
-_NOUN_GENDER = {
-    **dict.fromkeys(_MALE_NOUNS, "male"),
-    **dict.fromkeys(_FEMALE_NOUN_WORDS, "female"),
-}
 PLACEHOLDER = "?"  # prefix of a speaker known only by description, until a name turns up
 
 
@@ -885,7 +877,7 @@ def _is_person_noun(word: str) -> bool:
     if word in _NOT_PERSON_NOUNS:
         return False
     return (
-        word in _NOUN_GENDER
+        word in NOUN_GENDER
         or word in OCCUPATIONS
         or word in _PERSON_WORDS
         or word.endswith(_PERSON_ENDINGS)
@@ -1238,7 +1230,7 @@ class _Resolver:
         does not list; called by that description, and meant again by "the carpenter" while
         the exchange lasts."""
         name = "The " + " ".join(words)
-        self.strangers[name] = _NOUN_GENDER.get(words[-1], "")
+        self.strangers[name] = NOUN_GENDER.get(words[-1], "")
         for k in range(len(words)):  # "the ugly hump-backed man", "the hump-backed man", …
             self.described_as["the " + " ".join(words[k:])] = name
         return name
@@ -1277,7 +1269,7 @@ class _Resolver:
             return None  # somebody new, whom the cast does not know
         if noun == "other":
             return self.descriptor(history)
-        gender = _NOUN_GENDER.get(noun, "")
+        gender = NOUN_GENDER.get(noun, "")
         last = history[-1] if history else None
         not_me = {self.characters.canonical(n) for n in spoken_to}
         # "the old gentleman", "the woman": a grown-up, not one of the book's children

@@ -119,17 +119,17 @@ OCCUPATIONS = FUNCTIONARIES | wordset(
     "housekeeper matron schoolmaster schoolmistress teacher master mistress"
 )
 # Nouns of a description that tell a person's gender ("said the matron").
-MALE_NOUN_LIST = (
+_MALE_NOUN_LIST = (
     "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
     "gentlemen grandfather nephew bachelor"
 )
-FEMALE_NOUN_LIST = (
+_FEMALE_NOUN_LIST = (
     "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
     "grandmother miss dame governess housekeeper"
 )
-_NOUN_GENDERS = {
-    **dict.fromkeys(MALE_NOUN_LIST.split(), "male"),
-    **dict.fromkeys(FEMALE_NOUN_LIST.split(), "female"),
+NOUN_GENDER = {
+    **dict.fromkeys(wordset(_MALE_NOUN_LIST), "male"),
+    **dict.fromkeys(wordset(_FEMALE_NOUN_LIST), "female"),
 }
 _OCCUPATION_RE = "|".join(sorted(OCCUPATIONS, key=len, reverse=True))
 _APPOSITION_HINT = re.compile(
@@ -592,7 +592,7 @@ def _roles_by_company(blocks: list[str], characters: CharacterList) -> dict[str,
             votes[noun].update(near)
     out: dict[str, str] = {}
     for noun, v in votes.items():
-        gender = _NOUN_GENDERS.get(noun)
+        gender = NOUN_GENDER.get(noun)
         if gender is None or said[noun] < _COMPANY_MIN:
             continue  # "the croupier", "the doctor": no gender to tell the company apart
         top = [(n, k) for n, k in v.most_common() if characters.gender(n) == gender][:2]

@@ -663,26 +663,19 @@ def test_mr_and_a_surname_is_the_son_in_a_chapter_where_only_the_son_speaks() ->
     father = Character("Mr. Emerson", {"Mr. Emerson"}, count=30, gender="male")
     son = Character("George Emerson", {"George Emerson", "George"}, count=40, gender="male")
     lucy = Character("Lucy", {"Lucy"}, count=50, gender="female")
-    cast = CharacterList([son, father, lucy])
-    # The father is away: Lucy's "Mr. Emerson" is George, so the reply to her is his.
     freddy = Character("Freddy", {"Freddy"}, count=20, gender="male")
     cast = CharacterList([son, father, lucy, freddy])
-    ch = chapter(
-        "“Good evening,” said George.",
-        "“Hullo,” said Freddy.",
-        "“How do you like this view of ours, Mr. Emerson?” said Lucy.",
-        "“I never notice much difference in views.”",
-    )
-    assert [q.speaker for q in attribute(ch, cast)][2:] == ["Lucy", "George Emerson"]
-    # With the father speaking in the chapter, "Mr. Emerson" is he.
-    ch = chapter(
-        "“Good evening,” said Mr. Emerson.",
-        "“Hullo,” said Freddy.",
-        "“How do you like this view of ours, Mr. Emerson?” said Lucy.",
-        "“I never notice much difference in views.”",
-    )
-    assert [q.speaker for q in attribute(ch, cast)][2:] == ["Lucy", "Mr. Emerson"]
-    # "Mrs." is never the daughter-in-law: only "Mr." is shared by father and son.
+    # With only the son speaking in the chapter, Lucy's "Mr. Emerson" is George, so the reply
+    # to her is his; with the father speaking in it, "Mr. Emerson" is he.
+    for opener, replier in (("George", "George Emerson"), ("Mr. Emerson", "Mr. Emerson")):
+        ch = chapter(
+            f"“Good evening,” said {opener}.",
+            "“Hullo,” said Freddy.",
+            "“How do you like this view of ours, Mr. Emerson?” said Lucy.",
+            "“I never notice much difference in views.”",
+        )
+        assert [q.speaker for q in attribute(ch, cast)][2:] == ["Lucy", replier]
+    # A title and the surname alone: "Old Mr. Emerson" says which one.
     assert cast.namesake("Mr. Emerson", father) is son
     assert cast.namesake("Old Mr. Emerson", father) is None
 
