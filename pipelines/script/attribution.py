@@ -298,11 +298,23 @@ def chapter_quotations(chapter: Chapter, style: QuoteStyle | None = None) -> lis
         closing = segments[-1] if segments and not segments[-1].dialogue else None
         lead_in = _lead_in(closing.text) if closing and block.kind is BlockKind.PARAGRAPH else ""
         if block.text.strip():
+            continued = bool(quotes) and quotes[0][0] == 0 and open_at_end
             open_at_end = (
                 bool(quotes) and not quotes[-1][1].closed and quotes[-1][0] == (len(segments) - 1)
-            )
+            ) or (continued and _retelling(segments))
             previous_text = block.text
     return out
+
+
+def _retelling(segments: Sequence[Segment]) -> bool:
+    """A paragraph of a speech that runs on, where the speaker retells a talk in the first
+    person ("'Take him to the guard,' said I. The two closed in upon him."): what looks like
+    narration after it is the storyteller's, so the speech runs on into the next paragraph
+    even where the text lost the outer quotation mark."""
+    if len(segments) < 2 or not segments[0].dialogue or segments[1].dialogue:
+        return False
+    m = _TAG_AFTER_VS.match(segments[1].text) or _TAG_AFTER_SV.match(segments[1].text)
+    return m is not None and (m.group("pron") or "").lower() in ("i", "we")
 
 
 def _whole_key(
@@ -665,7 +677,7 @@ def _decide(
             # who the book heard call someone "papa", by canonical name
             kin.append({p for q in opening for p in idiolects.kin_speakers(q.text)})
         e.own_mentions = [n for n in resolver.mentions(own) if in_story(n)]
-        e.before_mentions = [n for n in resolver.mentions(before) if in_story(n)]
+        e.before_mentions = [n for n in resolver.mentions_alone(before) if in_story(n)]
         evidence.append(e)
     people = {n for e in evidence for n in (e.fixed, e.guess, *e.own_mentions, *e.before_mentions)}
     genders = {n: resolver.gender(n) for n in people | set(carried) | set(regulars) if n}
@@ -1037,6 +1049,15 @@ class _Resolver:
             else:
                 out.append(name)
         return out if subjects_only else out + governed
+
+    def mentions_alone(self, text: str) -> list[str]:
+        """`mentions`, less those a sentence names only in a plural ("Holmes and Jones sat
+        listening"): listeners, more likely than not."""
+        out: list[str] = []
+        for sentence in _SENTENCES.split(text):
+            together = self._coordinated(sentence)
+            out += [n for n in self.mentions(sentence) if n not in together]
+        return out
 
     def _mention(self, form: str) -> str | None:
         if form == "I":

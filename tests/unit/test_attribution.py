@@ -699,3 +699,26 @@ def test_the_child_in_a_tag_is_the_books_child_before_the_chapter_names_her() ->
         "Matthew",
         "Anne Shirley",
     ]
+
+
+def test_a_story_retold_in_the_first_person_runs_on_where_its_outer_mark_is_lost() -> None:
+    # The text lost the outer mark of the retold talk ("'Who goes there?' said I"), so the
+    # paragraph looks closed; its "said I" is the storyteller's, and the story goes on.
+    ch = chapter(
+        "“Tell us your story,” said Holmes.",
+        "“Well, sir, I was a soldier then,” said Small. “We kept the gate at night.",
+        "“Who goes there?” said I. The two men closed in upon him, and I held the lantern high.",
+        "“I could hear their steps down the long passage. That is the whole of it.”",
+    )
+    assert speakers(ch)[-1] == "Small"
+
+
+def test_a_pair_the_narration_names_together_are_its_listeners() -> None:
+    ch = chapter(
+        "“You will hang for it,” said Jones.",
+        "“Then I hang,” said Small.",
+        "“Tell it all,” said Holmes.",
+        "Small was silent. Holmes and Jones sat waiting.",
+        "“There is little to tell.”",
+    )
+    assert speakers(ch)[-1] == "Small"
