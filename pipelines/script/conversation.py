@@ -48,6 +48,7 @@ W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not y
 W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
 W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
 W_FACED_REPLY = 2.0  # the one the narration turned the last speaker to answers
+W_TELLER = 4.0  # the one the people of a retold talk call by name tells it
 W_STYLE = 0.3  # per unit of log-likelihood ratio: the turn's words sound like this person's
 STYLE_CAP = 6.0  # at most this many units either way, so a long speech does not decide alone
 
@@ -73,6 +74,7 @@ class TurnEvidence:
     faced: set[str] = field(default_factory=set)  # the narration turns the speaker to them
     words: list[str] = field(default_factory=list)  # its own words, for how each person talks
     kin: set[str] = field(default_factory=set)  # who may call someone "papa", as it does
+    teller: str | None = None  # a story's teller, whom its retold talk calls by name
 
 
 @dataclass(slots=True)
@@ -211,6 +213,8 @@ def _candidates(
             votes[t.fixed] += 4
         if t.guess:
             votes[t.guess] += 2
+        if t.teller:
+            votes[t.teller] += 2
         for name in t.own_mentions:
             votes[name] += 1
         for name in t.before_mentions:
@@ -236,6 +240,8 @@ def _emission(
         s -= W_GENDER
     if t.guess is not None and person == t.guess:
         s += W_SOFT * t.guess_confidence
+    if t.teller is not None and person == t.teller:
+        s += W_TELLER
     if t.kin and person not in t.kin:
         s -= W_KIN
     if person in t.addressed:

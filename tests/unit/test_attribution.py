@@ -16,7 +16,7 @@ from pipelines.cast import casting
 from pipelines.cli.script import add_script_commands, cmd_script
 from pipelines.core.model import Block, BlockKind, Chapter, Role, VoiceRef
 from pipelines.engines.base import Voice
-from pipelines.script.attribution import attribute
+from pipelines.script.attribution import _opening_paragraphs, attribute
 from pipelines.script.builder import ScriptOptions, build_script
 from pipelines.script.characters import find_characters
 
@@ -722,3 +722,30 @@ def test_a_pair_the_narration_names_together_are_its_listeners() -> None:
         "“There is little to tell.”",
     )
     assert speakers(ch)[-1] == "Small"
+
+
+STORY_WITH_RETOLD_TALK = (
+    "“That was how I came to the island,” said Small.",
+    "“You will hang for it all the same,” said Jones.",
+    "“Go on with your story,” said Holmes.",
+    "“A couple of days later the major was strolling on the beach, so I took my chance.",
+    "“ Well, Small, what is it?  he asked, taking his cheroot from his lips.",
+    "“ Half a million, Small?  he gasped, looking hard at me.",
+    "“ To government, Small,  he stammered,  to government.  But he said it in a halting way.",
+    "“ It rings true, Small?  said he.  It is good enough to act upon? ",
+)
+
+
+def test_the_one_a_retold_talk_calls_by_name_tells_the_story() -> None:
+    # Turn-taking alone would give the untagged story to Jones, the speaker before last; the
+    # retold talk inside it ("Well, Small, what is it?  he asked") names its teller.
+    quotes = attribute(chapter(*STORY_WITH_RETOLD_TALK))
+    assert {q.speaker for q in quotes if q.block_index >= 3} == {"Small"}
+
+
+def test_a_story_teaches_its_tellers_way_of_talking_by_its_first_paragraph_only() -> None:
+    quotes = attribute(chapter(*STORY_WITH_RETOLD_TALK))
+    kept = _opening_paragraphs(quotes)
+    # the story's opening paragraph is kept; the paragraphs that carry it on, with the
+    # major's words in them, are not
+    assert sorted({q.block_index for q in kept}) == [0, 1, 2, 3]
