@@ -849,7 +849,15 @@ def _name_newcomer(
     if not any(q.tagged and q.method == "tag" for q in turn.quotes):
         return
     recent = history[-6:]
-    waiting = [p for p in recent if p.startswith(PLACEHOLDER) and p not in names]
+    # Not someone the chapter had in view when the newcomer came: "stumbled against a tall
+    # man … “Hah!” cried the man … said Oliver" does not make Oliver the man.
+    waiting = [
+        p
+        for p in recent
+        if p.startswith(PLACEHOLDER)
+        and p not in names
+        and speaker not in resolver.known_then.get(p, set())
+    ]
     if not waiting:
         return
     placeholder = waiting[-1]
@@ -977,6 +985,7 @@ class _Resolver:
         self.characters = characters
         self.narrator = characters.narrator or "Narrator"
         self.newcomers: dict[str, str] = {}  # placeholder -> gender
+        self.known_then: dict[str, set[str]] = {}  # placeholder -> who was in view as they came
         self.by_title = _title_holders(characters)
         self.roles = characters.roles  # occupation -> who holds it ("the beadle")
         # "the old gentleman" -> whom the chapter's last tag of that description meant
@@ -1019,6 +1028,7 @@ class _Resolver:
                 return name  # the same description again: the same person
         name = f"{PLACEHOLDER}{len(self.newcomers)} {intro.group('who')}"
         self.newcomers[name] = g
+        self.known_then[name] = set(self.seen)
         return name
 
     def resolve(self, form: str) -> str | None:
@@ -1339,6 +1349,9 @@ class _Resolver:
 
         if noun in _CHILD_NOUNS and (child := self._child(gender, context, history, not_me)):
             return child
+        # "A tall man wrapped in a cloak … ‘Hah!’ cried the man": the one just brought in.
+        if (new := self.newcomer(context, gender)) is not None and new.endswith(f" {noun}"):
+            return new
         if gender:
             for sentence in reversed(_SENTENCES.split(context)):
                 for name in self.mentions(sentence, subjects_first=True):

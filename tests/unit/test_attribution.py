@@ -749,3 +749,20 @@ def test_a_story_teaches_its_tellers_way_of_talking_by_its_first_paragraph_only(
     # the story's opening paragraph is kept; the paragraphs that carry it on, with the
     # major's words in them, are not
     assert sorted({q.block_index for q in kept}) == [0, 1, 2, 3]
+
+
+def test_the_man_just_brought_in_by_description_is_nobody_the_cast_knows() -> None:
+    ch = chapter(
+        "Oliver hurried up the inn-yard. He was turning out of the gateway when he stumbled "
+        "against a tall man wrapped in a cloak, who was coming out of the inn door.",
+        "“Hah!” cried the man, fixing his eyes on Oliver. “What the devil's this?”",
+        "“I beg your pardon, sir,” said Oliver.",
+        "“Death!” muttered the man to himself, glaring at the boy.",
+    )
+    quotes = attribute(ch)
+    said = {q.text: q.speaker for q in quotes}
+    # Not Oliver, whom the narration names last: the man the narration has just brought in,
+    # whom no tag ever names, so nobody of the cast.
+    assert said["“Hah!”"] is None
+    assert said["“Death!”"] is None
+    assert said["“I beg your pardon, sir,”"] == "Oliver"
