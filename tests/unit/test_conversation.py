@@ -233,3 +233,21 @@ def test_papa_is_said_only_by_whom_the_book_heard_say_it() -> None:
     assert decide_scene(turns, carried)[2].speaker == "Emma"
     turns[2].kin = set()
     assert decide_scene(turns, carried)[2].speaker == "Mr. Knightley"
+
+
+def test_a_speaker_tagged_by_pronouns_counts_in_the_scene_like_one_tagged_by_name() -> None:
+    # Watson's "I exclaimed" once, Holmes's "said he" three times, then Jones and Holmes talk
+    # on untagged: how often the scene's tags name each one must count Holmes's guesses too,
+    # or the long exchange drifts to Jones and the narrator.
+    he = {"guess": "Holmes", "guess_confidence": 0.77}
+    turns = [
+        TurnEvidence(fixed="Watson"),
+        TurnEvidence(**he),
+        TurnEvidence(fixed="Jones"),
+        TurnEvidence(**he),
+        TurnEvidence(fixed="Jones"),
+        TurnEvidence(**he),
+        *[TurnEvidence() for _ in range(20)],
+    ]
+    decided = [d.speaker for d in decide_scene(turns, narrator="Watson")]
+    assert decided[6:] == ["Jones", "Holmes"] * 10
