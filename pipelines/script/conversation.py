@@ -25,6 +25,7 @@ W_OWN = 2.5  # the turn's own paragraph names them in its narration
 W_BEFORE = 2.0  # the narration just before the turn names them
 W_PRIOR = 0.3  # per log of how often they speak in the scene's tags
 GUESS_COUNTS = 0.5  # a sieve's guess as a share of a tag, times its confidence
+FACED_COUNTS = 0.5  # the one the narration turns a speaker to, as a share of a tag
 W_SAME = 1.5  # penalty: the same person twice running (times the SAME_ share below)
 W_ALTERNATE = 1.5  # the person of two turns back answers again
 W_REPLY = 3.0  # the person the last turn addressed answers
@@ -110,11 +111,14 @@ def decide_scene(
     index = {p: k for k, p in enumerate(people)}
     # How often the scene's tags name each person: a pronoun tag's guess counts by its
     # confidence, so that Holmes, tagged "said he" throughout, is not outweighed over a long
-    # untagged exchange by Watson's one "I exclaimed".
+    # untagged exchange by Watson's one "I exclaimed"; and the one the narration turns a
+    # speaker to ("turned to Frank Churchill") has joined the talk as surely.
     counts: dict[str, float] = dict(Counter(t.fixed for t in turns if t.fixed))
     for t in turns:
         if t.fixed is None and t.guess is not None:
             counts[t.guess] = counts.get(t.guess, 0.0) + GUESS_COUNTS * t.guess_confidence
+        for p in t.faced:
+            counts[p] = counts.get(p, 0.0) + FACED_COUNTS
     genders = genders or {}
     # mismatch[i][b]: turn i speaks to a man (or woman) and b, who spoke before it, is not one
     mismatch = [

@@ -251,3 +251,16 @@ def test_a_speaker_tagged_by_pronouns_counts_in_the_scene_like_one_tagged_by_nam
     ]
     decided = [d.speaker for d in decide_scene(turns, narrator="Watson")]
     assert decided[6:] == ["Jones", "Holmes"] * 10
+
+
+def test_the_one_the_narration_turns_a_speaker_to_takes_up_the_long_exchange() -> None:
+    # Mrs. Cole talks (tagged), then Emma "turned to Frank Churchill" and asks him something;
+    # he answers and the two talk on untagged for ten turns. Mrs. Cole's one tag must
+    # not outweigh, turn after turn, that the narration brought Frank into the talk.
+    turns = [
+        TurnEvidence(fixed="Mrs. Cole"),
+        TurnEvidence(fixed="Emma", faced={"Frank"}, before_mentions=["Emma", "Frank"]),
+        *[TurnEvidence() for _ in range(10)],
+    ]
+    decided = [d.speaker for d in decide_scene(turns)]
+    assert decided[2:] == ["Frank", "Emma"] * 5
