@@ -46,6 +46,7 @@ SAME_NARRATED = 0.5  # and where the turn's own paragraph opens in narration
 SAME_SHORT = -0.5  # and across a few words of narration: a little likelier than a third person
 SAME_LONG = 0.0  # and across more
 MAX_PEOPLE = 8  # candidates per scene
+ADDRESSED_TIMES = 3  # called by name this often in a scene: a candidate, though untagged
 W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
 W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
 W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
@@ -229,6 +230,12 @@ def _candidates(
         for name in t.own_mentions:
             votes[name] += 1
         for name in t.before_mentions:
+            votes[name] += 1
+    # Someone the scene's turns call by name again and again ("A fine child, Mrs. Smith!",
+    # "my dear Mrs. Smith") is there to answer, though no tag or narration names them.
+    called = Counter(name for t in turns for name in t.addressed)
+    for name, n in called.items():
+        if n >= ADDRESSED_TIMES:
             votes[name] += 1
     for k, name in enumerate(carried[:2]):
         votes[name] += 3 - k

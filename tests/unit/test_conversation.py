@@ -264,3 +264,22 @@ def test_the_one_the_narration_turns_a_speaker_to_takes_up_the_long_exchange() -
     ]
     decided = [d.speaker for d in decide_scene(turns)]
     assert decided[2:] == ["Frank", "Emma"] * 5
+
+
+def test_someone_the_turns_call_by_name_again_and_again_answers_them() -> None:
+    # Holmes (tagged) questions Mrs. Smith, whom only his words name ("A fine child, Mrs.
+    # Smith!"); Watson, who tells the story, is with him. Her untagged answers are hers, not
+    # the narrator's, though no tag or narration names her.
+    turns = [
+        TurnEvidence(fixed="Watson"),
+        TurnEvidence(fixed="Holmes", addressed={"Mrs. Smith"}),
+        TurnEvidence(),
+        TurnEvidence(fixed="Holmes"),
+        TurnEvidence(),
+        TurnEvidence(fixed="Holmes", addressed={"Mrs. Smith"}),
+        TurnEvidence(),
+        TurnEvidence(fixed="Holmes", addressed={"Mrs. Smith"}),
+        TurnEvidence(),
+    ]
+    decided = [d.speaker for d in decide_scene(turns, narrator="Watson")]
+    assert decided[2::2] == ["Mrs. Smith"] * 4
