@@ -121,11 +121,13 @@ OCCUPATIONS = FUNCTIONARIES | wordset(
 # Nouns of a description that tell a person's gender ("said the matron").
 _MALE_NOUN_LIST = (
     "man gentleman boy fellow youth lad husband father brother son uncle master sir lord king "
-    "gentlemen grandfather nephew bachelor"
+    "gentlemen grandfather nephew bachelor clergyman vicar curate rector parson chaplain priest "
+    "monk landlord waiter policeman footman boatman butler duke prince baron emperor"
 )
 _FEMALE_NOUN_LIST = (
     "woman lady girl wife mother sister daughter aunt mistress matron maid widow queen niece "
-    "grandmother miss dame governess housekeeper"
+    "grandmother miss dame governess housekeeper landlady waitress actress hostess stewardess "
+    "princess duchess countess baroness nun schoolmistress washerwoman laundress"
 )
 NOUN_GENDER = {
     **dict.fromkeys(wordset(_MALE_NOUN_LIST), "male"),

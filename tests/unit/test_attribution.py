@@ -766,3 +766,14 @@ def test_the_man_just_brought_in_by_description_is_nobody_the_cast_knows() -> No
     assert said["“Hah!”"] is None
     assert said["“Death!”"] is None
     assert said["“I beg your pardon, sir,”"] == "Oliver"
+
+
+def test_a_description_by_office_tells_the_speakers_gender() -> None:
+    # "said the clergyman" after Miss Bartlett spoke is the man of the three: an office
+    # that in the books this reads is a man's, as "the landlady" is a woman's.
+    ch = chapter(
+        "Mr. Beebe and Miss Bartlett stood at the window with Mrs. Vyse.",
+        "“The view is charming,” said Miss Bartlett.",
+        "“Quite right,” said the clergyman. “I move into the Rectory next June.”",
+    )
+    assert speakers(ch) == ["Miss Bartlett", "Mr. Beebe", "Mr. Beebe"]
