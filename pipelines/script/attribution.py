@@ -96,7 +96,7 @@ _LY_ADJECTIVES = (
     r"jolly|holy|silly|friendly|lonely|lively|manly|ghastly|curly|grizzly|wily|oily|scholarly|"
     r"gentlemanly|motherly|fatherly|saintly|shapely|beastly|deadly|unruly|wrinkly)\b"
 )
-_DESC_WORD = rf"(?!{_LINKS})(?!(?!{_LY_ADJECTIVES})[a-z]+ly\b)[a-z\-]+"
+_DESC_WORD = rf"(?!{_LINKS})(?!(?!{_LY_ADJECTIVES})[a-z]+ly\b(?!-))[a-z\-]+"
 # "the old man", "that brisk official", "another voice", "one of the women".
 _DESCRIPTOR = (
     r"(?:the|my|our|his|her|their|a|an|this|that|another|one\s+of\s+the)\s+"

@@ -777,3 +777,13 @@ def test_a_description_by_office_tells_the_speakers_gender() -> None:
         "“Quite right,” said the clergyman. “I move into the Rectory next June.”",
     )
     assert speakers(ch) == ["Miss Bartlett", "Mr. Beebe", "Mr. Beebe"]
+
+
+def test_a_hyphened_description_is_a_tag_not_an_adverb() -> None:
+    # "smartly-dressed" describes the speaker, where "said the man quietly" ends in an adverb:
+    # the tag brings in somebody new, not anyone of the exchange.
+    ch = chapter(
+        "“Let me in,” said Bill Sikes.",
+        "“Now, young woman!” said a smartly-dressed female, looking out from a door behind her.",
+    )
+    assert speakers(ch) == ["Bill Sikes", "The smartly-dressed female"]
