@@ -749,10 +749,16 @@ def _teller(turn: _Turn, resolver: _Resolver) -> str | None:
     others in it call by name ("'Well, Small, what is it?' he asked"), three times at least and
     twice as often as anyone else."""
     votes: Counter[str] = Counter()
+    # A paragraph at a time: where lost marks cut a retold talk around its tags, the vocative
+    # and the tag are parts of one paragraph's quotation.
+    paragraphs: dict[int, list[Quotation]] = {}
     for q in turn.quotes:
-        if q.block_index == turn.block_index or not _RETOLD_TAG.search(q.text):
+        if q.block_index != turn.block_index:
+            paragraphs.setdefault(q.block_index, []).append(q)
+    for parts in paragraphs.values():
+        if not _RETOLD_TAG.search(" ".join(q.text for q in parts)):
             continue
-        for n in q.addressed:
+        for n in (n for q in parts for n in q.addressed):
             if (c := resolver._mention(n)) is not None and c != resolver.narrator:
                 votes[resolver.canonical(c)] += 1
     ranked = votes.most_common(2)

@@ -196,6 +196,12 @@ def _nested_parts(
     inner = text[start:end]
     found = _single_spans(inner) if style is QuoteStyle.DOUBLE else _double_spans(inner)
     cuts = [(start + a, start + b) for a, b, closed in found if closed]
+    if (
+        not cuts
+        and style is QuoteStyle.DOUBLE
+        and (_lost_nested_opening(text, start) or _inner_tag_at(text, start + 1))
+    ):
+        return _parts_around_tags(text, start, end)
     if not cuts:
         return [(start, end, False)]
     parts: list[tuple[int, int, bool]] = []
@@ -221,6 +227,97 @@ def _nested_parts(
     if carry is not None:
         return [(start, end, False)]
     return merged
+
+
+# Where the single marks of a text were lost (turned into spaces), a told story's reported
+# speech is still known by its tags: '" How can I decide? said I. You have not told me'.
+_INNER_STOP = re.compile(r"[,;:!?.\u2014]['\u2019]?\s+")
+_TAG_SUBJECT_WORDS = wordset("i he she we they")
+_CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]|,")
+_TAG_ASIDE = re.compile(r"\s*(?:[a-z]+(?:ing|ly)\b|in\s+an?\b|with\s+an?\b)")
+
+
+def _lost_nested_opening(text: str, start: int) -> bool:
+    """Does the quotation open with a space where a nested mark was ('" Listen to me')?"""
+    return (
+        text[start : start + 1] in ('"', "\u201c")
+        and text[start + 1 : start + 2] == " "
+        and (text[start + 2 : start + 3].isalpha())
+    )
+
+
+def _inner_tag_at(text: str, j: int) -> bool:
+    """A speech tag of the teller's own narration starting at `j` ("said he", "I asked",
+    "said the major"): a speech verb and a person, either way round."""
+    words = _WORD.findall(text[j : j + 40])[:2]
+    if len(words) < 2:
+        return False
+    first, second = words
+    if first.lower() in SPEECH_VERBS and first[0].islower():
+        return second.lower() in _TAG_SUBJECT_WORDS or second == "the" or second[0].isupper()
+    return first.lower() in _TAG_SUBJECT_WORDS and second.lower() in SPEECH_VERBS
+
+
+def _tag_clause_end(text: str, j: int, end: int) -> int:
+    """Where a tag that starts at `j` ends: at its comma or stop, or, when an aside follows
+    the comma and ends the sentence ("said the other, slapping him upon the shoulder."), at
+    that sentence's end."""
+    m = _CLAUSE_END.search(text, j, end)
+    if m is None:
+        return end
+    stop = m.end()
+    if m.group() == ",":
+        nxt = _CLAUSE_END.search(text, stop, end)
+        if (
+            nxt is not None
+            and nxt.group() == "."
+            and _TAG_ASIDE.match(text, stop)
+            and len(text[stop : nxt.start()].split()) <= 15
+        ):
+            stop = nxt.end()
+    while stop < end and text[stop] in "'\u2019":
+        stop += 1
+    return stop
+
+
+def _parts_around_tags(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """A told story whose nested marks were lost, cut into the reported speech (nested) and the
+    teller's narration: a tag ("said he,") ends the speech before it and the speech resumes
+    after it; a nested closing mark that survived ("illusion';") ends the speech, and the
+    teller goes on. Nothing found: the quotation stays whole."""
+    events: list[tuple[int, int, str]] = []  # (at, end, "tag" | "close")
+    if _inner_tag_at(text, start + 1):
+        events.append((start, _tag_clause_end(text, start + 1, end), "tag"))
+    for m in _INNER_STOP.finditer(text, start + 2, end):
+        if m.end() < end and _inner_tag_at(text, m.end()):
+            events.append((m.end(), _tag_clause_end(text, m.end(), end), "tag"))
+    for i in range(start + 1, end - 1):
+        if text[i] in "'\u2019" and not text[i + 1].isalnum() and _single_closes_here(text, i):
+            events.append((i + 1, i + 1, "close"))
+    events.sort()
+    parts: list[tuple[int, int, bool]] = []
+    pos, inside = start, text[start + 1 : start + 2] == " "
+    for at, stop, kind in events:
+        if at < pos:
+            continue
+        if kind == "close":
+            if inside and _WORD.search(text, pos, at):
+                parts.append((pos, at, True))
+                pos, inside = at, False
+            continue
+        if at > pos and _WORD.search(text, pos, at):
+            parts.append((pos, at, inside))
+        elif parts:
+            parts[-1] = (parts[-1][0], at, parts[-1][2])
+        parts.append((at if parts else start, stop, False))
+        pos, inside = stop, True
+    if not any(nested for _, _, nested in parts):
+        return [(start, end, False)]
+    if _WORD.search(text, pos, end):
+        parts.append((pos, end, inside))
+    else:
+        parts[-1] = (parts[-1][0], end, parts[-1][2])
+    return parts
 
 
 def _double_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -743,6 +743,20 @@ def test_the_one_a_retold_talk_calls_by_name_tells_the_story() -> None:
     assert {q.speaker for q in quotes if q.block_index >= 3} == {"Small"}
 
 
+def test_the_tellers_tags_in_a_retold_talk_are_his_own_words() -> None:
+    # With the nested marks lost, the retold talk is cut around its tags ("he asked, taking
+    # his cheroot from his lips."): the tags are the teller's words, read in his voice, and
+    # the vocative and the tag of one paragraph still name him together.
+    quotes = attribute(chapter(*STORY_WITH_RETOLD_TALK))
+    tags = [q for q in quotes if q.text.startswith(("he asked", "he gasped", "said he"))]
+    assert [q.text for q in tags] == [
+        "he asked, taking his cheroot from his lips.",
+        "he gasped, looking hard at me.",
+        "said he.",
+    ]
+    assert {q.speaker for q in tags} == {"Small"}
+
+
 def test_a_story_teaches_its_tellers_way_of_talking_by_its_first_paragraph_only() -> None:
     quotes = attribute(chapter(*STORY_WITH_RETOLD_TALK))
     kept = _opening_paragraphs(quotes)

@@ -64,6 +64,40 @@ def test_nested_quotes_are_parts_of_the_outer_quotation() -> None:
         assert quoted(whole) == [whole[: whole.index("”") + 1]]
 
 
+def parts(text: str) -> list[tuple[str, bool]]:
+    return [(s.text, s.nested) for s in split_quotes(text) if s.dialogue]
+
+
+def test_a_told_story_whose_nested_marks_were_lost_is_cut_around_its_tags() -> None:
+    # The single marks became spaces ('" How can I decide?  said I.'): the opening space and
+    # the teller's tags still show which words are the talk he retells.
+    assert parts('" How can I decide? said I. You have not told me what you want."') == [
+        ('" How can I decide? ', True),
+        ("said I.", False),
+        (' You have not told me what you want."', True),
+    ]
+    # A tag's aside that ends the sentence is the teller's; a long clause after it is not.
+    assert parts('" Well, what is it? he asked, taking his cheroot from his lips.') == [
+        ('" Well, what is it? ', True),
+        ("he asked, taking his cheroot from his lips.", False),
+    ]
+    assert parts('" You will swear, said he, by the bones of your father, to keep silent?"') == [
+        ('" You will swear, ', True),
+        ("said he,", False),
+        (' by the bones of your father, to keep silent?"', True),
+    ]
+    # A closing nested mark that survived ends the retold words; the teller goes on.
+    told = '"I says, at first, This is illusion\'; and was composing myself to sleep."'
+    assert parts(told) == [
+        ('"I says,', False),
+        (" at first, This is illusion'", True),
+        ('; and was composing myself to sleep."', False),
+    ]
+    # Without those signs a quotation stays whole.
+    for whole in ['"I said no such thing!"', '"I said, I will go, and he went."', '"Go, said I."']:
+        assert parts(whole) == [(whole, False)]
+
+
 def test_apostrophes_neither_open_nor_close_british_quotes() -> None:
     text = (
         "'The Joneses' house is shut, and I don't know why,' said Tom. 'Tis a pity. "
