@@ -373,6 +373,8 @@ def attribute(
     turns = _turns(chapter, quotes)
     resolver = _Resolver(characters)
     resolver.voices = _tagged_voices(quotes, characters)
+    # whom the chapter names anywhere: the book's one doctor may be "the doctor" before his name
+    resolver.in_chapter = {n for b in chapter.blocks for n in resolver.mentions(b.text)}
     corrections = corrections or {}
     history: list[str] = []  # speakers of the recent turns, latest last
     last_block = -1
@@ -998,6 +1000,7 @@ class _Resolver:
         self.described_as: dict[str, str] = {}
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
         self.seen: set[str] = set()  # everyone the chapter has named or heard so far
+        self.in_chapter: set[str] = set()  # everyone the chapter names, anywhere in it
         self.voices: set[str] = set()  # whom the chapter's speech tags name (`_tagged_voices`)
         self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
         self.after_speech = False  # the narration in view starts where the last speech ended
@@ -1239,9 +1242,9 @@ class _Resolver:
             return desc[0].upper() + desc[1:]
         noun = words[-1]
         if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
-            if holder in self.seen:
+            if holder in self.seen or holder in self.in_chapter:
                 return holder
-            # The book's one Doctor Grey is not yet in this chapter: another doctor, met here.
+            # The book's one Doctor Grey is nowhere in this chapter: another doctor, met here.
             return " ".join(words).capitalize()
         # "the turnkey", "the game-keeper" (a compound's last part names the trade)
         if noun in FUNCTIONARIES or noun.rsplit("-", 1)[-1] in FUNCTIONARIES:

@@ -801,3 +801,18 @@ def test_a_hyphened_description_is_a_tag_not_an_adverb() -> None:
         "“Now, young woman!” said a smartly-dressed female, looking out from a door behind her.",
     )
     assert speakers(ch) == ["Bill Sikes", "The smartly-dressed female"]
+
+
+def test_the_book_s_one_doctor_is_the_doctor_before_the_chapter_names_him() -> None:
+    # "said the doctor" as he walks in: the cast's one doctor (Doctor Losberne), whom the
+    # chapter names only later, not a doctor nobody knows.
+    ch = chapter(
+        "A gig drove up, and out of it there jumped a fat gentleman, who burst into the room "
+        "and nearly overturned Mr. Giles.",
+        "“I never heard of such a thing!” said the doctor.",
+        "“He is upstairs,” said Rose.",
+        "Mr. Losberne went up at once. Doctor Losberne, as the village called him, was gone "
+        "an hour.",
+    )
+    doctor, rose = speakers(ch)
+    assert doctor is not None and doctor.endswith("Losberne") and rose == "Rose"
