@@ -196,12 +196,11 @@ def _nested_parts(
     inner = text[start:end]
     found = _single_spans(inner) if style is QuoteStyle.DOUBLE else _double_spans(inner)
     cuts = [(start + a, start + b) for a, b, closed in found if closed]
-    if (
-        not cuts
-        and style is QuoteStyle.DOUBLE
-        and (_lost_nested_opening(text, start) or _inner_tag_at(text, start + 1))
-    ):
-        return _parts_around_tags(text, start, end)
+    if not cuts and style is QuoteStyle.DOUBLE:
+        # Lost marks show at the start; elsewhere only a short inverted tag tells ("… her
+        # rudder, said the foreman. There she lies").
+        lost = _lost_nested_opening(text, start) or _opens_with_tag(text, start, end)
+        return _parts_around_tags(text, start, end, strict=not lost)
     if not cuts:
         return [(start, end, False)]
     parts: list[tuple[int, int, bool]] = []
@@ -234,7 +233,8 @@ def _nested_parts(
 _INNER_STOP = re.compile(r"[,;:!?.\u2014]['\u2019]?\s+")
 _TAG_SUBJECT_WORDS = wordset("i he she we they")
 _CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]|,")
-_TAG_ASIDE = re.compile(r"\s*(?:[a-z]+(?:ing|ly)\b|in\s+an?\b|with\s+an?\b)")
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]")
+_TAG_ASIDE = re.compile(r"\s*(?:as\b|[a-z]+(?:ing|ly)\b|in\s+an?\b|with\s+an?\b)")
 
 
 def _lost_nested_opening(text: str, start: int) -> bool:
@@ -249,13 +249,21 @@ def _lost_nested_opening(text: str, start: int) -> bool:
 def _inner_tag_at(text: str, j: int) -> bool:
     """A speech tag of the teller's own narration starting at `j` ("said he", "I asked",
     "said the major"): a speech verb and a person, either way round."""
-    words = _WORD.findall(text[j : j + 40])[:2]
+    words = _WORD.findall(text[j : j + 40])[:3]
     if len(words) < 2:
         return False
-    first, second = words
+    first, second = words[:2]
+    third = words[2].lower() if len(words) > 2 else ""
     if first.lower() in SPEECH_VERBS and first[0].islower():
         return second.lower() in _TAG_SUBJECT_WORDS or second == "the" or second[0].isupper()
-    return first.lower() in _TAG_SUBJECT_WORDS and second.lower() in SPEECH_VERBS
+    if first == "the" and third in SPEECH_VERBS:
+        return True  # "the other answered"
+    if first.lower() not in _TAG_SUBJECT_WORDS:
+        return False
+    # "he was saying"
+    return second.lower() in SPEECH_VERBS or (
+        second.lower() in ("was", "were") and third in SPEECH_VERBS
+    )
 
 
 def _tag_clause_end(text: str, j: int, end: int) -> int:
@@ -267,7 +275,7 @@ def _tag_clause_end(text: str, j: int, end: int) -> int:
         return end
     stop = m.end()
     if m.group() == ",":
-        nxt = _CLAUSE_END.search(text, stop, end)
+        nxt = _SENTENCE_END.search(text, stop, end)
         if (
             nxt is not None
             and nxt.group() == "."
@@ -280,21 +288,51 @@ def _tag_clause_end(text: str, j: int, end: int) -> int:
     return stop
 
 
-def _parts_around_tags(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+def _opens_with_tag(text: str, start: int, end: int) -> bool:
+    """Does the speech open with its teller's tag, a comma after it ('"I says, at first,')?"""
+    if not _inner_tag_at(text, start + 1):
+        return False
+    clause = _CLAUSE_END.search(text, start + 1, end)
+    return (
+        clause is not None
+        and clause.group() == ","
+        and (len(text[start + 1 : clause.start()].split()) <= 3)
+    )
+
+
+def _short_inverted_tag(text: str, j: int, stop: int) -> bool:
+    """A tag that a speech of the present talk would hardly hold: the verb first and the
+    clause over within a few words ("said the foreman.", "says he:")."""
+    first = _WORD.search(text, j)
+    clause = _CLAUSE_END.search(text, j, stop)
+    words = len(text[j : clause.start() if clause else stop].split())
+    return first is not None and first.group() in SPEECH_VERBS and words <= 4
+
+
+def _parts_around_tags(
+    text: str, start: int, end: int, strict: bool = False
+) -> list[tuple[int, int, bool]]:
     """A told story whose nested marks were lost, cut into the reported speech (nested) and the
     teller's narration: a tag ("said he,") ends the speech before it and the speech resumes
     after it; a nested closing mark that survived ("illusion';") ends the speech, and the
     teller goes on. Nothing found: the quotation stays whole."""
     events: list[tuple[int, int, str]] = []  # (at, end, "tag" | "close")
-    if _inner_tag_at(text, start + 1):
+    if _opens_with_tag(text, start, end):
         events.append((start, _tag_clause_end(text, start + 1, end), "tag"))
     for m in _INNER_STOP.finditer(text, start + 2, end):
-        if m.end() < end and _inner_tag_at(text, m.end()):
-            events.append((m.end(), _tag_clause_end(text, m.end(), end), "tag"))
+        j = m.end()
+        if j >= end or not _inner_tag_at(text, j):
+            continue
+        stop = _tag_clause_end(text, j, end)
+        if strict and not _short_inverted_tag(text, j, stop):
+            continue
+        events.append((j, stop, "tag"))
     for i in range(start + 1, end - 1):
         if text[i] in "'\u2019" and not text[i + 1].isalnum() and _single_closes_here(text, i):
             events.append((i + 1, i + 1, "close"))
     events.sort()
+    if all(at == start for at, _, _ in events):
+        return [(start, end, False)]  # a tag that opens the speech and nothing after it
     parts: list[tuple[int, int, bool]] = []
     pos, inside = start, text[start + 1 : start + 2] == " "
     for at, stop, kind in events:
@@ -311,13 +349,14 @@ def _parts_around_tags(text: str, start: int, end: int) -> list[tuple[int, int, 
             parts[-1] = (parts[-1][0], at, parts[-1][2])
         parts.append((at if parts else start, stop, False))
         pos, inside = stop, True
-    if not any(nested for _, _, nested in parts):
+    if not parts:
         return [(start, end, False)]
     if _WORD.search(text, pos, end):
         parts.append((pos, end, inside))
     else:
         parts[-1] = (parts[-1][0], end, parts[-1][2])
-    return parts
+    # a tag that ends the speech retells nothing
+    return parts if any(nested for _, _, nested in parts) else [(start, end, False)]
 
 
 def _double_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -98,6 +98,36 @@ def test_a_told_story_whose_nested_marks_were_lost_is_cut_around_its_tags() -> N
         assert parts(whole) == [(whole, False)]
 
 
+def test_a_short_inverted_tag_inside_a_speech_marks_words_it_retells() -> None:
+    # Mid-speech, with the marks lost: "said the foreman." is the speaker's narration.
+    told = '"I went down to the yard. There is naught amiss, said the foreman. So I left."'
+    assert parts(told) == [
+        ('"I went down to the yard. There is naught amiss, ', False),
+        ("said the foreman.", False),
+        (' So I left."', True),
+    ]
+    # "the other answered", "he was saying" and an aside running to the sentence's end
+    assert [t for t, nested in parts('" It is a dirty business, the other answered. Yet go."')] == [
+        '" It is a dirty business, ',
+        "the other answered.",
+        ' Yet go."',
+    ]
+    assert parts('" It is all up, he was saying, as they passed. I heard it."')[1] == (
+        "he was saying, as they passed.",
+        False,
+    )
+    assert parts('" Well, I answered, trying to be cool, but feeling as he did. So."')[1] == (
+        "I answered, trying to be cool, but feeling as he did.",
+        False,
+    )
+    # A speech of the present talk that tells what someone said stays whole.
+    for whole in [
+        '"Mrs. Spencer said that my tongue must be hung in the middle. I said I would try."',
+        '"Oh, yes. I answered a lot of questions, and she said I did well."',
+    ]:
+        assert parts(whole) == [(whole, False)]
+
+
 def test_apostrophes_neither_open_nor_close_british_quotes() -> None:
     text = (
         "'The Joneses' house is shut, and I don't know why,' said Tom. 'Tis a pity. "
