@@ -39,12 +39,32 @@ _STRAY = 8
 def read_text(path: Path) -> FlatManuscript:
     """Read a .txt manuscript into paragraph blocks (headings are found later)."""
     data = path.read_bytes()
-    text = decode_text(data, path)
+    text = _lost_opening_marks(decode_text(data, path), path)
     lines = [(line, SourcePos(line=n)) for n, line in enumerate(_LINE_BREAK.split(text), start=1)]
     blocks = lines_to_blocks(lines)
     if not any(b.kind is not BlockKind.SCENE_BREAK for b in blocks):
         raise ManuscriptError(path, "the file has no text", "Check that it is the manuscript.")
     return FlatManuscript(blocks=blocks, source_format="txt")
+
+
+# "said, ?What do you say'": a conversion that could not write a curly opening mark left a
+# question mark, which never stands before a word. It is the mark again, so the speech it
+# opens is found and no "?" is read aloud.
+_LOST_OPENING = re.compile(r"(?:(?<=[\s\"\u201c(\u2014-])|^)\?(?=[A-Za-z])", re.MULTILINE)
+
+
+def _lost_opening_marks(text: str, path: Path) -> str:
+    repaired, count = _LOST_OPENING.subn("\u2018", text)
+    if count:
+        first = _LOST_OPENING.search(text)
+        line = len(_LINE_BREAK.findall(text, 0, first.start())) + 1 if first else 0
+        warn(
+            path,
+            f"read {count:,} question mark{'s' if count != 1 else ''} before a word as an "
+            f"opening quotation mark (\u2018), the first on line {line:,}",
+            "If the file was converted from another format, export it again as UTF-8.",
+        )
+    return repaired
 
 
 def decode_text(data: bytes, path: Path) -> str:

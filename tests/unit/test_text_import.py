@@ -10,6 +10,7 @@ import pytest
 from pipelines.core.errors import ManuscriptError
 from pipelines.core.model import BlockKind
 from pipelines.manuscript import load_book
+from pipelines.manuscript.checks import collect
 from pipelines.manuscript.text import read_text
 
 SAMPLE = "Chapter 1\n\n“Café au lait,” she said — naïve, façade… ‘quoted’ €5 Œuvre.\n"
@@ -111,3 +112,18 @@ def test_scene_breaks_are_blocks(tmp_path: Path) -> None:
     path.write_text("First scene ends here.\n\n* * *\n\nSecond scene.\n\n#\n\nThird.\n")
     kinds = [b.kind for b in read_text(path).blocks]
     assert kinds.count(BlockKind.SCENE_BREAK) == 2
+
+
+def test_a_question_mark_before_a_word_is_a_lost_opening_mark(tmp_path: Path) -> None:
+    # A conversion that could not write "‘" left "?": never a question mark before a word, and
+    # the speech it opens must be found and no "?" read aloud; real question marks stay.
+    path = tmp_path / "book.txt"
+    path.write_text(
+        "“He said, ?What do you say?' And Susan said, ?Yes.' Was it so? Yes.”\n",
+        encoding="utf-8",
+    )
+    warnings: list[str] = []
+    with collect(warnings):
+        text = read_text(path).blocks[0].text
+    assert text == "“He said, ‘What do you say?' And Susan said, ‘Yes.' Was it so? Yes.”"
+    assert len(warnings) == 1 and "2 question marks" in warnings[0] and "line 1" in warnings[0]
