@@ -444,7 +444,23 @@ def attribute(
             # character's (someone new); anything else is the cast's name for whom it names.
             name = characters.typed_name if q.method == "corrected" else characters.canonical
             q.speaker = name(q.speaker)
+            # Somebody known only by description ("The clerk") is somebody of this chapter:
+            # the clerk of another chapter is another person, cast apart.
+            where = _chapter_label(chapter.title)
+            if (
+                where
+                and q.method != "corrected"
+                and q.speaker.startswith("The ")
+                and characters.resolve(q.speaker) is None
+            ):
+                q.speaker = f"{q.speaker} ({where})"
     return quotes
+
+
+def _chapter_label(title: str) -> str:
+    """A chapter's short name for its strangers: "Chapter XI" of "Chapter XI: The Clerk"."""
+    head = re.split(r"[:.\u2014]|\s[-\u2013]\s", title.strip(), maxsplit=1)[0].split()
+    return " ".join(head[:3])
 
 
 def learn_idiolects(chapters: Iterable[Chapter], characters: CharacterList) -> Idiolects:

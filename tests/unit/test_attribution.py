@@ -362,10 +362,10 @@ def test_a_stranger_known_by_an_office_speaks_as_that() -> None:
     )
     assert speakers(ch) == [
         "Tom Price",
-        "The porter",
+        "The porter (One)",
         "Tom Price",
-        "The gentleman in the grey coat",
-        "The game-keeper",  # a compound names its trade by its last part
+        "The gentleman in the grey coat (One)",
+        "The game-keeper (One)",  # a compound names its trade by its last part
     ]
 
 
@@ -437,7 +437,7 @@ def test_a_stranger_brought_in_by_an_indefinite_tag_speaks_as_that() -> None:
         "“A fine answer,” cried a voice behind them.",
     )
     out = attribute(ch)
-    assert out[1].speaker == "The red-cheeked miller"
+    assert out[1].speaker == "The red-cheeked miller (One)"
     assert out[1].method == "tag"
     ch = chapter(
         CAST,
@@ -449,9 +449,9 @@ def test_a_stranger_brought_in_by_an_indefinite_tag_speaks_as_that() -> None:
     out = attribute(ch)
     # An adjective in -ly is part of the description; the shorter description is him again.
     assert [q.speaker for q in out] == [
-        "The surly old hump-backed man",
+        "The surly old hump-backed man (One)",
         "Tom Price",
-        "The surly old hump-backed man",
+        "The surly old hump-backed man (One)",
     ]
     assert out[2].method == "tag"
     # A voice or a while is nobody in particular.
@@ -585,7 +585,7 @@ def test_a_title_names_its_holder_only_once_the_chapter_has_met_him() -> None:
     book = [CAST, "Doctor Hale came to see Tom Price. Doctor Hale was kind to Tom Price."]
     characters = find_characters(book)
     elsewhere = chapter("Ann Grey was ill.", "“Rest,” said the doctor.", "“I will,” said Ann Grey.")
-    assert [q.speaker for q in attribute(elsewhere, characters)] == ["The doctor", "Ann Grey"]
+    assert [q.speaker for q in attribute(elsewhere, characters)] == ["The doctor (One)", "Ann Grey"]
     here = chapter(
         "Doctor Hale came in to Ann Grey.", "“Rest,” said the doctor.", "“I will,” said Ann Grey."
     )
@@ -800,7 +800,7 @@ def test_a_hyphened_description_is_a_tag_not_an_adverb() -> None:
         "“Let me in,” said Bill Sikes.",
         "“Now, young woman!” said a smartly-dressed female, looking out from a door behind her.",
     )
-    assert speakers(ch) == ["Bill Sikes", "The smartly-dressed female"]
+    assert speakers(ch) == ["Bill Sikes", "The smartly-dressed female (One)"]
 
 
 def test_the_book_s_one_doctor_is_the_doctor_before_the_chapter_names_him() -> None:
@@ -816,3 +816,22 @@ def test_the_book_s_one_doctor_is_the_doctor_before_the_chapter_names_him() -> N
     )
     doctor, rose = speakers(ch)
     assert doctor is not None and doctor.endswith("Losberne") and rose == "Rose"
+
+
+def test_somebody_known_only_by_description_is_somebody_of_the_chapter() -> None:
+    # "the clerk" of the first chapter and of the eleventh are two people, cast apart and
+    # known by where they speak; a chapter without a title names none.
+    def clerk(title: str) -> str | None:
+        ch = Chapter(
+            title,
+            [
+                Block(BlockKind.PARAGRAPH, "“Silence!” said the clerk."),
+                Block(BlockKind.PARAGRAPH, "“I only asked,” said Oliver."),
+            ],
+        )
+        return attribute(ch)[0].speaker
+
+    assert clerk("Chapter XI: Treats of Mr. Fang") == "The clerk (Chapter XI)"
+    assert clerk("CHAPTER I. TREATS OF THE PLACE") == "The clerk (CHAPTER I)"
+    assert clerk("Chapter 2 - The Court") == "The clerk (Chapter 2)"
+    assert clerk("") == "The clerk"
