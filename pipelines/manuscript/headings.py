@@ -204,8 +204,21 @@ def smart_title(text: str) -> str:
     words = t.lower().split()
     out = []
     for i, w in enumerate(words):
-        out.append(w if i and w in _SMALL_WORDS else w[:1].upper() + w[1:])
+        # a numeral after "Chapter", or opening the title with a stop ("XI. The Storm")
+        after_keyword = (i == 0 and w[-1:] in ".:") or (
+            i > 0 and _KEYWORD.fullmatch(words[i - 1]) is not None
+        )
+        if after_keyword and _ROMAN.fullmatch(w.rstrip(".:")):
+            out.append(w.upper())  # "CHAPTER XLIII." stays "Chapter XLIII.", not "Xliii."
+        else:
+            # small words stay small but after a stop ("XI. The Storm", "III: The Spirits")
+            small = i and w in _SMALL_WORDS and words[i - 1][-1:] not in ".:"
+            out.append(w if small else w[:1].upper() + w[1:])
     return " ".join(out)
+
+
+_KEYWORD = re.compile(rf"(?:{PART_WORDS}|{CHAPTER_WORDS})", re.IGNORECASE)
+_ROMAN = re.compile(r"m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})(?<=\w)")
 
 
 def normalize_title(text: str) -> str:

@@ -341,3 +341,14 @@ def test_prose_that_opens_with_chapter_is_no_heading(tmp_path: Path) -> None:
     ]
     book = load_text(tmp_path, lines)
     assert [c.title for c in chapters(book)] == ["Chapter 1: Winter", "Chapter 2: Winter"]
+
+
+def test_a_heading_in_capitals_keeps_its_roman_numeral() -> None:
+    from pipelines.manuscript.headings import smart_title
+
+    assert smart_title("CHAPTER XLIII.") == "Chapter XLIII."
+    assert smart_title("BOOK IV") == "Book IV"
+    assert smart_title("XI. THE STORM") == "XI. The Storm"
+    # words that only look like numerals are words
+    assert smart_title("MIX AND MILD") == "Mix and Mild"
+    assert smart_title("WALDEN") == "Walden"
