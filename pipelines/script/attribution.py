@@ -373,8 +373,7 @@ def attribute(
     turns = _turns(chapter, quotes)
     resolver = _Resolver(characters)
     resolver.voices = _tagged_voices(quotes, characters)
-    # whom the chapter names anywhere: the book's one doctor may be "the doctor" before his name
-    resolver.in_chapter = {n for b in chapter.blocks for n in resolver.mentions(b.text)}
+    resolver.chapter = chapter
     corrections = corrections or {}
     history: list[str] = []  # speakers of the recent turns, latest last
     last_block = -1
@@ -435,6 +434,7 @@ def attribute(
         for scene, before in zip(scenes, carried, strict=True):
             _decide(scene, before, resolver, regulars, routes)
         _fill_from_mentions(chapter, turns, quotes, resolver)
+    where = _chapter_label(chapter.title)
     for q in quotes:
         if q.speaker and q.speaker.startswith(PLACEHOLDER):
             # Never named: somebody, but nobody the cast knows.
@@ -446,7 +446,6 @@ def attribute(
             q.speaker = name(q.speaker)
             # Somebody known only by description ("The clerk") is somebody of this chapter:
             # the clerk of another chapter is another person, cast apart.
-            where = _chapter_label(chapter.title)
             if (
                 where
                 and q.method != "corrected"
@@ -1016,7 +1015,8 @@ class _Resolver:
         self.described_as: dict[str, str] = {}
         self.strangers: dict[str, str] = {}  # "The grinning countryman" -> gender, if told
         self.seen: set[str] = set()  # everyone the chapter has named or heard so far
-        self.in_chapter: set[str] = set()  # everyone the chapter names, anywhere in it
+        self.chapter: Chapter | None = None  # the chapter being attributed
+        self._in_chapter: set[str] | None = None  # everyone it names, anywhere (`in_chapter`)
         self.voices: set[str] = set()  # whom the chapter's speech tags name (`_tagged_voices`)
         self.basis = ""  # what resolved the last pronoun ("narration0", "exchange" ...), to measure
         self.after_speech = False  # the narration in view starts where the last speech ended
@@ -1055,6 +1055,14 @@ class _Resolver:
         self.newcomers[name] = g
         self.known_then[name] = set(self.seen)
         return name
+
+    def in_chapter(self) -> set[str]:
+        """Everyone the chapter names anywhere: the book's one doctor may be "the doctor"
+        before the chapter gives his name. Read once, when first asked."""
+        if self._in_chapter is None:
+            blocks = self.chapter.blocks if self.chapter is not None else []
+            self._in_chapter = {n for b in blocks for n in self.mentions(b.text)}
+        return self._in_chapter
 
     def resolve(self, form: str) -> str | None:
         """The character `form` names here. A title and a surname shared by father and son
@@ -1258,7 +1266,7 @@ class _Resolver:
             return desc[0].upper() + desc[1:]
         noun = words[-1]
         if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
-            if holder in self.seen or holder in self.in_chapter:
+            if holder in self.seen or holder in self.in_chapter():
                 return holder
             # The book's one Doctor Grey is nowhere in this chapter: another doctor, met here.
             return " ".join(words).capitalize()

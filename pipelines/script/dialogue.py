@@ -232,8 +232,8 @@ def _nested_parts(
 # speech is still known by its tags: '" How can I decide? said I. You have not told me'.
 _INNER_STOP = re.compile(r"[,;:!?.\u2014]['\u2019]?\s+")
 _TAG_SUBJECT_WORDS = wordset("i he she we they")
-_CLAUSE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]|,")
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bSt)[.!?]")
+_CLAUSE_END = re.compile(rf"{_SENTENCE_END.pattern}|,")
 _TAG_ASIDE = re.compile(r"\s*(?:as\b|[a-z]+(?:ing|ly)\b|in\s+an?\b|with\s+an?\b)")
 
 
