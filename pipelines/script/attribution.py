@@ -1500,6 +1500,11 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         cut = head[:-1].rfind(",")
         subject = _last_subject(head[:cut], person) if cut >= 0 else None
     subject = subject or _last_subject(head, person)
+    if subject is None and text.endswith(":"):
+        # "A few days later, when Ann came to Tom with a parcel, she thus began:" without the
+        # "she": the one person the sentence brings on is the one who speaks.
+        found = _subjects(head, person, subordinate=True)
+        subject = found[0] if len(set(found)) == 1 else None
     if subject is None and verb is not None and _COORDINATED.match(clause):
         # "His wife looked up; and, turning round, added:": the sentence's subject goes on.
         subjects = _subjects(_SENTENCES.split(text)[-1], person)
@@ -1533,10 +1538,13 @@ def _last_subject(head: str, person: Callable[[str], bool] | None = None) -> str
     return subjects[-1] if subjects else None
 
 
-def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[str]:
+def _subjects(
+    text: str, person: Callable[[str], bool] | None = None, *, subordinate: bool = False
+) -> list[str]:
     """The names, personal pronouns and descriptions of people in the text that may be a
     subject: none governed by a preposition ("looked at Anne") or a possessive ("Anne's"),
-    and with `person`, no name it does not know ("Dinner was on table")."""
+    and with `person`, no name it does not know ("Dinner was on table"); with `subordinate`,
+    the subjects of clauses a comma closes too ("when Tom came in, …")."""
     out: list[str] = []
     covered = 0  # where the last name read ends: "Then Mrs. Grey" is not also "Grey"
     for m in _CLAUSE_SUBJECT.finditer(text):
@@ -1554,7 +1562,7 @@ def _subjects(text: str, person: Callable[[str], bool] | None = None) -> list[st
             covered = rest.end() if rest else m.end()
         if not words or _governed(text[:start]):
             continue
-        if _subordinate(text[:start]) and _closed_by_comma(text[start:]):
+        if not subordinate and _subordinate(text[:start]) and _closed_by_comma(text[start:]):
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue

@@ -630,6 +630,22 @@ def test_a_subordinate_subject_whose_clause_runs_on_into_the_speech_verb() -> No
     assert tag is not None and tag.group("name") == "Ann"
 
 
+def test_a_lead_in_whose_only_person_is_in_a_subordinate_clause() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    known = {"Tom", "Ann"}.__contains__
+    # No subject in the main clause: the one person the sentence brings on speaks.
+    tag = _clause_tag(
+        "A few days had passed, when Ann came one morning with a parcel, and, after sitting "
+        "down and hesitating, thus began:",
+        known,
+    )
+    assert tag is not None and tag.group("name") == "Ann"
+    # A subject of the main clause still comes first.
+    tag = _clause_tag("When Ann had come in with her parcel, Tom thus began:", known)
+    assert tag is not None and tag.group("name") == "Tom"
+
+
 def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> None:
     from pipelines.script.attribution import quotation_key
 
