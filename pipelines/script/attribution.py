@@ -1509,6 +1509,12 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         # "His wife looked up; and, turning round, added:": the sentence's subject goes on.
         subjects = _subjects(_SENTENCES.split(text)[-1], person)
         subject = subjects[0] if subjects else None
+    if subject is None and _PARTICIPIAL.match(clause):
+        # "Tom came in and told them of the snow; concluding with these words:": the
+        # participle is the last subject's before it.
+        sentence = _SENTENCES.split(text)[-1]
+        subjects = _subjects(sentence[: len(sentence) - len(clause) - 1], person)
+        subject = subjects[-1] if subjects else None
     if subject and subject.split()[0] in _CAPITAL_DETERMINERS:
         # "His wife gave him a look; and … added,": the description opens its sentence.
         subject = subject[0].lower() + subject[1:]
@@ -1576,6 +1582,7 @@ def _subjects(
 
 
 _COORDINATED = re.compile(r"\W*(?:and|but|then|yet)\b")
+_PARTICIPIAL = re.compile(r"\W*[a-z]+ing\b")
 # "at last Miss Grey", "in reply Tom": a set phrase, no preposition governing the name after it.
 _ADVERBIAL_BEFORE = re.compile(
     r"\b(?:at\s+(?:last|length|once|first|least|times)|in\s+(?:turn|short|fact|return|reply)"

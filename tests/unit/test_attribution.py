@@ -646,6 +646,18 @@ def test_a_lead_in_whose_only_person_is_in_a_subordinate_clause() -> None:
     assert tag is not None and tag.group("name") == "Tom"
 
 
+def test_a_participle_after_a_semicolon_is_the_last_subject_before_it() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    known = {"Tom", "Ann"}.__contains__
+    tag = _clause_tag(
+        "Ann looked up; for Tom now came in from the garden, and told them of the snow; "
+        "concluding with these words to Ann:",
+        known,
+    )
+    assert tag is not None and tag.group("name") == "Tom"
+
+
 def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> None:
     from pipelines.script.attribution import quotation_key
 
