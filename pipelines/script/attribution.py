@@ -1506,9 +1506,11 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         found = _subjects(head, person, subordinate=True)
         subject = found[0] if len(set(found)) == 1 else None
     if subject is None and verb is not None and _COORDINATED.match(clause):
-        # "His wife looked up; and, turning round, added:": the sentence's subject goes on.
-        subjects = _subjects(_SENTENCES.split(text)[-1], person)
-        subject = subjects[0] if subjects else None
+        # "His wife looked up; and, turning round, added:": the subject before goes on (the
+        # last one: "…; Mrs. Grey agreed; but added, that she …").
+        sentence = _SENTENCES.split(text)[-1]
+        subjects = _subjects(sentence[: len(sentence) - len(clause) - 1], person)
+        subject = subjects[-1] if subjects else None
     if subject is None and _PARTICIPIAL.match(clause):
         # "Tom came in and told them of the snow; concluding with these words:": the
         # participle is the last subject's before it.

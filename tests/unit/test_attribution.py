@@ -658,6 +658,19 @@ def test_a_participle_after_a_semicolon_is_the_last_subject_before_it() -> None:
     assert tag is not None and tag.group("name") == "Tom"
 
 
+def test_a_coordinated_speech_verb_goes_with_the_nearest_subject_before_it() -> None:
+    from pipelines.script.attribution import _clause_tag
+
+    known = {"Tom", "Ann"}.__contains__
+    # The "she" is of the reported words; the sentence's first subject is someone else.
+    tag = _clause_tag(
+        "Tom began upon it, wishing her joy.--Ann agreed to it; but added, that she should "
+        "be glad to have it over at the time talked of:",
+        known,
+    )
+    assert tag is not None and tag.group("name") == "Ann"
+
+
 def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> None:
     from pipelines.script.attribution import quotation_key
 
