@@ -121,6 +121,7 @@ _PARTICLE_OPT = r"(?:\s+(?:in|on|out|up))?"
 # "Tom was saying", "he kept repeating", "the other seemed to answer".
 _AUXILIARY = r"(?:(?:was|were|had|has|is|would|could|kept|began|continued|seemed\s+to)\s+)?"
 _TAG_AFTER_VS = re.compile(rf"^\W*{_ADVERB}(?:{_VERBS}){_PARTICLE_OPT}\s+{_ADVERB}(?:{_SUBJECT})\b")
+_TAG_AFTER_ANY_VS = re.compile(rf"^\W*[a-z]{{3,}}ed\s+(?:{_SUBJECT})\b")
 _TAG_AFTER_SV = re.compile(rf"^\W*(?:{_SUBJECT})\s+{_AUXILIARY}{_ADVERB}(?:{_VERBS})\b")
 # Tag at the end of the narration before a quotation: "Holmes said, “…”", "said he: “…”".
 _TAG_BEFORE_SV = re.compile(
@@ -1464,6 +1465,10 @@ def _find_tag(
         or _TAG_WAS_ANSWER.match(after)
         or _TAG_WAS_ANSWER_OF.match(after)
     )
+    if m is None and q.text.rstrip("\"'\u201d\u2019 ").endswith(","):
+        # "“Yes, I know,” nodded the doctor": after a comma that leaves the sentence open, a
+        # verb in the past before its subject is the tag, whichever verb it is.
+        m = _TAG_AFTER_ANY_VS.match(after)
     if m is not None:
         return m
     before = q.before

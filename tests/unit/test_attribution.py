@@ -876,3 +876,18 @@ def test_somebody_known_only_by_description_is_somebody_of_the_chapter() -> None
     assert clerk("CHAPTER I. TREATS OF THE PLACE") == "The clerk (CHAPTER I)"
     assert clerk("Chapter 2 - The Court") == "The clerk (Chapter 2)"
     assert clerk("") == "The clerk"
+
+
+def test_any_verb_before_its_subject_after_an_open_comma_is_a_tag() -> None:
+    ch = chapter(
+        CAST,
+        "“She will be home often,” comforted Ann Grey.",
+        "“I hope so,” said Tom Price.",
+        # A full stop closes the sentence: what follows is narration, not a tag.
+        "“I hope so.” Worried Ned Moss never was.",
+    )
+    assert speakers(ch)[:2] == ["Ann Grey", "Tom Price"]
+    from pipelines.script.attribution import _TAG_AFTER_ANY_VS
+
+    assert _TAG_AFTER_ANY_VS.match(" nodded the doctor.") is not None
+    assert _TAG_AFTER_ANY_VS.match(" and then Tom went on.") is None
