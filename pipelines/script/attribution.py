@@ -19,7 +19,9 @@ Sieves, strongest evidence first, each recording its method and a confidence:
    other") likewise by its noun's gender, and the same description again in the exchange is
    the same person ("descriptor");
 4. a paragraph whose narration names someone just before the quotation: "Holmes chuckled. “…”"
-   ("subject");
+   ("subject"); words the narration quotes in passing, with no punctuation before them ("he
+   had answered “the railway.”"), by the subject of the sentence's speech verb ("embedded",
+   which the scene takes as given);
 5. the scene decided as a whole (`pipelines.script.conversation`): the tags fixed, the guesses
    above weighed with turn-taking (two people alternate, a reply goes to whom the last turn
    addressed), vocatives (nobody speaks to themselves by name), the narration's mentions,
@@ -69,6 +71,7 @@ CONF_NAMED_TAG = 0.95
 CONF_CONTINUES = 0.9
 CONF_PRONOUN_TAG = 0.8
 CONF_SUBJECT = 0.65
+CONF_EMBEDDED = 0.9  # 13 of 14 right (PDNC development novels)
 CONF_DESCRIPTOR = 0.6
 CONF_MENTION = 0.3
 # Below this a quotation is worth the author's look: on the PDNC development novels those
@@ -540,7 +543,8 @@ _REGULARS_NAMED = 2  # people the chapter's narration names most, added to its r
 
 
 _PRONOUN_REACH = 3  # sentences of narration a "he" looks back before the exchange's people
-_STRONG = ("corrected", "tag", "continues")  # methods whose speaker the scene takes as given
+# methods whose speaker the scene takes as given
+_STRONG = ("corrected", "tag", "continues", "embedded")
 
 
 # Measured accuracy (PDNC development novels, bench/attribution_bench.py --pdnc) of a decided
@@ -1722,6 +1726,9 @@ def _attribute_turn(
         if subject is None:
             # Narration straight after the (last) quotation: "“Quite so.” Holmes leaned back."
             subject = _narration_subject_after(turn.quotes[-1].after, resolver, history)
+        if _embedded(first):
+            _attribute_embedded(turn, resolver, history, context)
+            return
         spoken_to = {resolver.characters.canonical(n) for n in _spoken_to(first)}
         if subject is not None and resolver.characters.canonical(subject) not in spoken_to:
             for q in turn.quotes:
@@ -1734,6 +1741,65 @@ def _attribute_turn(
         nearest = min(known, key=lambda k: abs(turn.quotes.index(k) - i))
         q.speaker, q.confidence = nearest.speaker, nearest.confidence * 0.95
         q.method = nearest.method
+
+
+def _attribute_embedded(turn: _Turn, resolver: _Resolver, history: list[str], context: str) -> None:
+    """Words the narration quotes in passing, each by the subject of its own sentence."""
+    speaker = None
+    for k, q in enumerate(turn.quotes):
+        if k == 0 or _embedded(q):
+            before = turn.narration_before if k == 0 else q.before
+            speaker = (
+                _speaking_subject(before, resolver, history, f"{context} {before}")
+                or _narration_subject(before, resolver, history, f"{context} {before}")
+                or speaker
+            )
+        elif q.before.strip():
+            # "…--But Mrs. Grey was much discomposed.--“Poor Tom!”": the narration between
+            # hands the words to whom it names.
+            last = _SENTENCES.split(q.before.strip())[-1]
+            named = _subjects(last, lambda n: resolver.name(n) is not None)
+            if named and (m := _SUBJECT_RE.fullmatch(named[0])) is not None and m.group("name"):
+                speaker = resolver.name(m.group("name")) or speaker
+        if speaker is not None:
+            q.speaker, q.confidence, q.method = speaker, CONF_EMBEDDED, "embedded"
+
+
+_POSSESSIVE_END = re.compile(r"\b(his|her)\s+$", re.IGNORECASE)
+
+
+def _speaking_subject(
+    narration: str, resolver: _Resolver, history: list[str], context: str
+) -> str | None:
+    """The subject of the last speech verb of the sentence that quotes: "Miss Grey had asked
+    him his trade, and he had answered “the railway.”" is his."""
+    last = _SENTENCES.split(narration.strip())[-1]
+    verbs = list(_CLAUSE_VERB.finditer(last))
+    if not verbs:
+        return None
+    head = last[: verbs[-1].start()]
+    if (own := _POSSESSIVE_END.search(head)) is not None:
+        # "satisfied with his muttering acknowledgment of it being “very cold”": his words
+        pron = _SUBJECT_FORM[own.group(1).lower()]
+        return resolver.pronoun(pron, context, history)
+    subject = _last_subject(head, lambda n: resolver.name(n) is not None)
+    if subject is None:
+        return None
+    m = _SUBJECT_RE.fullmatch(subject)
+    if m is None or m.group("desc"):
+        return None
+    if m.group("name"):
+        return resolver.name(m.group("name"))
+    return resolver.pronoun(m.group("pron"), context, history)
+
+
+def _embedded(q: Quotation) -> bool:
+    """Is the quotation words the narration's sentence quotes in passing ("Matthew had declared
+    his conviction that she “would beat the whole Island.”"): no mark of punctuation between the
+    narration and it, and it opens in lower case?"""
+    before = q.before.rstrip()
+    words = q.text.lstrip("\"'\u201c\u2018 ")
+    return bool(before) and before[-1].isalpha() and bool(words) and words[0].islower()
 
 
 def _retold(tag: re.Match[str], turn: _Turn) -> bool:

@@ -891,3 +891,17 @@ def test_any_verb_before_its_subject_after_an_open_comma_is_a_tag() -> None:
 
     assert _TAG_AFTER_ANY_VS.match(" nodded the doctor.") is not None
     assert _TAG_AFTER_ANY_VS.match(" and then Tom went on.") is None
+
+
+def test_words_the_narration_quotes_in_passing_go_to_their_sentence_s_speaker() -> None:
+    ch = chapter(
+        CAST,
+        "“Where have you been?” said Tom Price.",
+        "“In town,” said Ann Grey.",
+        "Mrs. Grey had asked Ned Moss what his trade was, and he had answered “the railway.” "
+        "She was sorry she had asked. Ann Grey was satisfied with his muttering reply of its "
+        "being “very cold, certainly,” and walked on.",
+    )
+    quotes = attribute(ch)
+    assert [q.method for q in quotes[2:]] == ["embedded", "embedded"]
+    assert [q.speaker for q in quotes[2:]] == ["Ned Moss", "Ned Moss"]
