@@ -109,7 +109,8 @@ FUNCTIONARIES = wordset(
     "clerk landlord landlady housemaid maid croupier waiter porter guard constable policeman "
     "sergeant soldier sailor boatman footman butler cook nurse apothecary postman shopman "
     "shopkeeper innkeeper keeper watchman attendant messenger doorkeeper gardener groom "
-    "carter carrier pedlar conductor dealer"
+    "carter carrier pedlar conductor dealer tinker ostler hostler sexton hawker drover ferryman "
+    "lamplighter bellman cobbler blacksmith carpenter miller"
 )
 # Offices and trades the narration may give a named person ("Mr. Grey, the undertaker").
 OCCUPATIONS = FUNCTIONARIES | wordset(

@@ -359,6 +359,7 @@ def test_a_stranger_known_by_an_office_speaks_as_that() -> None:
         "“Here it is, then,” said Tom Price.",
         "“And you, sir?” inquired the gentleman in the grey coat.",
         "“Anything new up in town?” asked the game-keeper.",
+        "“Ladies present, sir,” murmured the tinker.",
     )
     assert speakers(ch) == [
         "Tom Price",
@@ -366,6 +367,7 @@ def test_a_stranger_known_by_an_office_speaks_as_that() -> None:
         "Tom Price",
         "The gentleman in the grey coat (One)",
         "The game-keeper (One)",  # a compound names its trade by its last part
+        "The tinker (One)",
     ]
 
 
