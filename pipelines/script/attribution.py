@@ -181,7 +181,7 @@ _PREPOSITION_BEFORE = re.compile(
     rf"\b{_PREPOSITIONS}\s*(?:(?:the|a|an|his|her|their|my|our)\s+)?(?:[a-z\-]+\s+)?$"
     r"|['\u2019]s\s*$"
 )
-_PERSON_NOUNS = "|".join(sorted(NOUN_GENDER))
+_PERSON_NOUNS = "|".join(sorted(set(NOUN_GENDER) | OCCUPATIONS, key=len, reverse=True))
 _CLAUSE_SUBJECT = re.compile(
     rf"\b(?P<pron>(?:{_PRONOUN}))\b"
     rf"|(?P<desc>\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Mm]y|[Oo]ur|[Tt]his|[Tt]hat)\s+(?:{_DESC_WORD}\s+){{0,2}}"

@@ -907,3 +907,12 @@ def test_words_the_narration_quotes_in_passing_go_to_their_sentence_s_speaker() 
     quotes = attribute(ch)
     assert [q.method for q in quotes[2:]] == ["embedded", "embedded"]
     assert [q.speaker for q in quotes[2:]] == ["Ned Moss", "Ned Moss"]
+
+
+def test_an_office_can_be_the_subject_of_a_lead_in() -> None:
+    ch = chapter(
+        CAST,
+        "“Red again,” said Ann Grey.",
+        "She struck the table with her fist when the croupier cried out, “Thirty-six.”",
+    )
+    assert speakers(ch) == ["Ann Grey", "The croupier (One)"]
