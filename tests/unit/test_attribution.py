@@ -632,45 +632,36 @@ def test_a_subordinate_subject_whose_clause_runs_on_into_the_speech_verb() -> No
     assert tag is not None and tag.group("name") == "Ann"
 
 
-def test_a_lead_in_whose_only_person_is_in_a_subordinate_clause() -> None:
+@pytest.mark.parametrize(
+    ("lead", "speaker"),
+    [
+        # No subject in the main clause: the one person the sentence brings on speaks.
+        (
+            "A few days had passed, when Ann came one morning with a parcel, and, after "
+            "sitting down and hesitating, thus began:",
+            "Ann",
+        ),
+        # A subject of the main clause still comes first.
+        ("When Ann had come in with her parcel, Tom thus began:", "Tom"),
+        # A participle after a semicolon is the last subject's before it.
+        (
+            "Ann looked up; for Tom now came in from the garden, and told them of the snow; "
+            "concluding with these words to Ann:",
+            "Tom",
+        ),
+        # "but added": the nearest subject before it; the "she" is of the reported words.
+        (
+            "Tom began upon it, wishing her joy.--Ann agreed to it; but added, that she "
+            "should be glad to have it over at the time talked of:",
+            "Ann",
+        ),
+    ],
+)
+def test_the_subject_of_a_lead_in_whose_clause_has_none_of_its_own(lead: str, speaker: str) -> None:
     from pipelines.script.attribution import _clause_tag
 
-    known = {"Tom", "Ann"}.__contains__
-    # No subject in the main clause: the one person the sentence brings on speaks.
-    tag = _clause_tag(
-        "A few days had passed, when Ann came one morning with a parcel, and, after sitting "
-        "down and hesitating, thus began:",
-        known,
-    )
-    assert tag is not None and tag.group("name") == "Ann"
-    # A subject of the main clause still comes first.
-    tag = _clause_tag("When Ann had come in with her parcel, Tom thus began:", known)
-    assert tag is not None and tag.group("name") == "Tom"
-
-
-def test_a_participle_after_a_semicolon_is_the_last_subject_before_it() -> None:
-    from pipelines.script.attribution import _clause_tag
-
-    known = {"Tom", "Ann"}.__contains__
-    tag = _clause_tag(
-        "Ann looked up; for Tom now came in from the garden, and told them of the snow; "
-        "concluding with these words to Ann:",
-        known,
-    )
-    assert tag is not None and tag.group("name") == "Tom"
-
-
-def test_a_coordinated_speech_verb_goes_with_the_nearest_subject_before_it() -> None:
-    from pipelines.script.attribution import _clause_tag
-
-    known = {"Tom", "Ann"}.__contains__
-    # The "she" is of the reported words; the sentence's first subject is someone else.
-    tag = _clause_tag(
-        "Tom began upon it, wishing her joy.--Ann agreed to it; but added, that she should "
-        "be glad to have it over at the time talked of:",
-        known,
-    )
-    assert tag is not None and tag.group("name") == "Ann"
+    tag = _clause_tag(lead, {"Tom", "Ann"}.__contains__)
+    assert tag is not None and tag.group("name") == speaker
 
 
 def test_a_correction_made_before_nested_quotations_were_cut_still_applies() -> None:
