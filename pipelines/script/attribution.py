@@ -950,6 +950,9 @@ _NOT_PERSON_NOUNS = wordset(
 )
 
 
+_SINGULAR = {"men": "man", "women": "woman", "gentlemen": "gentleman", "children": "child"}
+
+
 def _is_person_noun(word: str) -> bool:
     """Is the head noun of an indefinite description a person ("a grinning countryman"), not
     a voice or a while ("said a voice", "after a few moments added")?"""
@@ -1265,6 +1268,11 @@ class _Resolver:
         words = desc.lower().split()
         if words[0] in ("a", "an") and _is_person_noun(words[-1]):
             return self._stranger(words[1:])
+        if words[:3] == ["one", "of", "the"] and len(words) > 3:
+            # "inquired one of the magistrates": one of them, met here
+            one = _SINGULAR.get(words[-1], words[-1].removesuffix("s"))
+            if _is_person_noun(one):
+                return self._stranger([*words[3:-1], one])
         if words[0] != "the":
             return None
         if _SINGLED_OUT.search(desc):

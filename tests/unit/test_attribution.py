@@ -907,3 +907,13 @@ def test_an_office_can_be_the_subject_of_a_lead_in() -> None:
         "She struck the table with her fist when the croupier cried out, “Thirty-six.”",
     )
     assert speakers(ch) == ["Ann Grey", "The croupier (One)"]
+
+
+def test_one_of_a_company_speaks_as_one_of_them() -> None:
+    ch = chapter(
+        CAST,
+        "“I never stole nothing,” said Tom Price.",
+        "“What is this?” inquired one of the magistrates.",
+        "“Stone dead,” said one of the old women.",
+    )
+    assert speakers(ch) == ["Tom Price", "The magistrate (One)", "The old woman (One)"]
