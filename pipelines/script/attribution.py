@@ -1522,15 +1522,12 @@ def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.
         # "she": the one person the sentence brings on is the one who speaks.
         found = _subjects(head, person, subordinate=True)
         subject = found[0] if len(set(found)) == 1 else None
-    if subject is None and verb is not None and _COORDINATED.match(clause):
-        # "His wife looked up; and, turning round, added:": the subject before goes on (the
-        # last one: "…; Mrs. Grey agreed; but added, that she …").
-        sentence = _SENTENCES.split(text)[-1]
-        subjects = _subjects(sentence[: len(sentence) - len(clause) - 1], person)
-        subject = subjects[-1] if subjects else None
-    if subject is None and _PARTICIPIAL.match(clause):
-        # "Tom came in and told them of the snow; concluding with these words:": the
-        # participle is the last subject's before it.
+    if subject is None and (
+        (verb is not None and _COORDINATED.match(clause)) or _PARTICIPIAL.match(clause)
+    ):
+        # "His wife looked up; and, turning round, added:", "Tom told them of the snow;
+        # concluding with these words:": the last subject before the clause goes on ("…; Mrs.
+        # Grey agreed; but added, that she …" is hers).
         sentence = _SENTENCES.split(text)[-1]
         subjects = _subjects(sentence[: len(sentence) - len(clause) - 1], person)
         subject = subjects[-1] if subjects else None
@@ -1728,15 +1725,15 @@ def _attribute_turn(
         for q in turn.quotes:
             q.speaker, q.confidence, q.method = history[-1], CONF_CONTINUES, "continues"
         return
+    if not known and _embedded(first):
+        _attribute_embedded(turn, resolver, history, context)
+        return
     if not known:
         subject = _narration_subject(turn.narration_before, resolver, history, context)
         confidence = CONF_SUBJECT
         if subject is None:
             # Narration straight after the (last) quotation: "“Quite so.” Holmes leaned back."
             subject = _narration_subject_after(turn.quotes[-1].after, resolver, history)
-        if _embedded(first):
-            _attribute_embedded(turn, resolver, history, context)
-            return
         spoken_to = {resolver.characters.canonical(n) for n in _spoken_to(first)}
         if subject is not None and resolver.characters.canonical(subject) not in spoken_to:
             for q in turn.quotes:
