@@ -170,7 +170,7 @@ def split_quotes(text: str, style: QuoteStyle = QuoteStyle.DOUBLE) -> list[Segme
 # brackets inside a quotation tells how it is said; the speaker does not say it.
 _STAGE_DIRECTION = re.compile(
     r"\((?:(?![a-z]*thing\b)[a-z]+ing\b|in\s+an?\s+(?:[a-z]+\s+){0,3}(?:tone|voice|whisper|manner)\b"
-    r"|here\s+(?:he|she|they|[A-Z][a-z]+)\b)[^()]{0,100}\)"
+    r"|here\s+(?:he|she|they|was|were|[A-Z][a-z]+)\b)[^()]{0,100}\)"
 )
 
 
@@ -195,7 +195,11 @@ def _nested_parts(
     close inside it count, and marks or punctuation alone join the part beside them."""
     inner = text[start:end]
     found = _single_spans(inner) if style is QuoteStyle.DOUBLE else _double_spans(inner)
-    cuts = [(start + a, start + b) for a, b, closed in found if closed]
+    cuts = [
+        (start + a, start + b)
+        for a, b, closed in found
+        if closed and not _cited(text, start + a, start + b)
+    ]
     if not cuts and style is QuoteStyle.DOUBLE:
         # Lost marks show at the start; elsewhere only a short inverted tag tells ("… her
         # rudder, said the foreman. There she lies").
@@ -226,6 +230,25 @@ def _nested_parts(
     if carry is not None:
         return [(start, end, False)]
     return merged
+
+
+_CITED_WORDS = 4
+
+
+def _cited(text: str, a: int, b: int) -> bool:
+    """Is the nested span a title or a phrase the speaker cites in passing ("the series of
+    'Mediaeval Byways'", "going to 'do' Fiesole") rather than speech they report? Such a span
+    is short and sits mid-clause: a word runs straight into it and no tag follows it. A
+    reported word after "say" ("say 'No'") is cited the same way: cutting it out of the
+    speech gave the turn-taking a speaker too many ("say 'yes,' Mr. Knightley 'no'")."""
+    if a < 2 or text[a - 1] != " " or not text[a - 2].isalpha():
+        return False
+    words = len(_WORD.findall(text, a, b))
+    if words > _CITED_WORDS:
+        return False
+    if words > 1 and is_speech_verb(_WORD.findall(text, max(0, a - 20), a)[-1]):
+        return False  # "the card read 'The League is dissolved'": words reported as said
+    return not _next_is_tag(text, b)
 
 
 # Where the single marks of a text were lost (turned into spaces), a told story's reported

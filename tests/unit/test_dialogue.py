@@ -45,10 +45,10 @@ def test_straight_double_quotes() -> None:
 
 
 def test_nested_quotes_are_parts_of_the_outer_quotation() -> None:
-    text = "“Well,” said he, “the card read ‘The League is dissolved,’ and that was all.”"
+    text = "“Well,” said he, “the clerk said ‘The League is dissolved,’ and that was all.”"
     parts = [s for s in split_quotes(text) if s.dialogue]
     assert [(s.text, s.nested) for s in parts[1:]] == [
-        ("“the card read ", False),
+        ("“the clerk said ", False),
         ("‘The League is dissolved,’", True),
         (" and that was all.”", False),
     ]
@@ -57,11 +57,31 @@ def test_nested_quotes_are_parts_of_the_outer_quotation() -> None:
     assert [s.text for s in split_quotes("“‘Who goes there?’ said I.”") if s.nested] == [
         "“‘Who goes there?’"
     ]
-    british = "'He said \"hello\" to me,' said Alice."
-    assert quoted(british, QuoteStyle.SINGLE) == ["'He said ", '"hello"', " to me,'"]
+    british = "'He said \"hello there\" to me,' said Alice."
+    assert quoted(british, QuoteStyle.SINGLE) == ["'He said ", '"hello there"', " to me,'"]
     # Apostrophes are no nested quotation; a nested mark never closed cuts nothing.
     for whole in ["“Don’t go ’round there, Joneses’ boy,” she said.", "“He cried ‘no more.”"]:
         assert quoted(whole) == [whole[: whole.index("”") + 1]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“Doubtless you know her monographs in the series of ‘Mediaeval Byways’? He is at work.”",
+        "“They are going to ‘do’ Fiesole in an hour.”",
+        "“I’ve decided to give ‘The Maiden’s Vow.’ It’s so pathetic.”",
+        "“It will be safer to say ‘No,’ perhaps.”",
+    ],
+)
+def test_a_title_or_word_cited_mid_clause_stays_in_the_speech(text: str) -> None:
+    assert [(s.text, s.nested) for s in split_quotes(text) if s.dialogue] == [(text, False)]
+
+
+def test_words_reported_after_a_speech_verb_or_a_tag_are_still_nested() -> None:
+    text = "“I cannot possibly say ‘poor Miss Taylor.’ I have a great regard for you.”"
+    assert [s.nested for s in split_quotes(text) if s.dialogue] == [False, True, False]
+    told = "“And then ‘Not I,’ said he, and off he went.”"
+    assert [s.text for s in split_quotes(told) if s.nested] == ["‘Not I,’"]
 
 
 def parts(text: str) -> list[tuple[str, bool]]:
