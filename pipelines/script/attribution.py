@@ -181,6 +181,13 @@ _PREPOSITION_BEFORE = re.compile(
     rf"\b{_PREPOSITIONS}\s*(?:(?:the|a|an|his|her|their|my|our)\s+)?(?:[a-z\-]+\s+)?$"
     r"|['\u2019]s\s*$"
 )
+# Names for one office: the book's doctor is "the surgeon" as well.
+_OFFICE_NAMES = (
+    "doctor surgeon physician apothecary",
+    "clergyman vicar curate priest chaplain parson rector",
+    "lawyer attorney solicitor",
+)
+_SAME_OFFICE = {w: tuple(g.split()) for g in _OFFICE_NAMES for w in g.split()}
 _PERSON_NOUNS = "|".join(sorted(set(NOUN_GENDER) | OCCUPATIONS, key=len, reverse=True))
 _CLAUSE_SUBJECT = re.compile(
     rf"\b(?P<pron>(?:{_PRONOUN}))\b"
@@ -953,6 +960,11 @@ _NOT_PERSON_NOUNS = wordset(
 _SINGULAR = {"men": "man", "women": "woman", "gentlemen": "gentleman", "children": "child"}
 
 
+def _is_office(noun: str) -> bool:
+    """An office or trade, alone or as a compound's last part ("the station-master")."""
+    return noun in OCCUPATIONS or noun.rsplit("-", 1)[-1] in OCCUPATIONS
+
+
 def _is_person_noun(word: str) -> bool:
     """Is the head noun of an indefinite description a person ("a grinning countryman"), not
     a voice or a while ("said a voice", "after a few moments added")?"""
@@ -1278,7 +1290,7 @@ class _Resolver:
         if _SINGLED_OUT.search(desc):
             return desc[0].upper() + desc[1:]
         noun = words[-1]
-        if len(words) <= 3 and (holder := self.by_title.get(noun) or self.roles.get(noun)):
+        if len(words) <= 3 and (holder := self._office_holder(noun)):
             if holder in self.seen or holder in self.in_chapter():
                 return holder
             # The book's one Doctor Grey is nowhere in this chapter: another doctor, met here.
@@ -1286,6 +1298,14 @@ class _Resolver:
         # "the turnkey", "the game-keeper" (a compound's last part names the trade)
         if noun in FUNCTIONARIES or noun.rsplit("-", 1)[-1] in FUNCTIONARIES:
             return " ".join(words).capitalize()
+        return None
+
+    def _office_holder(self, noun: str) -> str | None:
+        """The cast's holder of an office, under its name or another for the same office: the
+        book's Doctor Losberne is "the surgeon" too."""
+        for office in (noun, *_SAME_OFFICE.get(noun, ())):
+            if holder := self.by_title.get(office) or self.roles.get(office):
+                return holder
         return None
 
     def relative(
@@ -1407,6 +1427,13 @@ class _Resolver:
             if fits(name) and (gender or name.startswith(PLACEHOLDER)):
                 return name
         if not gender:
+            if words[0] == "the" and _is_office(noun):
+                # "said the surgeon": someone of the exchange who is not a child, else
+                # whoever holds the post in this scene, met here.
+                young = self.characters.young
+                grown = [n for n in history if self.characters.canonical(n) not in young]
+                found = self.descriptor(grown)
+                return found if found is not None else self._stranger(words[1:])
             return self.descriptor(history)
         for name in reversed(history):
             if (

@@ -341,6 +341,27 @@ def test_a_title_names_the_one_person_who_bears_it() -> None:
     assert attribute(ch)[1].method == "tag"
 
 
+def test_another_name_for_the_same_office_is_its_holder() -> None:
+    ch = chapter(
+        "Doctor Grey came in with Ann Price. Doctor Grey sat down by Ann Price and Tom Moss.",
+        "“How is she?” asked Ann Price.",
+        "“Asleep,” said Tom Moss.",
+        "“Better,” said the surgeon.",
+    )
+    assert speakers(ch) == ["Ann Price", "Tom Moss", "Doctor Grey"]
+
+
+def test_an_office_nobody_in_the_exchange_holds_speaks_as_itself() -> None:
+    ch = chapter(
+        "The child Tom lay in the cot, and Tom cried. Tom was only a baby, but Tom was loud.",
+        "“Poor little Tom,” she whispered.",
+        "“It’s all over,” said the surgeon at last.",
+        "“Well, you had better ask the girl,” said the station-master carelessly.",
+    )
+    # Not the baby in view, nor whoever spoke before: the one holding the post, met here.
+    assert speakers(ch)[1:] == ["The surgeon (One)", "The station-master (One)"]
+
+
 def test_two_speakers_in_one_paragraph_are_two_turns() -> None:
     ch = chapter(
         CAST,
