@@ -434,6 +434,33 @@ def _is_english(lang: str) -> bool:
     return lang.replace("_", "-").split("-")[0].lower() == "en"
 
 
+# "I don t think he s coming": a conversion that could not write a curly apostrophe left a
+# space, and a voice would read "don tee" and "he ess". The contraction's ending after the
+# words it belongs to, and a lone "s" after a word, are the apostrophe's again.
+_LOST_APOSTROPHE = re.compile(r"\b([A-Za-z]+) (t|ve|ll|d|re|m|s)\b(?![-'])")
+_BEFORE_NT = wordset(
+    "do does did is are was were has have had could would should must might need ca wo ai sha"
+)
+_BEFORE_VE = wordset("i you we they he she it that there who")
+_BEFORE_RE = wordset("you we they who")
+
+
+def _apostrophe(m: re.Match[str]) -> str:
+    word, end = m.group(1), m.group(2)
+    low = word.lower()
+    if end == "t":
+        lost = low.endswith("n") and low[:-1] in _BEFORE_NT
+    elif end in ("ve", "ll", "d"):
+        lost = low in _BEFORE_VE
+    elif end == "re":
+        lost = low in _BEFORE_RE
+    elif end == "m":
+        lost = word == "I"
+    else:
+        lost = len(word) > 1
+    return f"{word}'{end}" if lost else m.group()
+
+
 def normalize(
     text: str, *, lang: str = "en", lexicon: Lexicon | None = None, is_title: bool = False
 ) -> str:
@@ -445,7 +472,7 @@ def normalize(
     # Numerals first: "CHAPTER V. Advice" must not be taken for the initial in "H. G. Wells".
     text = expand_roman(text, is_title=is_title, lang=lang)
     if english:
-        text = expand_abbreviations(text)
+        text = _LOST_APOSTROPHE.sub(_apostrophe, expand_abbreviations(text))
     if HAS_NUMBER.search(text):
         text = expand_numbers(text, "en" if english else lang)
     if lexicon:

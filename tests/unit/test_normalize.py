@@ -37,6 +37,32 @@ def test_quotes_are_straightened_but_kept() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("I don t think he s coming.", "I don't think he's coming."),
+        (
+            "You re right; we ll see, and I ve said so. I m sure.",
+            "You're right; we'll see, and I've said so. I'm sure.",
+        ),
+        (
+            "Won t you? I d go, but it was the croupier s reply.",
+            "Won't you? I'd go, but it was the croupier's reply.",
+        ),
+    ],
+)
+def test_apostrophes_a_conversion_turned_into_spaces_are_read_as_apostrophes(
+    written: str, spoken: str
+) -> None:
+    assert normalize(written) == spoken
+
+
+def test_letters_that_only_look_like_a_lost_apostrophe_stay() -> None:
+    for text in ["The table d h\u00f4te.", "an s-curve", "Mister S Holmes", "he did t-shirts"]:
+        assert normalize(text) == text
+    assert normalize("I don t", lang="fr") == "I don t"  # the contractions are English
+
+
+@pytest.mark.parametrize(
     "written",
     [
         "wait\u2014then go",
