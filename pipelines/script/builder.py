@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pipelines.core.model import Block, BlockKind, Chapter, PauseKind, Role, Utterance
 from pipelines.script.attribution import Quotation, attribute
 from pipelines.script.characters import CharacterList
-from pipelines.script.dialogue import QuoteStyle, detect_style, split_quotes
+from pipelines.script.dialogue import QuoteStyle, Segment, detect_style, is_cited, split_quotes
 from pipelines.script.pauses import PauseModel
 from pipelines.script.sentences import fit_to_limit, split_sentences
 from pipelines.speech.lexicon import Lexicon
@@ -107,15 +107,22 @@ def _add_with_dialogue(
     that the tag ("said Holmes") stays with the narrator."""
     text = block.text
     added = len(out)
+    parts: list[tuple[str, Quotation | None, bool]] = []  # written text, its quotation, said
     for si, segment in enumerate(split_quotes(text, style)):
-        spoken = normalize(segment.text, lang=options.lang, lexicon=options.lexicon)
-        if not spoken:
-            continue
         q = quoted.get(si)
         # A paragraph that carries on a speech past a verse it recites has no marks of its own:
         # the quotation found for it says that it is speech.
         said = segment.dialogue or (q is not None and q.text == segment.text)
-        q = q if said else None
+        if said and _cited_in_narration(text, segment, q):
+            said = False
+        if parts and not said and not parts[-1][2]:
+            parts[-1] = (parts[-1][0] + segment.text, None, False)  # one narration sentence
+        else:
+            parts.append((segment.text, q if said else None, said))
+    for written, q, said in parts:
+        spoken = normalize(written, lang=options.lang, lexicon=options.lexicon)
+        if not spoken:
+            continue
         role = Role.DIALOGUE if said else Role.NARRATION
         before = len(out)
         for sentence in split_sentences(spoken, options.lang):
@@ -130,6 +137,16 @@ def _add_with_dialogue(
             out[-1].pause_after = PauseKind.CLAUSE
     if len(out) > added:
         _set_last_pause(out, PauseKind.PARAGRAPH)
+
+
+def _cited_in_narration(text: str, segment: Segment, q: Quotation | None) -> bool:
+    """Is the quotation a word or two the narration sets in marks mid-sentence ('permitted the
+    "chatter" until', 'they would "do" till they had gone')? The narrator reads those: a voice that
+    changes for one word inside a sentence sounds like a fault. The author's choice of a
+    speaker for it still stands."""
+    if segment.nested or not segment.closed or (q is not None and q.method == "corrected"):
+        return False
+    return is_cited(text, segment.start, segment.end)
 
 
 def mark_turns(out: list[Utterance]) -> None:

@@ -198,7 +198,7 @@ def _nested_parts(
     cuts = [
         (start + a, start + b)
         for a, b, closed in found
-        if closed and not _cited(text, start + a, start + b)
+        if closed and not is_cited(text, start + a, start + b)
     ]
     if not cuts and style is QuoteStyle.DOUBLE:
         # Lost marks show at the start; elsewhere only a short inverted tag tells ("… her
@@ -235,19 +235,19 @@ def _nested_parts(
 _CITED_WORDS = 4
 
 
-def _cited(text: str, a: int, b: int) -> bool:
-    """Is the nested span a title or a phrase the speaker cites in passing ("the series of
-    'Mediaeval Byways'", "going to 'do' Fiesole") rather than speech they report? Such a span
-    is short and sits mid-clause: a word runs straight into it and no tag follows it. A
-    reported word after "say" ("say 'No'") is cited the same way: cutting it out of the
-    speech gave the turn-taking a speaker too many ("say 'yes,' Mr. Knightley 'no'")."""
+def is_cited(text: str, a: int, b: int) -> bool:
+    """Is the quoted span a title or a phrase cited in passing ("the series of 'Mediaeval
+    Byways'", "going to 'do' Fiesole", 'permitted the "chatter"') rather than speech
+    reported? Such a span is short and sits mid-clause: a word runs straight into it and no
+    tag follows it. A single word after "say" ("say 'No'") is cited the same way: cutting it
+    out of a speech gave the turn-taking a speaker too many ("say 'yes,' Mr. Knightley 'no'")."""
     if a < 2 or text[a - 1] != " " or not text[a - 2].isalpha():
         return False
     words = len(_WORD.findall(text, a, b))
     if words > _CITED_WORDS:
         return False
     if words > 1 and is_speech_verb(_WORD.findall(text, max(0, a - 20), a)[-1]):
-        return False  # "the card read 'The League is dissolved'": words reported as said
+        return False  # "the clerk said 'The League is dissolved'": words reported as said
     return not _next_is_tag(text, b)
 
 

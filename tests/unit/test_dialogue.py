@@ -207,6 +207,27 @@ def test_script_splits_paragraphs_into_narration_and_dialogue() -> None:
     assert script[-2].pause_after is PauseKind.PARAGRAPH  # "said Wilson." then narration
 
 
+def test_a_word_the_narration_sets_in_marks_is_read_by_the_narrator() -> None:
+    text = "Marilla permitted the “chatter” until she found herself becoming interested."
+    chapter = Chapter(
+        title="One",
+        blocks=[
+            Block(BlockKind.HEADING, "One", level=2),
+            Block(BlockKind.PARAGRAPH, "“Well?” said Marilla."),
+            Block(BlockKind.PARAGRAPH, text),
+            Block(BlockKind.PARAGRAPH, "She was calling, “Marilla,” over and over."),
+        ],
+    )
+    rows = [(u.role, u.text) for u in build_script(chapter, ScriptOptions())[1:]]
+    # One sentence in one voice: no change of voice for a word inside it.
+    assert rows[2] == (
+        Role.NARRATION,
+        'Marilla permitted the "chatter" until she found herself becoming interested.',
+    )
+    # A call after a comma is speech, read in a voice of its own.
+    assert (Role.DIALOGUE, '"Marilla,"') in rows[3:]
+
+
 def _reference_quoted_words(epub: Path) -> int:
     """Words inside curly double quotes in the stories' XHTML, counted straight from the file:
     paragraph by paragraph, a quotation left open runs to the end of its paragraph."""
