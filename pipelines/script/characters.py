@@ -73,11 +73,20 @@ _NOT_NAMES = wordset(
     "mamma papa ma'am sire mademoiselle monsieur madame signor signora nonsense hush hallo "
     "hullo halloo hurrah bravo alas amen goodbye good-bye good-night farewell never ever "
     "sahib memsahib effendi "
+    # who someone is by their country, not their name ("the Italian", "Italians")
+    "italian italians russian russians spanish scotch scottish irish welsh dutch swiss "
+    "austrian prussian greek greeks turkish chinese japanese european europeans british "
     "nothing everything something anything nobody everybody somebody anybody"
 )
 # Words a name run may start with that are not part of the name ("Dear Miss Woodhouse").
 _LEADING = _DESCRIBING | wordset("my our your his her their sweet darling")
-# Last words that make a run a place, not a person.
+# Last words that make a run a place, not a person; the first of them even after a title
+# ("Prince Edward Island"), as no family is called so ("Mr. Hill" and "Miss Wood" are).
+_NEVER_SURNAMES = wordset(
+    "street square road lane terrace gardens island station hotel college school academy "
+    "town city village county shire cathedral palace crescent museum gallery theatre temple "
+    "priory rectory vicarage parsonage harbour docks avenue creek ocean sea river valley"
+)
 _PLACE_WORDS = wordset(
     "street square road lane house hall park court place abbey castle church chapel bridge "
     "hill hills green gables common terrace gardens garden manor farm mill cottage river "
@@ -85,7 +94,7 @@ _PLACE_WORDS = wordset(
     "sands wood woods forest lake sea ocean bay valley vale mount mountain downs heath "
     "cathedral palace tower gate row crescent walk market bank museum gallery theatre "
     "office temple priory rectory vicarage parsonage grange point harbour port dock docks "
-    "avenue brook field fields moor pond pool creek point"
+    "avenue brook field fields moor pond pool creek point academy"
 )
 _PLACE_PREP = re.compile(
     r"\b(?:in|into|near|through|across|within|beyond|inside|outside|at|reach|reached|visit|"
@@ -391,10 +400,17 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
         words = key.split()
         if not words or (len(words) == 1 and words[0] in _ABBREVIATED_TITLES):
             return False
-        if words[-1] in _PLACE_WORDS and not _title_of(key):
+        if words[-1] in _PLACE_WORDS and (not _title_of(key) or words[-1] in _NEVER_SURNAMES):
             return False
         if len(words) == 1 and _is_family(words[0], surnames):
             return False  # "the Lucases", "the Coles"
+        if (
+            len(words) == 2
+            and _title_of(key)
+            and _is_family(words[1], surnames)
+            and not tagged[form]  # "rejoined Mrs. Maylies": one person, misprinted
+        ):
+            return False  # "the Miss Alans", "the Mr. Knightleys": the family's two
         n = mentions[form]
         if n and at_place[form] >= max(2, 0.3 * n) and not tagged[form]:
             return False  # "at Rosings", "in Hertfordshire"
