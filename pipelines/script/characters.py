@@ -877,6 +877,11 @@ def _usual_owner(owners: list[_Person], mentions: Counter[str]) -> list[_Person]
     return [ranked[0]] if top >= _USUAL_OWNER * max(1, second) else owners
 
 
+# Paragraphs two forms must share to be two people: a narrator who calls one man "Mr. Sikes"
+# and "Bill Sikes" in a paragraph or two still means one.
+_TOGETHER = 3
+
+
 def _two_people(
     form: str, person: _Person, mentions: Counter[str], paragraphs: dict[str, set[int]]
 ) -> bool:
@@ -889,7 +894,7 @@ def _two_people(
     together = len(own & full)
     male = _title_gender(form) == "male"
     share = 0.1 if male else _FEMALE_SHARE
-    if together >= 2 and together >= share * min(len(own), len(full)):
+    if together >= _TOGETHER and together >= share * min(len(own), len(full)):
         return True
     if not male:
         return False

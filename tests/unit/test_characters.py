@@ -215,6 +215,18 @@ def test_a_titled_place_a_country_and_a_family_of_two_are_no_characters() -> Non
     assert characters.canonical("Mrs. Maples") == characters.canonical("Mrs. Maple")
 
 
+def test_a_man_named_both_ways_in_a_paragraph_or_two_is_one_person() -> None:
+    story = [
+        "Mr. Stone came in. Mr. Stone sat down. Mr. Stone was tired.",
+        "This only made Mr. Stone angrier; and Bill Stone struck the table.",
+        "Nobody spoke to Mr. Stone. Mr. Stone drank, and Bill Stone was left alone at last.",
+        "“Bill,” said Nancy. Bill Stone looked up, and smiled at her.",
+        "Mr. Stone went out, and Mr. Stone slammed the door.",
+    ]
+    characters = find_characters(story)
+    assert characters.canonical("Mr. Stone") == characters.canonical("Bill Stone")
+
+
 def test_an_honorific_of_address_is_no_character() -> None:
     story = [
         "“Come, Sahib,” said Ram Das. “The Sahib is tired,” said Ram Das again.",
