@@ -75,7 +75,8 @@ _NOT_NAMES = wordset(
     "sahib memsahib effendi "
     # who someone is by their country, not their name ("the Italian", "Italians")
     "italian italians russian russians spanish scotch scottish irish welsh dutch swiss "
-    "austrian prussian greek greeks turkish chinese japanese european europeans british "
+    "austrian prussian greek greeks turkish chinese japanese european europeans british sikh "
+    "sikhs "
     "nothing everything something anything nobody everybody somebody anybody"
 )
 # Words a name run may start with that are not part of the name ("Dear Miss Woodhouse").
@@ -402,6 +403,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
             return False
         if words[-1] in _PLACE_WORDS and (not _title_of(key) or words[-1] in _NEVER_SURNAMES):
             return False
+        if words[0] == "messrs":
+            return False  # "Messrs. Blathers and Duff": the two of them
         if len(words) == 1 and _is_family(words[0], surnames):
             return False  # "the Lucases", "the Coles"
         if (

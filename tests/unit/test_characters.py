@@ -197,18 +197,19 @@ def test_a_place_gone_to_and_from_is_no_character() -> None:
     assert characters.canonical("Ned Moss") == "Ned Moss"
 
 
-def test_a_titled_place_a_country_and_a_family_of_two_are_no_characters() -> None:
+def test_a_titled_place_a_country_and_two_of_a_name_are_no_characters() -> None:
     story = [
         "Ann Grey was born on Prince Edward Island, and Prince Edward Island was her home.",
         "The Italian at the gate bowed. The Italian smiled, and Ann Grey paid the Italian.",
         "Miss Alan was kind. The Miss Alans were at breakfast; the Miss Alans were sisters.",
         "“Good morning,” said Miss Alan. Miss Catharine Alan nodded. The Miss Alans went.",
+        "Messrs. Blathers and Duff came. Messrs. Blathers and Duff sat down with Mr. Blathers.",
         "Mrs. Maple came in. Mrs. Maple sat down, and Mrs. Maple looked at Ann Grey.",
         "Mrs. Maple spoke of Rose, and Mrs. Maple cried; Mrs. Maple loved her niece.",
         "“She is very ill now,” rejoined Mrs. Maples. Mrs. Maple wept, and Ann Grey wept.",
     ]
     characters = find_characters(story)
-    for not_a_person in ("Prince Edward Island", "Italian", "Miss Alans"):
+    for not_a_person in ("Prince Edward Island", "Italian", "Miss Alans", "Messrs. Blathers"):
         assert characters.resolve(not_a_person) is None, not_a_person
     assert characters.resolve("Miss Alan") is not None
     # A tag names one person, even when a misprint makes the name look like a family's.
