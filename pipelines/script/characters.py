@@ -109,6 +109,8 @@ _SENTENCE_END = re.compile(r"(?:^|[.!?:;\u201c\u201d\u2018\"(\u2014]\s*|\n)$")
 _TO_FROM = re.compile(r"\b(?:to|from)\s+$")
 # Share of a name's mentions after "in", "at", "to", "from" that makes it a place.
 _PLACE_SHARE = 0.6
+# Share of a bare title's mentions as a possessive that makes it a place or an institution.
+_INSTITUTION_SHARE = 0.6
 _PRONOUN_AFTER = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
 
 
@@ -355,6 +357,7 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
     to_from: Counter[str] = Counter()  # after "to" or "from": a place, or a person spoken to
     pronouns: dict[str, Counter[str]] = defaultdict(Counter)
     paragraphs: dict[str, set[int]] = defaultdict(set)  # form -> blocks it is mentioned in
+    possessive: Counter[str] = Counter()  # mentions as "Queen's"
     for bi, text in enumerate(blocks):
         for w in re.findall(r"\b[a-z][a-z'\u2019-]*\b", text):
             lower_words[w] += 1
@@ -370,6 +373,8 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
                 continue
             mentions[form] += 1
             paragraphs[form].add(bi)
+            if m.group().endswith(("'s", "\u2019s")):
+                possessive[form] += 1
             head = text[max(0, m.start() - 30) : m.start()]
             if not _SENTENCE_END.search(head[-3:]):
                 mid_sentence[form] += 1
@@ -403,6 +408,13 @@ def find_characters(texts: Iterable[str]) -> CharacterList:
             return False
         if words[-1] in _PLACE_WORDS and (not _title_of(key) or words[-1] in _NEVER_SURNAMES):
             return False
+        if (
+            len(words) == 1
+            and _title_gender(key)
+            and not tagged[form]
+            and possessive[form] >= max(3, _INSTITUTION_SHARE * mentions[form])
+        ):
+            return False  # "to Queen's", "the King's Arms": a place named for a title
         if words[0] == "messrs":
             return False  # "Messrs. Blathers and Duff": the two of them
         if len(words) == 1 and _is_family(words[0], surnames):

@@ -203,15 +203,28 @@ def test_a_titled_place_a_country_and_two_of_a_name_are_no_characters() -> None:
         "The Italian at the gate bowed. The Italian smiled, and Ann Grey paid the Italian.",
         "Miss Alan was kind. The Miss Alans were at breakfast; the Miss Alans were sisters.",
         "“Good morning,” said Miss Alan. Miss Catharine Alan nodded. The Miss Alans went.",
+        "Ann Grey went to Queen's. At Queen's she worked; Queen's was hard, but Ann Grey won.",
         "Messrs. Blathers and Duff came. Messrs. Blathers and Duff sat down with Mr. Blathers.",
         "Mrs. Maple came in. Mrs. Maple sat down, and Mrs. Maple looked at Ann Grey.",
         "Mrs. Maple spoke of Rose, and Mrs. Maple cried; Mrs. Maple loved her niece.",
         "“She is very ill now,” rejoined Mrs. Maples. Mrs. Maple wept, and Ann Grey wept.",
     ]
     characters = find_characters(story)
-    for not_a_person in ("Prince Edward Island", "Italian", "Miss Alans", "Messrs. Blathers"):
+    for not_a_person in (
+        "Prince Edward Island",
+        "Italian",
+        "Miss Alans",
+        "Messrs. Blathers",
+        "Queen",
+    ):
         assert characters.resolve(not_a_person) is None, not_a_person
     assert characters.resolve("Miss Alan") is not None
+    # A title who speaks is someone, however often her things are named.
+    court = [
+        "“Off with her head!” said the Queen. The Queen's face was red, the Queen's"
+        " voice rose, and the Queen's guards ran. The Queen sat down."
+    ]
+    assert find_characters(court).resolve("Queen") is not None
     # A tag names one person, even when a misprint makes the name look like a family's.
     assert characters.canonical("Mrs. Maples") == characters.canonical("Mrs. Maple")
 
