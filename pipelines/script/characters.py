@@ -703,7 +703,13 @@ def _formal(given: str, known: set[str]) -> str:
     for formal in NICKNAMES.get(given, ()):
         if formal in known:
             return formal
+    first, _, endearment = given.partition("-")
+    if endearment in _ENDEARMENTS and first in known:
+        return first  # "Anne-girl", what Matthew calls Anne
     return given
+
+
+_ENDEARMENTS = wordset("girl boy dear darling")
 
 
 def _merge(

@@ -229,6 +229,16 @@ def test_a_titled_place_a_country_and_two_of_a_name_are_no_characters() -> None:
     assert characters.canonical("Mrs. Maples") == characters.canonical("Mrs. Maple")
 
 
+def test_a_first_name_with_an_endearment_is_that_person() -> None:
+    story = [
+        *["Then Anne Shirley came home, and Matthew Cuthbert was glad to see Anne Shirley."] * 3,
+        *["“Well now, Anne-girl,” said Matthew, and he smiled at Anne-girl by the fire."] * 3,
+        "“Thank you,” said Anne. Then Anne Shirley went upstairs.",
+    ]
+    characters = find_characters(story)
+    assert characters.resolve("Anne-girl") is characters.resolve("Anne Shirley") is not None
+
+
 def test_a_man_named_both_ways_in_a_paragraph_or_two_is_one_person() -> None:
     story = [
         "Mr. Stone came in. Mr. Stone sat down. Mr. Stone was tired.",
