@@ -139,7 +139,8 @@ _ANSWER_NOUNS = (
 )
 _TAG_WAS_ANSWER = re.compile(
     rf"^\W*(?:was|came)\s+(?:(?P<pron>his|her)|(?P<name>{NAME_RE.pattern})['\u2019]s?"
-    r"|(?P<desc>(?!x)x))\s+"
+    # "was the croupier's polite reply" (in a text that lost its apostrophes, "croupier s")
+    r"|(?P<desc>the\s+[a-z\-]+)(?:['\u2019]|\s)s)\s+"
     rf"(?:[a-z\-]+,?\s+){{0,3}}{_ANSWER_NOUNS}\b"
 )
 # "was the only suggestion he could offer", "was all the answer Tom made".

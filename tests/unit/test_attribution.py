@@ -351,6 +351,17 @@ def test_another_name_for_the_same_office_is_its_holder() -> None:
     assert speakers(ch) == ["Ann Price", "Tom Moss", "Doctor Grey"]
 
 
+@pytest.mark.parametrize("mark", ["'", "\u2019", " "])
+def test_an_answer_named_as_an_offices_own_is_its_holders(mark: str) -> None:
+    ch = chapter(
+        CAST,
+        "“How much may I stake?” asked Ann Grey.",
+        f"“Four thousand, madame,” was the croupier{mark}s polite reply.",
+    )
+    # A space where the apostrophe was: a text converted without its curly marks.
+    assert speakers(ch) == ["Ann Grey", "The croupier (One)"]
+
+
 def test_an_office_nobody_in_the_exchange_holds_speaks_as_itself() -> None:
     ch = chapter(
         "The child Tom lay in the cot, and Tom cried. Tom was only a baby, but Tom was loud.",
