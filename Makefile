@@ -15,8 +15,8 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c $(LOCK) pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,styletts2]'
+	$(BIN)/python -m pip install --quiet --no-cache-dir -c $(LOCK) pip
+	$(BIN)/python -m pip install --quiet --no-cache-dir -c $(LOCK) -e '.[dev,styletts2]'
 	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-*
 	touch $@
