@@ -114,8 +114,9 @@ _SUBJECT = (
     rf"|(?P<name>(?:(?:the|a|an)\s+)?(?:{_DESC_WORD}\s+){{0,3}}"
     # "Mr. Grey's wife" is no "Mr. Grey": a possessive name is part of a description.
     rf"{NAME_RE.pattern}(?<!['\u2019]s)(?<!\bMr)(?<!\bMrs)(?<!\bDr)(?<!\bMs)(?!['\u2019\w]))"
-    # "a man's voice" is no man speaking
-    rf"|(?P<desc>{_DESCRIPTOR}(?!['\u2019]s\b)|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD})"
+    # "a man's voice" is no man speaking; "the apothecary's deputy" is the deputy
+    rf"|(?P<desc>{_DESCRIPTOR}(?!['\u2019]s\b)|{NAME_RE.pattern}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,2}}{_DESC_WORD}"
+    rf"|the\s+{_DESC_WORD}['\u2019]s\s+(?:{_DESC_WORD}\s+){{0,1}}{_DESC_WORD})"
 )
 _ADVERB = r"(?:(?:[a-z]+ly|soon|then|now|again|still|presently|at\s+last|at\s+length)\s+)?"
 # Tag at the start of the narration after a quotation: "said Holmes", "he answered".
@@ -154,6 +155,30 @@ _TAG_WORDS_WERE = re.compile(
     rf"(?:^|\s)(?:(?P<pron>[Hh]is|[Hh]er)|(?P<name>{NAME_RE.pattern})['\u2019]s?|(?P<desc>(?!x)x))"
     rf"\s+(?:[a-z\-]+\s+){{0,3}}{_ANSWER_NOUNS}\b(?:\s+to\s+(?:[\w.]+\s+){{0,2}}?[\w.]+)?"
     r"\s+(?:were|was)\s*[,:\-\u2014]*\W*$"
+)
+# "the spontaneous burst of Anne's feelings:", "the answer of Mr. Grey:": the speech is theirs.
+_TAG_NOUN_OF = re.compile(
+    rf"\b(?:{_ANSWER_NOUNS}|burst|outburst)\s+of\s+(?:(?P<pron>his|her)\s+[a-z\-]+"
+    rf"|(?P<name>{NAME_RE.pattern})(?:['\u2019]s\s+(?:[a-z\-]+\s+){{0,2}}[a-z\-]+)?|(?P<desc>(?!x)x))"
+    r"\s*[,:\-\u2014]+\W*$"
+)
+# "Gilbert it was who spoke up stoutly.", "It was Tom who answered.": the cleft names who speaks.
+# only verbs of speech alone: "It was Miss Grey who returned" may be her coming back
+_CLEFT_VERBS = "spoke|said|answered|replied|asked|cried|exclaimed|interrupted|remarked|whispered"
+_CLEFT_END = rf"\s+(?:who|that)\s+{_ADVERB}(?:{_CLEFT_VERBS})\b[^.!?;]{{0,60}}[.:,]\W*$"
+# "and as clearly heard Emma opposing it with eager warmth.", "the bustle of Mr. Grey calling on
+# every body to dance.": the one heard at it, right before the words, speaks them.
+_TAG_HEARD = re.compile(
+    rf"\b(?:heard|hear|hears|hearing|bustle\s+of|voice\s+of)\s+(?P<name>{NAME_RE.pattern})"
+    rf"(?P<pron>(?!x)x)?(?P<desc>(?!x)x)?(?<!['\u2019]s)\s+(?:[a-z]+ly\s+)?[a-z]{{3,}}ing\b"
+    r"[^.!?;\u201c\"]{0,80}[.:,]\W*$"
+)
+_TAG_CLEFTS = tuple(
+    re.compile(rf"(?:^|[.!?;]\s+){form}(?P<pron>(?!x)x)?(?P<desc>(?!x)x)?{_CLEFT_END}")
+    for form in (
+        rf"(?P<name>{NAME_RE.pattern})\s+it\s+was",
+        rf"It\s+was\s+(?P<name>{NAME_RE.pattern})",
+    )
 )
 # "accosted her with,", "made the inquiry of--", "concluded thus:": narration that hands the
 # floor to its subject without a speech verb.
@@ -948,7 +973,10 @@ def _unpossessive(name: str) -> str:
 
 _SINGLED_OUT = re.compile(r"\s+(?:in|with)\s+the\s")
 # Nouns of people besides those that tell a gender and the trades: "a looker-on".
-_PERSON_WORDS = wordset("female person stranger looker-on bystander passer-by child creature")
+_PERSON_WORDS = wordset(
+    "female person stranger looker-on bystander passer-by child creature deputy apprentice "
+    "assistant pupil"
+)
 # Person nouns are often made so ("carpenter", "visitor", "countryman", "servant") ...
 _PERSON_ENDINGS = ("er", "or", "ist", "man", "woman", "ant", "ent", "ian")
 # ... but not these.
@@ -958,6 +986,8 @@ _NOT_PERSON_NOUNS = wordset(
 )
 
 
+_TITLE_REACH = 6  # paragraphs back in which a title alone finds its bearer
+_ORDINALS = wordset("second third fourth fifth sixth")
 _SINGULAR = {"men": "man", "women": "woman", "gentlemen": "gentleman", "children": "child"}
 
 
@@ -1116,6 +1146,20 @@ class _Resolver:
         # Not a known character: believe it only with a title ("Inspector Gregson").
         name = _unpossessive(name)
         return name if words[0].rstrip(".").lower() in TITLES and len(words) > 1 else None
+
+    def titled(self, title: str, q: Quotation) -> str | None:
+        """ "muttered Mlle. under her breath": a title alone names whoever the paragraphs just
+        before called by it ("she turned to Mlle. Blanche")."""
+        bare = title.rstrip(".")
+        if " " in bare or bare.lower() not in TITLES or self.chapter is None:
+            return None
+        blocks = self.chapter.blocks[max(0, q.block_index - _TITLE_REACH) : q.block_index]
+        context = " ".join([*(b.text for b in blocks), q.before])
+        called = rf"\b{re.escape(bare)}\.?\s+[A-Z][\w'\u2019-]+"
+        for m in reversed(list(re.finditer(called, context))):
+            if (found := self.resolve(_unpossessive(m.group()))) is not None:
+                return found
+        return None
 
     def mentions(
         self, text: str, subjects_first: bool = False, subjects_only: bool = False
@@ -1398,7 +1442,14 @@ class _Resolver:
             return None  # somebody new, whom the cast does not know
         if noun == "other":
             return self.descriptor(history)
+        if len(words) == 2 and noun in _ORDINALS and (kind := _first_of_kind(history)):
+            # "said the first housemaid. … said the second": the second housemaid
+            return self._stranger([noun, kind])
         gender = NOUN_GENDER.get(noun, "")
+        held = words[0] == "the" and "'s" in desc.replace("\u2019", "'")
+        if not gender and held and _is_person_noun(noun):
+            # "said the apothecary's deputy": a post held for someone, whom only it names
+            return self._stranger(words[1:])
         last = history[-1] if history else None
         not_me = {self.characters.canonical(n) for n in spoken_to}
         # "the old gentleman", "the woman": a grown-up, not one of the book's children
@@ -1435,7 +1486,15 @@ class _Resolver:
                 grown = [n for n in history if self.characters.canonical(n) not in young]
                 found = self.descriptor(grown)
                 return found if found is not None else self._stranger(words[1:])
+            if words[0] == "the" and _is_person_noun(noun) and _brought_on(context, noun):
+                # "… to the aged pauper who opened it. “Why!” said the old pauper": the one
+                # the narration has just brought on, no one of the exchange.
+                return self._stranger(words[1:])
             return self.descriptor(history)
+        if _introduces(context, words):
+            # "The master was a fat, healthy man … “What!” said the master": nobody else
+            # fits, and the narration has brought him on by that description.
+            return self._stranger(words[1:])
         for name in reversed(history):
             if (
                 name not in self.strangers
@@ -1483,6 +1542,32 @@ class _Resolver:
         return None
 
 
+def _introduces(context: str, words: Sequence[str]) -> bool:
+    """Does a sentence of the narration open with the description as its subject ("The master
+    was a fat, healthy man")?"""
+    if len(words) < 2 or words[0] != "the" or words[-1] in _GROWN_UPS | _CHILD_NOUNS:
+        return False  # "the girl", "the old gentleman" may well be someone the cast knows
+    opening = re.compile(rf"^The\s+{re.escape(' '.join(words[1:]))}\s+[a-z]", re.IGNORECASE)
+    return any(opening.match(s) for s in _SENTENCES.split(context.strip()))
+
+
+def _brought_on(context: str, noun: str) -> bool:
+    """Does the narration's last sentences speak of somebody by the noun ("the aged pauper")?"""
+    recent = " ".join(_SENTENCES.split(context.strip())[-3:])
+    called = rf"\b(?:the|a|an)\s+(?:[a-z\-]+\s+){{0,2}}{re.escape(noun)}\b"
+    return re.search(called, recent, re.IGNORECASE) is not None
+
+
+def _first_of_kind(history: Sequence[str]) -> str | None:
+    """The kind of the latest speaker of the exchange called "the first" of it ("The first
+    housemaid"), if any."""
+    for name in reversed(history[-_DESCRIBED_REACH:]):
+        parts = name.split()
+        if len(parts) >= 3 and parts[0] == "The" and parts[1].lower() == "first":
+            return " ".join(parts[2:])
+    return None
+
+
 def _untagged(after: str) -> str:
     """The narration after a quotation without its speech tag: "said Harriet, smiling." names
     the speaker just gone, not someone a later "she said" could mean."""
@@ -1520,9 +1605,18 @@ def _find_tag(
             _TAG_BEFORE_VS.search(before)
             or _TAG_BEFORE_SV.search(before)
             or _TAG_WORDS_WERE.search(before)
+            or _TAG_NOUN_OF.search(before)
             or _clause_tag(before, person)
         )
+    if before.rstrip().endswith("."):
+        return _cleft(before)
     return None
+
+
+def _cleft(narration: str) -> re.Match[str] | None:
+    """A sentence just before the words that names who speaks them, though it ends in a full
+    stop: a cleft ("Gilbert it was who spoke up.") or someone heard at it."""
+    return next((m for r in (*_TAG_CLEFTS, _TAG_HEARD) if (m := r.search(narration))), None)
 
 
 def _clause_tag(before: str, person: Callable[[str], bool] | None = None) -> re.Match[str] | None:
@@ -1610,14 +1704,23 @@ def _subjects(
             rest = NAME_RE.match(text, start)
             words = rest.group().split() if rest else words
             covered = rest.end() if rest else m.end()
-        if not words or _governed(text[:start]):
+        if not words:
+            continue
+        gerund = words[-1].endswith(("'s", "\u2019s")) and _GERUND_AFTER.match(
+            text, start + len(" ".join(words))
+        )
+        if not gerund and _governed(text[:start]):
             continue
         if not subordinate and _subordinate(text[:start]) and _closed_by_comma(text[start:]):
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
         if words[-1].endswith(("'s", "\u2019s")):
-            continue  # "Anne's braid"
+            if not gerund:
+                continue  # "Anne's braid"
+            # "without Mr. Grey's giving a sigh, and saying": the gerund's subject, whatever
+            # governs it
+            words[-1] = words[-1][:-2]
         plain = m.group("pron") is None and m.group("desc") is None
         if plain and person is not None and not person(" ".join(words)):
             continue
@@ -1625,6 +1728,12 @@ def _subjects(
     return out
 
 
+# "Mr. Grey's giving": a possessive before a gerund is its subject; not before these nouns.
+_GERUND_AFTER = re.compile(
+    r"\s+(?!(?:morning|evening|wedding|building|feelings?|darling|clothing|painting|drawing"
+    r"|writing|meaning|sitting|dining|being|ring|thing|king|wing|spring|string|lodging|offspring"
+    r"|stocking|bedding|pudding|sibling|earnings|savings|belongings|surroundings)\b)[a-z]+ing\b"
+)
 _COORDINATED = re.compile(r"\W*(?:and|but|then|yet)\b")
 _PARTICIPIAL = re.compile(r"\W*[a-z]+ing\b")
 # "at last Miss Grey", "in reply Tom": a set phrase, no preposition governing the name after it.
@@ -1713,17 +1822,21 @@ def _attribute_turn(
             q.speaker, q.confidence, q.method, q.tagged = corrections[q.key], 1.0, "corrected", True
             continue
         m = _find_tag(q, turn.narration_before, lambda n: resolver.name(n) is not None)
+        if m is None and q is turn.quotes[0] and not q.before.strip() and not q.lead.strip():
+            # the narration before ends the paragraph of a quotation: "“Carrots!” … Gilbert it
+            # was who spoke up."
+            m = _cleft(context)
         if m is None or (q.block_index != turn.block_index and _retold(m, turn)):
             continue
         speaker: str | None = None
         confidence = CONF_NAMED_TAG
         method = "tag"
         if m.group("name"):
-            speaker = resolver.name(m.group("name"))
+            speaker = resolver.name(m.group("name")) or resolver.titled(m.group("name"), q)
         elif m.group("pron"):
             own = q.before if q is not turn.quotes[0] else ""
             speaker = resolver.pronoun(
-                m.group("pron"), f"{context} {own}", history, prev_addressed, _spoken_to(q)
+                m.group("pron"), _with_own(context, own), history, prev_addressed, _spoken_to(q)
             )
             if m.group("pron").lower() not in ("i", "we"):
                 confidence, method = CONF_PRONOUN_TAG, "pronoun"
@@ -1738,7 +1851,7 @@ def _attribute_turn(
         elif m.group("desc"):
             own = q.before if q is not turn.quotes[0] else ""
             speaker = resolver.described(
-                m.group("desc"), f"{context} {own}", history, _spoken_to(q)
+                m.group("desc"), _with_own(context, own), history, _spoken_to(q)
             )
             confidence, method = CONF_DESCRIPTOR, "descriptor"
             if speaker in resolver.strangers:
@@ -1774,6 +1887,12 @@ def _attribute_turn(
         nearest = min(known, key=lambda k: abs(turn.quotes.index(k) - i))
         q.speaker, q.confidence = nearest.speaker, nearest.confidence * 0.95
         q.method = nearest.method
+
+
+def _with_own(context: str, own: str) -> str:
+    """The narration before a quotation and the tag between it and the one before, with the
+    quotation's place kept: "… Toby Crackit. “Now,” said Fagin, “…,” he said" is Fagin."""
+    return f"{context} \u201c\u201d{own}" if own.strip() else context
 
 
 def _attribute_embedded(turn: _Turn, resolver: _Resolver, history: list[str], context: str) -> None:

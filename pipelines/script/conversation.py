@@ -50,7 +50,7 @@ ADDRESSED_TIMES = 3  # called by name this often in a scene: a candidate, though
 W_UNINTRODUCED = 0.5  # penalty: an untagged turn by someone the scene has not yet named
 W_NAMED = 1.5  # penalty: the turn's own words name them ("Mrs. Weston will see to it")
 W_FACED = 1.5  # penalty: the narration turns the speaker to someone ("turning to Tom"): not Tom
-W_FACED_REPLY = 2.0  # the one the narration turned the last speaker to answers
+W_FACED_REPLY = 2.5  # the one the narration turned the last speaker to answers
 W_TELLER = 4.0  # the one the people of a retold talk call by name tells it
 W_STYLE = 0.3  # per unit of log-likelihood ratio: the turn's words sound like this person's
 STYLE_CAP = 6.0  # at most this many units either way, so a long speech does not decide alone
@@ -157,6 +157,8 @@ def decide_scene(
     for b in range(m):
         if emit[0][b] > neg / 2:
             prev[(start, b)] = emit[0][b] + _carry_bonus(people[b], carried, turns[0])
+    if not prev:  # nobody may speak the first turn ("the turnkey" only speaks where described)
+        prev = {(start, b): emit[0][b] for b in range(m)}
     back.append({})
     for i in range(1, n):
         cur: dict[tuple[int, int], float] = {}
@@ -204,6 +206,9 @@ def decide_scene(
                 s += _step(b, people[c], people[path[i + 1]], turns[i + 1], turns[i])
             return s
 
+        if emit[i][k] <= neg / 2:  # a turn nobody of the scene may speak: left undecided
+            out.append(Decided(None, 0.0, True))
+            continue
         mine = local(k)
         others = [local(c) for c in range(m) if c != k and emit[i][c] > neg / 2]
         margin = mine - max(others) if others else 0.0

@@ -949,3 +949,96 @@ def test_one_of_a_company_speaks_as_one_of_them() -> None:
         "“Stone dead,” said one of the old women.",
     )
     assert speakers(ch) == ["Tom Price", "The magistrate (One)", "The old woman (One)"]
+
+
+def test_a_tag_after_a_second_quotation_looks_back_past_the_first_tag() -> None:
+    ch = chapter(
+        CAST,
+        "“Where is it?” asked Ned Moss.",
+        "“Now,” said Tom Price, “I will show you,” he said, and opened the box.",
+    )
+    assert speakers(ch) == ["Ned Moss", "Tom Price", "Tom Price"]
+
+
+def test_a_post_held_for_someone_speaks_as_that() -> None:
+    ch = chapter(
+        CAST,
+        "“Is the doctor in?” asked Ann Grey.",
+        "“He is out,” said the apothecary's deputy.",
+    )
+    assert speakers(ch) == ["Ann Grey", "The apothecary's deputy (One)"]
+
+
+def test_a_description_the_narration_opens_a_sentence_with_is_that_person() -> None:
+    scene = (
+        "The boy rose from the table and, advancing to the master, said:",
+        "“Please, sir, I want some more.”",
+        "The master was a fat, healthy man; but he turned very pale.",
+        "“What!” said the master at length, in a faint voice.",
+    )
+    # Nobody the cast knows asks: the scene's one person, the master, speaks only where a tag
+    # describes him, and the first turn stays unsettled.
+    assert speakers(chapter(*scene)) == [None, "The master (One)"]
+    named = (CAST, "Tom Price was hungry.", scene[0].replace("The boy", "Tom Price"), *scene[1:])
+    assert speakers(chapter(*named)) == ["Tom Price", "The master (One)"]
+
+
+def test_somebody_the_narration_just_brought_on_by_a_noun_speaks_as_that() -> None:
+    ch = chapter(
+        CAST,
+        "“Open up!” cried Ned Moss.",
+        "Ned Moss knocked at the gate, and showed his face to the aged pauper who opened it.",
+        "“Why, what's the matter with the boy!” said the old pauper.",
+    )
+    assert speakers(ch) == ["Ned Moss", "The old pauper (One)"]
+
+
+def test_a_possessive_before_a_gerund_is_its_subject() -> None:
+    ch = chapter(
+        CAST,
+        "Ann Grey never went home without Mrs. Grey's giving a gentle sigh, and saying, "
+        "“Ah, poor Tom!”",
+    )
+    assert speakers(ch) == ["Mrs. Grey"]
+
+
+def test_the_burst_of_someones_feelings_is_theirs() -> None:
+    ch = chapter(
+        CAST,
+        "“I must go,” said Ned Moss, and he went; and the moment he was gone, this was the "
+        "spontaneous burst of Ann Grey's feelings: “Oh! that I had never seen him!”",
+    )
+    assert speakers(ch) == ["Ned Moss", "Ann Grey"]
+
+
+def test_a_title_alone_in_a_tag_names_whoever_bears_it_just_before() -> None:
+    ch = chapter(
+        "Mlle. Blanche sat by the General; Polina stood apart.",
+        "“What do you want of me?” the General asked, turning to Mlle. Blanche.",
+        "“Diantre!” muttered Mlle. under her breath.",
+    )
+    assert speakers(ch)[-1] == "Mlle. Blanche"
+
+
+def test_the_second_after_the_first_of_a_kind_is_the_second_of_that_kind() -> None:
+    ch = chapter(
+        "“Let her in,” said Bill Sikes.",
+        "“It's no good being proper in this world,” said the first housemaid.",
+        "“Brass can do better than gold,” said the second.",
+    )
+    assert speakers(ch) == ["Bill Sikes", "The first housemaid (One)", "The second housemaid (One)"]
+
+
+def test_a_cleft_or_someone_heard_at_it_names_the_speaker_after_a_full_stop() -> None:
+    ch = chapter(
+        CAST,
+        "“What does this mean?” said Mr. Stone. Nobody answered. Tom Price it was who spoke "
+        "up stoutly.",
+        "“It was my fault, sir.”",
+        "“Not so,” said Ned Moss, and as clearly heard Ann Grey opposing it with warmth. "
+        "“No, no, you must not.”",
+    )
+    assert speakers(ch) == ["Mr. Stone", "Tom Price", "Ned Moss", "Ann Grey"]
+    # "It was Miss Grey who returned" may be her coming back: no speech verb alone, no tag
+    ch = chapter(CAST, "“Well?” said Tom Price.", "It was Mrs. Grey who returned.", "“Tea.”")
+    assert [q.method for q in attribute(ch)][-1] != "tag"
