@@ -1706,16 +1706,15 @@ def _subjects(
             covered = rest.end() if rest else m.end()
         if not words:
             continue
-        gerund = words[-1].endswith(("'s", "\u2019s")) and _GERUND_AFTER.match(
-            text, start + len(" ".join(words))
-        )
+        possessive = words[-1].endswith(("'s", "\u2019s"))
+        gerund = possessive and _GERUND_AFTER.match(text, start + len(" ".join(words)))
         if not gerund and _governed(text[:start]):
             continue
         if not subordinate and _subordinate(text[:start]) and _closed_by_comma(text[start:]):
             # "When Tom had gone, Ann said", "asking her how she did, … to say": the subject of
             # a clause the comma has closed.
             continue
-        if words[-1].endswith(("'s", "\u2019s")):
+        if possessive:
             if not gerund:
                 continue  # "Anne's braid"
             # "without Mr. Grey's giving a sigh, and saying": the gerund's subject, whatever
