@@ -109,6 +109,13 @@ class TruePeakLimiter:
         start = self._emitted_from
         if end <= start:
             return np.zeros(0, dtype=np.float32)
+        if float(np.abs(self._buf).max()) <= self.ceiling * QUIET_FRACTION:
+            # What the general path below gives a quiet buffer (gains of one, nothing to clip),
+            # without its float64 copies: a pause, room tone.
+            out = self._buf[start:end].copy()
+            self._buf = self._buf[end - self.past :]
+            self._emitted_from = self.past
+            return out
         g = np.minimum(self._gains(self._buf), 1.0)
         self.limited += int(np.count_nonzero(g[start:end] < 0.9999))
         out = (self._buf[start:end] * g[start:end]).astype(np.float32)
