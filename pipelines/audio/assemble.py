@@ -70,6 +70,7 @@ class Assembly:
     spans: list[Span] = field(default_factory=list)
     highpass_rms_db: float | None = None  # what mastering's level measurement would find
     highpassed: bool = False  # the file holds the signal after mastering's high-pass
+    source_rate: int = 0  # the highest rate a chunk was synthesized at (0: no chunk read)
 
     @property
     def duration_s(self) -> float:
@@ -199,6 +200,7 @@ class ChapterWriter:
         self.spans: list[Span] = []
         self.frames = 0
         self._count = 0
+        self._source_rate = 0
         self._pending_pause = 0.0
         self._files = ExitStack()
         try:
@@ -231,8 +233,11 @@ class ChapterWriter:
             # A silent chunk (the diagnostic silence engine, a voice that said nothing)
             # keeps its length as room tone, so timing stays true to the text.
             start = self.frames + round(self._pending_pause * rate)
-            self._room(self._pending_pause + sf.info(str(seg.path)).duration)
+            info = sf.info(str(seg.path))
+            self._source_rate = max(self._source_rate, int(info.samplerate))
+            self._room(self._pending_pause + info.duration)
         else:
+            self._source_rate = max(self._source_rate, plan.rate)
             self._room(self._pending_pause)
             start = self.frames
             self.frames += _write_chunk(self._out, plan, Path(seg.path), rate)
@@ -258,6 +263,7 @@ class ChapterWriter:
             self.spans,
             self._out.meter.rms_db,
             highpassed=self._highpass,
+            source_rate=self._source_rate,
         )
 
     def abort(self) -> None:

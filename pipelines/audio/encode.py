@@ -65,6 +65,7 @@ class ChapterInput:
     wav: Path
     aac: Path | None = None  # its ADTS stream, when mastering encoded one
     aac_frames: int = 0
+    aac_rate: int = 0  # that stream's sample rate
 
 
 @dataclass(slots=True)
@@ -285,8 +286,11 @@ def _encode_one_m4b(
     marks: list[ChapterMark] = []
     pos = 0
     direct = True
-    # Encoded streams join only at the bit rate they were encoded at.
+    # Encoded streams join only at the bit rate and sample rate they were encoded at.
     joined = bitrate_kbps == profile.aac_bitrate_kbps and all(ch.aac for ch in chapters)
+    joined = joined and len({ch.aac_rate for ch in chapters}) == 1
+    if joined:
+        rate = chapters[0].aac_rate
     for ch in chapters:
         if joined:
             frames = ch.aac_frames * AAC_FRAME

@@ -210,7 +210,7 @@ def _m4b_input(item: _Item, profile: DeliveryProfile) -> ChapterInput:
     encoded = delivery.current(item.wav, profile)
     if encoded is None:
         return ChapterInput(item.title, item.wav)
-    return ChapterInput(item.title, item.wav, encoded.aac, encoded.aac_frames)
+    return ChapterInput(item.title, item.wav, encoded.aac, encoded.aac_frames, encoded.aac_rate)
 
 
 def _sweep_partials(out_dir: Path) -> None:

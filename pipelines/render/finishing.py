@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.audio.assemble import Assembly, Segment, assemble_chapter
-from pipelines.audio.delivery import StagedDelivery, StreamEncoder, forget
+from pipelines.audio.delivery import StagedDelivery, StreamEncoder, aac_rate, forget
 from pipelines.audio.profiles import DeliveryProfile
 from pipelines.core.model import Chapter
 from pipelines.render.assembler import StreamingAssembly
@@ -159,9 +159,13 @@ class Finisher:
         encoder_at = final if staged else out_dir / f".{name}.{unique}.master.wav"
 
         cut: tuple[int, int] | None = None
+        source_rate = 0  # the chapter's widest voice, known once it is assembled
 
         def sink() -> StreamEncoder:
-            return StreamEncoder(encoder_at, profile, background=background, sample=cut)
+            rate = aac_rate(profile, source_rate)
+            return StreamEncoder(
+                encoder_at, profile, background=background, sample=cut, aac_rate=rate
+            )
 
         delivery: StagedDelivery | None = None
         try:
@@ -171,6 +175,7 @@ class Finisher:
             else:
                 with self._stage("assembly"):
                     assembly = assemble_chapter(self._segments(plan), raw, profile, highpass=True)
+            source_rate = assembly.source_rate
             if sample and assembly.sample_rate == profile.sample_rate:
                 cut = chapter_cut(assembly.frames, assembly.spans, profile)
             with self._stage("mastering"):

@@ -81,3 +81,11 @@ def test_thirty_minute_chapter_keeps_memory_flat(tmp_path: Path) -> None:
     whole_chapter_bytes = a.frames * 4  # float32 mono
     assert peak < 48 * 2**20  # a few blocks in flight
     assert peak < whole_chapter_bytes / 6
+
+
+def test_the_widest_voice_s_rate_is_recorded(tmp_path: Path) -> None:
+    narrow = write_chunk(tmp_path / "n.flac", 2.0, -20.0, seed=3)  # 22.05 kHz
+    wide = write_chunk(tmp_path / "w.flac", 2.0, -20.0, seed=4, rate=44_100)
+    segs = [Segment(narrow, 0.3, "one"), Segment(wide, 0.3, "two")]
+    assert assemble_chapter(segs[:1], tmp_path / "a.wav").source_rate == 22_050
+    assert assemble_chapter(segs, tmp_path / "b.wav").source_rate == 44_100

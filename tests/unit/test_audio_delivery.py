@@ -86,3 +86,37 @@ def test_an_encoder_that_cannot_write_says_what_ffmpeg_said(tmp_path: Path) -> N
     with pytest.raises(StudioError, match=r"could not encode the chapter \(.*No such file"):
         encoder.finish(report)
     assert not list(tmp_path.rglob("*.mp3")) and not list(tmp_path.rglob("*.aac"))
+
+
+def test_the_aac_rate_follows_the_widest_voice() -> None:
+    """24 kHz when no voice in the chapter speaks wider (nothing above 12 kHz to keep),
+    the master's 44.1 kHz otherwise, and when no chunk told its rate."""
+    assert delivery.aac_rate(ACX, 22_050) == 24_000  # Piper
+    assert delivery.aac_rate(ACX, 24_000) == 24_000  # Kokoro, StyleTTS2, OpenAI
+    assert delivery.aac_rate(ACX, 44_100) == 44_100  # ElevenLabs at its widest
+    assert delivery.aac_rate(ACX, 48_000) == 44_100  # Inworld
+    assert delivery.aac_rate(ACX, 0) == 44_100
+
+
+def test_a_24_khz_stream_is_counted_and_recorded(tmp_path: Path) -> None:
+    from pipelines.audio.ffmpeg_io import probe
+
+    assembly = assemble_chapter(build_chapter(tmp_path / "c", 2, -20.0, seed=6), tmp_path / "r.wav")
+    assert assembly.source_rate == 22_050
+    staged = tmp_path / ".chapter-3.abc.master.wav"
+    rate = delivery.aac_rate(ACX, assembly.source_rate)
+    report = master_chapter(
+        assembly.path,
+        staged,
+        input_rms_db=assembly.highpass_rms_db,
+        sink=lambda: delivery.StreamEncoder(staged, ACX, background=False, aac_rate=rate),
+    )
+    assert report.acx is not None and report.sink is not None
+    final = tmp_path / "chapter-3.wav"
+    report.sink.finish(report.acx).install(final, master=staged)
+    os.replace(staged, final)
+    found = delivery.current(final, ACX)
+    assert found is not None and found.aac_rate == 24_000
+    assert probe(found.aac).sample_rate == 24_000
+    at_24k = sf.info(str(final)).frames * 24_000 / 44_100
+    assert found.aac_frames == pytest.approx((at_24k + 1024) / 1024, abs=1.0)

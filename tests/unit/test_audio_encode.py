@@ -161,3 +161,37 @@ def test_long_book_splits_into_m4b_parts_at_chapters(
         assert [c.title for c in info.chapters] == [m.title for m in p.chapters]
         assert info.chapters[0].start_s == pytest.approx(0.0, abs=0.03)
         assert MP4(str(p.path)).tags["trkn"][0][1] == 2  # type: ignore[index]
+
+
+def _streamed(d: Path, i: int, rate: int) -> ChapterInput:
+    """A mastered chapter with its AAC stream encoded at `rate` as it was mastered."""
+    from pipelines.audio import delivery
+    from pipelines.audio.profiles import ACX
+
+    a = assemble_chapter(build_chapter(d / f"s{i}", 2, -20.0, seed=30 + i), d / f"sa{i}.wav")
+    staged = d / f".chapter-{i}.abc.master.wav"
+    report = master_chapter(
+        a.path,
+        staged,
+        input_rms_db=a.highpass_rms_db,
+        sink=lambda: delivery.StreamEncoder(staged, ACX, background=False, aac_rate=rate),
+    )
+    assert report.acx is not None and report.sink is not None
+    streams = report.sink.finish(report.acx)
+    return ChapterInput(f"Part {i}", staged, streams.aac, streams.aac_frames, streams.aac_rate)
+
+
+def test_m4b_joins_streams_of_one_rate_and_encodes_mixed_ones_again(tmp_path: Path) -> None:
+    tags = Tags("The Book", "The Book")
+    narrow = [_streamed(tmp_path, i, 24_000) for i in range(2)]
+    joined = encode_m4b(narrow, tmp_path / "joined.m4b", tags, None)[0]
+    info = probe(joined.path)
+    assert info.sample_rate == 24_000
+    # Marks at the streams' frame counts: 1,024 samples each at 24 kHz.
+    assert info.chapters[1].start_s == pytest.approx(narrow[0].aac_frames * 1024 / 24_000, abs=1e-3)
+    mixed = [narrow[0], _streamed(tmp_path, 2, 44_100)]
+    again = encode_m4b(mixed, tmp_path / "mixed.m4b", tags, None)[0]
+    info = probe(again.path)
+    assert info.sample_rate == 44_100  # frames of two rates cannot join: encoded from the WAVs
+    first = sf.info(str(mixed[0].wav)).frames / 44_100
+    assert info.chapters[1].start_s == pytest.approx(first, abs=0.03)

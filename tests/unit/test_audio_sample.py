@@ -117,7 +117,13 @@ def test_a_first_chapter_encodes_its_sample_as_it_is_mastered(tmp_path: Path) ->
     (tmp_path / ".again.mp3").write_bytes(b"")
     (tmp_path / ".again.aac").write_bytes(b"")
     again = delivery.StagedDelivery(
-        tmp_path / ".again.mp3", tmp_path / ".again.aac", 0, found.mp3, found.master, profile
+        tmp_path / ".again.mp3",
+        tmp_path / ".again.aac",
+        0,
+        24_000,
+        found.mp3,
+        found.master,
+        profile,
     )
     again.install(final, master=final)
     now = delivery.current(final, profile)
