@@ -7,6 +7,7 @@ and uneven padding at the edges as TTS engines leave it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -133,3 +134,24 @@ def build_chapter(
         text = f"Sentence {i + 1} of {heading.lower()}, long enough to need a second caption line."
         segs.append(Segment(path, 0.5 if i % 4 else 0.9, text, "narrator"))
     return segs
+
+
+def streamed_master(d: Path, name: str, seed: int, aac_rate: int) -> tuple[Path, Any]:
+    """A chapter assembled from synthetic chunks (22.05 kHz) and mastered into a staged file
+    under `d`, its delivery streams encoded as it was mastered, the AAC at `aac_rate`:
+    (the staged master, its `StagedDelivery`)."""
+    from pipelines.audio import delivery
+    from pipelines.audio.assemble import assemble_chapter
+    from pipelines.audio.master import master_chapter
+    from pipelines.audio.profiles import ACX
+
+    a = assemble_chapter(build_chapter(d / f"{name}-c", 2, -20.0, seed=seed), d / f"{name}.raw.wav")
+    staged = d / f".{name}.abc.master.wav"
+    report = master_chapter(
+        a.path,
+        staged,
+        input_rms_db=a.highpass_rms_db,
+        sink=lambda: delivery.StreamEncoder(staged, ACX, background=False, aac_rate=aac_rate),
+    )
+    assert report.acx is not None and report.sink is not None
+    return staged, report.sink.finish(report.acx)

@@ -14,7 +14,7 @@ from pipelines.audio import acx, delivery
 from pipelines.audio.assemble import assemble_chapter
 from pipelines.audio.master import master_chapter
 from pipelines.audio.profiles import ACX
-from tests.audio_helpers import build_chapter
+from tests.audio_helpers import build_chapter, streamed_master
 
 
 @pytest.fixture
@@ -101,19 +101,9 @@ def test_the_aac_rate_follows_the_widest_voice() -> None:
 def test_a_24_khz_stream_is_counted_and_recorded(tmp_path: Path) -> None:
     from pipelines.audio.ffmpeg_io import probe
 
-    assembly = assemble_chapter(build_chapter(tmp_path / "c", 2, -20.0, seed=6), tmp_path / "r.wav")
-    assert assembly.source_rate == 22_050
-    staged = tmp_path / ".chapter-3.abc.master.wav"
-    rate = delivery.aac_rate(ACX, assembly.source_rate)
-    report = master_chapter(
-        assembly.path,
-        staged,
-        input_rms_db=assembly.highpass_rms_db,
-        sink=lambda: delivery.StreamEncoder(staged, ACX, background=False, aac_rate=rate),
-    )
-    assert report.acx is not None and report.sink is not None
+    staged, streams = streamed_master(tmp_path, "chapter-3", 6, delivery.aac_rate(ACX, 22_050))
     final = tmp_path / "chapter-3.wav"
-    report.sink.finish(report.acx).install(final, master=staged)
+    streams.install(final, master=staged)
     os.replace(staged, final)
     found = delivery.current(final, ACX)
     assert found is not None and found.aac_rate == 24_000

@@ -15,7 +15,7 @@ from pipelines.audio.assemble import assemble_chapter
 from pipelines.audio.encode import ChapterInput, Tags, encode_m4b, encode_mp3
 from pipelines.audio.ffmpeg_io import probe
 from pipelines.audio.master import master_chapter
-from tests.audio_helpers import build_chapter, ffmpeg_exe
+from tests.audio_helpers import build_chapter, ffmpeg_exe, streamed_master
 
 MP3_KBPS = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
 
@@ -165,19 +165,7 @@ def test_long_book_splits_into_m4b_parts_at_chapters(
 
 def _streamed(d: Path, i: int, rate: int) -> ChapterInput:
     """A mastered chapter with its AAC stream encoded at `rate` as it was mastered."""
-    from pipelines.audio import delivery
-    from pipelines.audio.profiles import ACX
-
-    a = assemble_chapter(build_chapter(d / f"s{i}", 2, -20.0, seed=30 + i), d / f"sa{i}.wav")
-    staged = d / f".chapter-{i}.abc.master.wav"
-    report = master_chapter(
-        a.path,
-        staged,
-        input_rms_db=a.highpass_rms_db,
-        sink=lambda: delivery.StreamEncoder(staged, ACX, background=False, aac_rate=rate),
-    )
-    assert report.acx is not None and report.sink is not None
-    streams = report.sink.finish(report.acx)
+    staged, streams = streamed_master(d, f"chapter-{i}", 30 + i, rate)
     return ChapterInput(f"Part {i}", staged, streams.aac, streams.aac_frames, streams.aac_rate)
 
 
