@@ -72,11 +72,10 @@ class TruePeakLimiter:
         self.limited = 0  # samples whose gain went under 1
 
     def _gains(self, buf: Audio) -> NDArray[np.float64]:
+        """Gains for a buffer with a sample over `QUIET_FRACTION` of the ceiling (`_emit`
+        passes quiet ones by)."""
         absx = np.abs(buf).astype(np.float64)
         loud = np.flatnonzero(absx > self.ceiling * QUIET_FRACTION)
-        if loud.size == 0:
-            # Far under the ceiling no inter-sample peak can reach it: nothing to limit.
-            return np.ones(len(buf), dtype=np.float64)
         # The 4x-oversampled peak only matters next to loud samples: interpolate the intervals
         # that touch one (exactly what a full upsampling gives there), not the whole signal.
         from scipy import ndimage
@@ -110,19 +109,18 @@ class TruePeakLimiter:
         if end <= start:
             return np.zeros(0, dtype=np.float32)
         if float(np.abs(self._buf).max()) <= self.ceiling * QUIET_FRACTION:
-            # What the general path below gives a quiet buffer (gains of one, nothing to clip),
-            # without its float64 copies: a pause, room tone.
+            # Far under the ceiling no inter-sample peak can reach it: nothing to limit or clip
+            # (a pause, room tone), so no gains to compute.
             out = self._buf[start:end].copy()
-            self._buf = self._buf[end - self.past :]
-            self._emitted_from = self.past
-            return out
-        g = np.minimum(self._gains(self._buf), 1.0)
-        self.limited += int(np.count_nonzero(g[start:end] < 0.9999))
-        out = (self._buf[start:end] * g[start:end]).astype(np.float32)
+        else:
+            g = np.minimum(self._gains(self._buf), 1.0)
+            self.limited += int(np.count_nonzero(g[start:end] < 0.9999))
+            out = (self._buf[start:end] * g[start:end]).astype(np.float32)
+            out = np.clip(out, -self.ceiling, self.ceiling)
         # Keep `past` samples of history before the next unemitted sample.
         self._buf = self._buf[end - self.past :]
         self._emitted_from = self.past
-        return np.clip(out, -self.ceiling, self.ceiling)
+        return out
 
     def push(self, x: Audio) -> Audio:
         self._buf = np.concatenate([self._buf, x.astype(np.float32)])
