@@ -293,19 +293,18 @@ def aac_settings(probe_wav: Path, tmp: Path) -> tuple[list[Setting], list[str]]:
     notes: list[str] = []
     # twoloop without PNS is a diagnostic: does noise substitution explain its waveform SNR?
     # and "fast 24k": the rate the studio uses for voices of 24 kHz or less (Piper's, here).
-    for name, coder, extra in (
-        ("fast", "fast", []),
-        ("fast 24k", "fast", ["-ar", "24000"]),
-        ("twoloop", "twoloop", []),
-        ("twoloop nopns", "twoloop", ["-aac_pns", "0"]),
-        ("anmr", "anmr", []),
+    for name, coder, extra, rate in (
+        ("fast", "fast", [], RATE),
+        ("fast 24k", "fast", [], 24_000),
+        ("twoloop", "twoloop", [], RATE),
+        ("twoloop nopns", "twoloop", ["-aac_pns", "0"], RATE),
+        ("anmr", "anmr", [], RATE),
     ):
-        args = [*AAC_ARGS, "-aac_coder", coder, *extra]
+        args = [*AAC_ARGS, "-aac_coder", coder, *extra, "-ar", str(rate)]
         args += ["-movflags", "+faststart", "-f", "ipod"]
         probe = ffmpeg("-loglevel", "error", "-t", "1", "-i", str(probe_wav), *args)
         proc = subprocess.run([*probe, str(tmp / "probe.m4b")], capture_output=True, check=False)
         if proc.returncode == 0:
-            rate = int(extra[1]) if extra[:1] == ["-ar"] else RATE
             ok.append(Setting(f"aac {name}", args, ".m4b", rate))
         else:
             last = proc.stderr.decode(errors="replace").strip().splitlines()[:2]

@@ -7,10 +7,13 @@ and uneven padding at the edges as TTS engines leave it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
+
+if TYPE_CHECKING:
+    from pipelines.audio.delivery import StagedDelivery
 
 
 def speech_like(seconds: float, rate: int, level_db: float, seed: int) -> np.ndarray:
@@ -136,7 +139,7 @@ def build_chapter(
     return segs
 
 
-def streamed_master(d: Path, name: str, seed: int, aac_rate: int) -> tuple[Path, Any]:
+def streamed_master(d: Path, name: str, seed: int, aac_rate: int) -> tuple[Path, StagedDelivery]:
     """A chapter assembled from synthetic chunks (22.05 kHz) and mastered into a staged file
     under `d`, its delivery streams encoded as it was mastered, the AAC at `aac_rate`:
     (the staged master, its `StagedDelivery`)."""
