@@ -46,7 +46,10 @@ VERSION = 2  # 2: the AAC at `aac_rate`
 AAC_FRAME = 1024  # samples per AAC frame
 # Encoders started while synthesis still has work run this much nicer: synthesis first.
 BACKGROUND_NICE = 10
-FEED_BLOCKS = 4  # mastered blocks (about 1.5 s of audio each) queued for each encoder
+# Mastered blocks (about 1.5 s of audio each, 265 kB) queued for each encoder: enough that the
+# mastering runs ahead and an encoder never waits on it while the other one is behind (4 left
+# 0.1 s more of the cores idle in one `make` of a 12-minute chapter; 64 gained nothing more).
+FEED_BLOCKS = 24
 
 
 def mp3_args(profile: DeliveryProfile, kbps: int | None = None) -> list[str]:
