@@ -1,12 +1,13 @@
 """How much `make` costs on top of synthesis: one chapter with the embedded Piper voice.
 
 Side by side in one run, alternating: (1) Piper alone speaking the chapter's utterances on both
-cores (worker pool start-up included), and (2) `audiobook-studio make` of the same chapter from
-its manuscript, in a fresh process with an empty cache (import, script, synthesis, assembly,
-mastering, ACX check, credits, MP3, M4B, sample). Prints each time and the median ratio, and
-the CPU floor: the CPU seconds `make` uses (this process and all its children, ffmpeg and the
-synthesis workers included) spread over every core, as a ratio to Piper alone's wall time,
-the least any scheduling could reach on this machine.
+cores, on the pool a render uses (`engine_pool`; its start-up included), and (2)
+`audiobook-studio make` of the same chapter from its manuscript, in a fresh process with an
+empty cache (import, script, synthesis, assembly, mastering, ACX check, credits, MP3, M4B,
+sample). Prints each time and the median ratio, and the CPU floor: the CPU seconds `make` uses
+(this process and all its children, ffmpeg and the synthesis workers included) spread over
+every core, as a ratio to Piper alone's wall time, the least any scheduling could reach on this
+machine.
 
     .venv/bin/python bench/make_overhead_bench.py [--runs 3] [--chapter 4]
 """
@@ -28,7 +29,7 @@ sys.path.insert(0, str(REPO))
 # As main.py does, so Piper alone and `make` run in the same environment.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from pipelines.engines.pool import SynthPool, SynthTask  # noqa: E402
+from pipelines.engines.pool import SynthTask, engine_pool  # noqa: E402
 from pipelines.engines.registry import get_engine  # noqa: E402
 from pipelines.manuscript import load_book  # noqa: E402
 from pipelines.script.builder import ScriptOptions, build_script  # noqa: E402
@@ -52,7 +53,7 @@ def write_manuscript(chapter_number: int, out: Path) -> tuple[Path, list[str]]:
 def piper_alone(texts: list[str], out: Path) -> float:
     out.mkdir(parents=True)
     started = time.perf_counter()
-    with SynthPool("piper", os.cpu_count() or 2) as pool:
+    with engine_pool("piper", os.cpu_count() or 2) as pool:
         futures = [
             pool.submit(SynthTask(t, "joe-us", {}, out / f"{i:04d}.flac"))
             for i, t in enumerate(texts)

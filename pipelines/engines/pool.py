@@ -9,10 +9,10 @@ at most the utterances in flight and never leaves a truncated file behind.
 
 `workers=0` runs the tasks in one thread of this process instead (tests, the silence engine).
 
-With `overlap_writes` (cloud engines, whose requests mostly wait on the network) a worker writes
-each file on a helper thread and tells the pool once the engine has spoken, so the pool hands it
-its next task while the file is written: the worker is back in a request at once, and still in
-one engine call at a time. Its death then fails both tasks it holds, both still in flight.
+With `overlap_writes` (the pools a render uses, `engine_pool`) a worker writes each file on a
+helper thread and tells the pool once the engine has spoken, so the pool hands it its next task
+while the file is written: the worker is back in the engine at once, and still in one engine
+call at a time. Its death then fails both tasks it holds, both still in flight.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pipelines.core.errors import StudioError
 from pipelines.core.files import atomic_path
 from pipelines.core.model import Role, Utterance
 from pipelines.engines.base import CancelToken, Engine, SettingValue
-from pipelines.engines.registry import capabilities, check_engine, get_engine
+from pipelines.engines.registry import check_engine, get_engine
 
 _EMPTY_SECONDS = 0.01  # what an utterance with nothing pronounceable becomes
 # A diagnostic for tests and benchmarks: when set, every synthesized file is logged there, one
@@ -552,7 +552,7 @@ def engine_pool(
     concurrency). Started early, its workers load the engine and `voices` while the caller
     still opens the manuscript (`RenderService(pools=...)` takes it over)."""
     count = get_engine(engine_name).limits.concurrency if workers is None else workers
-    # A cloud worker mostly waits on the network: it writes a file while it asks for the
-    # next, so that its requests follow one another with no gap.
-    network = capabilities(engine_name).resource == "network"
-    return SynthPool(engine_name, workers=count, preload=voices, overlap_writes=network)
+    # Each worker writes a file while it speaks the next: a cloud worker's requests follow one
+    # another with no gap, and a local worker's core is not left idle while the file's flush
+    # to disk waits (one `make` of a 12-minute chapter: 0.1 s less idle of its 33 s).
+    return SynthPool(engine_name, workers=count, preload=voices, overlap_writes=True)
