@@ -21,9 +21,20 @@ def main(argv: list[str] | None = None) -> int:
         from studio.app import run_gui
 
         return run_gui(args)
+    making = args[:1] == ["make"]
+    if making:
+        from pipelines.cli.make_start import start
+
+        start(args)  # its workers load the voice while the command line loads: see make_start
     from pipelines.cli.main import main as cli_main
 
-    code = cli_main(args)
+    try:
+        code = cli_main(args)
+    finally:
+        if making:
+            from pipelines.cli.make_start import discard
+
+            discard()
     if argv is None:
         # The command is done; what is left is the interpreter's exit, whose garbage collection
         # walks every object (0.25 s with the audio stack loaded, on one core). Frozen objects

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cli.jobs import JobRow, command, explained, job_rows
-from pipelines.cli.render import parse_chapter_list, run_queue, workers_count
+from pipelines.cli.make_start import workers_count
+from pipelines.cli.render import parse_chapter_list, run_queue
 from pipelines.core.errors import StudioError
 from pipelines.store import Project
 from pipelines.store.jobs import JobQueue, JobState

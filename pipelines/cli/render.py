@@ -20,6 +20,14 @@ from rich.progress import (
 
 from pipelines.audio.profiles import PROFILES
 from pipelines.cli.jobs import STUCK, newest_jobs, report_stuck
+from pipelines.cli.make_start import (
+    PROFILE_HELP,
+    add_make_arguments,
+    early_pool,
+    max_workers,
+    take,
+    workers_count,
+)
 from pipelines.cli.voice_settings import check_settings, parse_settings, voice_engine
 from pipelines.core.diskspace import (
     WORDS_PER_MINUTE,
@@ -28,7 +36,7 @@ from pipelines.core.diskspace import (
     render_bytes,
 )
 from pipelines.core.errors import StudioError
-from pipelines.core.model import ChapterKind, VoiceRef
+from pipelines.core.model import ChapterKind
 from pipelines.render.events import (
     JobEvent,
     JobFailed,
@@ -334,30 +342,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 MAKE_AGAIN = "the same `audiobook-studio make` command"
 
 
-def _early_pool(args: argparse.Namespace) -> SynthPool | None:
-    """The narrator's synthesis pool, started before anything else so that its workers load
-    the engine and the voice while this process imports the manuscript: for a new project
-    (an existing one has a narrator of its own) on an engine that runs here."""
-    from pipelines.engines.defaults import default_narrator
-    from pipelines.engines.pool import engine_pool
-    from pipelines.engines.registry import capabilities
-
-    if not Path(args.file).is_file() or (args.project and Project.is_project(Path(args.project))):
-        return None
-    try:
-        voice = VoiceRef.parse(args.voice) if args.voice else default_narrator()
-        if capabilities(voice.engine).resource == "network":
-            return None
-        return engine_pool(voice.engine, args.workers, [voice.voice_id])
-    except (StudioError, ValueError):
-        return None  # reported as usual once the project is open
-
-
 def cmd_make(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
     if args.project:
         check_out_dir(args.project, "--project")
-    early = _early_pool(args)
+    early = take() or early_pool(args)
     try:
         return _make(args, out, early)
     finally:
@@ -450,28 +439,6 @@ EXIT_STATUS = (
     f"{STUCK} when chapters are paused (a cloud key refused, no credit left) or failed: each "
     "reason is printed with the command that carries on, and `queue PROJECT` lists the jobs."
 )
-PROFILE_HELP = "delivery profile the book is mastered and exported for (remembered; default acx)"
-
-
-def max_workers() -> int:
-    """The most synthesis processes `--workers` may ask for: 8, or one per core on a bigger
-    machine (at most 32)."""
-    return min(32, max(8, os.cpu_count() or 1))
-
-
-def workers_count(text: str) -> int:
-    """`--workers N`: a whole number from 1 to `max_workers()`."""
-    top = max_workers()
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= top:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a number of synthesis processes: use 1 to {top} "
-            f"(this machine has {os.cpu_count() or 1} CPU cores; the default is the engine's own)"
-        )
-    return n
 
 
 def add_render_commands(sub: Any) -> None:
@@ -533,17 +500,5 @@ def add_render_commands(sub: Any) -> None:
         description="Import, render and export in one go; run again, it carries on where it "
         "stopped (paused chapters too). " + EXIT_STATUS,
     )
-    p.add_argument("file")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument(
-        "--voice",
-        help="ENGINE:VOICE (default: kokoro:af_heart once its model is installed, "
-        "else piper:joe-us, the embedded voice)",
-    )
-    p.add_argument("--project", help="project folder (default: one in the user data folder)")
-    p.add_argument("--profile", choices=sorted(PROFILES), help=PROFILE_HELP)
-    p.add_argument(
-        "--workers", type=workers_count, help=f"synthesis processes, 1 to {max_workers()}"
-    )
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="voice setting, repeatable")
+    add_make_arguments(p)
     p.set_defaults(handler=cmd_make)

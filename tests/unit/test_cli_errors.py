@@ -23,7 +23,7 @@ from pipelines.app.imports import import_manuscript
 from pipelines.cli import crash
 from pipelines.cli.jobs import stuck_lines
 from pipelines.cli.main import main
-from pipelines.cli.render import max_workers
+from pipelines.cli.make_start import max_workers
 from pipelines.core import diskspace, paths
 from pipelines.core.model import VoiceRef
 from pipelines.store import Project
