@@ -71,10 +71,10 @@ class TruePeakLimiter:
         self._emitted_from = self.past  # index in _buf of the first sample not yet emitted
         self.limited = 0  # samples whose gain went under 1
 
-    def _gains(self, buf: Audio) -> NDArray[np.float64]:
+    def _gains(self, buf: Audio, magnitude: Audio) -> NDArray[np.float64]:
         """Gains for a buffer with a sample over `QUIET_FRACTION` of the ceiling (`_emit`
-        passes quiet ones by)."""
-        absx = np.abs(buf).astype(np.float64)
+        passes quiet ones by); `magnitude` is `np.abs(buf)`, which `_emit` has measured."""
+        absx = magnitude.astype(np.float64)
         loud = np.flatnonzero(absx > self.ceiling * QUIET_FRACTION)
         # The 4x-oversampled peak only matters next to loud samples: interpolate the intervals
         # that touch one (exactly what a full upsampling gives there), not the whole signal.
@@ -108,12 +108,13 @@ class TruePeakLimiter:
         start = self._emitted_from
         if end <= start:
             return np.zeros(0, dtype=np.float32)
-        if float(np.abs(self._buf).max()) <= self.ceiling * QUIET_FRACTION:
+        magnitude = np.abs(self._buf)
+        if float(magnitude.max()) <= self.ceiling * QUIET_FRACTION:
             # Far under the ceiling no inter-sample peak can reach it: nothing to limit or clip
             # (a pause, room tone), so no gains to compute.
             out = self._buf[start:end].copy()
         else:
-            g = np.minimum(self._gains(self._buf), 1.0)
+            g = np.minimum(self._gains(self._buf, magnitude), 1.0)
             self.limited += int(np.count_nonzero(g[start:end] < 0.9999))
             out = (self._buf[start:end] * g[start:end]).astype(np.float32)
             out = np.clip(out, -self.ceiling, self.ceiling)
