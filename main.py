@@ -21,20 +21,17 @@ def main(argv: list[str] | None = None) -> int:
         from studio.app import run_gui
 
         return run_gui(args)
-    making = args[:1] == ["make"]
-    if making:
-        from pipelines.cli.make_start import start
+    # A light module (the command line loads it anyway): for `make`, its workers load the voice
+    # while the command line loads; for any other command it does nothing.
+    from pipelines.cli import make_start
 
-        start(args)  # its workers load the voice while the command line loads: see make_start
+    make_start.start(args)
     from pipelines.cli.main import main as cli_main
 
     try:
         code = cli_main(args)
     finally:
-        if making:
-            from pipelines.cli.make_start import discard
-
-            discard()
+        make_start.discard()
     if argv is None:
         # The command is done; what is left is the interpreter's exit, whose garbage collection
         # walks every object (0.25 s with the audio stack loaded, on one core). Frozen objects
