@@ -6,7 +6,10 @@ chapter: a block in, a block out.
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,35 +127,124 @@ def resampled_blocks(path: Path, rate_out: int) -> Iterator[Audio]:
         yield tail
 
 
-class RoomTone:
-    """Quiet, natural-sounding background noise for pauses: never digital silence.
+# Every chapter's room tone is the same stream (one seed), so its opening is computed once per
+# process and shared: 2^24 frames (6.3 min at 44.1 kHz, 64 MB) covers a real chapter's pauses, and
+# the normal deviates cost more than the rest of assembly (15 ns a sample here).
+TONE_SHARED_FRAMES = 1 << 24
+_TONE_EXTEND = 1 << 18  # frames computed at a time into the shared opening
 
-    Band-limited noise tilted towards the low mids, like a treated booth, at a fixed RMS. The
-    filter state carries across calls so consecutive pauses join without clicks.
-    """
 
-    def __init__(self, rate: int, level_db: float = -75.0, seed: int = 0x5EED) -> None:
+class _ToneSource:
+    """Room tone from its seed on: white noise through the booth's filters, at a fixed RMS."""
+
+    def __init__(self, rate: int, level_db: float, seed: int) -> None:
         # scipy.signal is imported where it is used, here and in `master`: its import takes
         # half a second, which every command paid at start-up before touching any audio.
         from scipy import signal
 
         self._sosfilt = signal.sosfilt
-        self._rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
         band = signal.butter(2, [120, 6000], btype="bandpass", fs=rate, output="sos")
         tilt = signal.butter(1, 900, btype="lowpass", fs=rate, output="sos")
         self._sos = np.vstack([band, tilt])
-        self._zi = signal.sosfilt_zi(self._sos) * 0.0
+        self.zi = signal.sosfilt_zi(self._sos) * 0.0
         # Scale so the output RMS is exactly the requested level: measure the filter's power gain.
         impulse = np.zeros(rate, dtype=np.float64)
         impulse[0] = 1.0
         energy = float(np.sum(signal.sosfilt(self._sos, impulse) ** 2))
         self._scale = gain(level_db) / math.sqrt(energy)
+
+    def take(self, n: int) -> Audio:
+        # Drawing n deviates in one call or in several gives the same ones, and the filter
+        # carries its state, so the stream does not depend on how it is cut.
+        white = self.rng.standard_normal(n)
+        shaped, self.zi = self._sosfilt(self._sos, white, zi=self.zi)
+        return np.asarray(shaped * self._scale, dtype=np.float32)
+
+    def copy(self) -> _ToneSource:
+        twin = copy.copy(self)
+        twin.rng = np.random.default_rng()
+        twin.rng.bit_generator.state = self.rng.bit_generator.state
+        twin.zi = self.zi.copy()
+        return twin
+
+
+class _SharedTone:
+    """The first `limit` frames of one room tone, computed as far as any reader has needed."""
+
+    def __init__(self, rate: int, level_db: float, seed: int, limit: int) -> None:
+        self._source = _ToneSource(rate, level_db, seed)
+        self._frames = np.empty(limit, dtype=np.float32)  # pages are touched as they fill
+        self._filled = 0
+        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return len(self._frames)
+
+    def read(self, pos: int, n: int) -> Audio:
+        """Frames [pos, pos + n) that lie within the shared opening (fewer at its end)."""
+        end = min(pos + n, self.limit)
+        with self._lock:
+            self._fill(end)
+        return self._frames[pos:end].copy()  # callers may scale their blocks in place
+
+    def after(self) -> _ToneSource:
+        """A source continuing the stream from the end of the shared opening."""
+        with self._lock:
+            self._fill(self.limit)
+            return self._source.copy()
+
+    def _fill(self, end: int) -> None:
+        while self._filled < end:
+            k = min(max(end - self._filled, _TONE_EXTEND), self.limit - self._filled)
+            self._frames[self._filled : self._filled + k] = self._source.take(k)
+            self._filled += k
+
+
+_shared_tones: weakref.WeakValueDictionary[tuple[int, float, int, int], _SharedTone] = (
+    weakref.WeakValueDictionary()
+)
+_shared_lock = threading.Lock()
+_last_shared: list[_SharedTone] = []  # the last one stays between one chapter and the next
+
+
+def _shared_tone(rate: int, level_db: float, seed: int) -> _SharedTone:
+    """The shared opening of this room tone: kept while any `RoomTone` reads it, and the one
+    used last until another is."""
+    key = (rate, level_db, seed, TONE_SHARED_FRAMES)
+    with _shared_lock:
+        shared = _shared_tones.get(key)
+        if shared is None:
+            shared = _shared_tones[key] = _SharedTone(rate, level_db, seed, TONE_SHARED_FRAMES)
+        _last_shared[:] = [shared]
+        return shared
+
+
+class RoomTone:
+    """Quiet, natural-sounding background noise for pauses: never digital silence.
+
+    Band-limited noise tilted towards the low mids, like a treated booth, at a fixed RMS. The
+    filter state carries across calls so consecutive pauses join without clicks. Each RoomTone
+    plays the same stream from its start (one seed): its opening comes from a copy shared with
+    the others alive (chapters assembled side by side), the rest is computed for this one.
+    """
+
+    def __init__(self, rate: int, level_db: float = -75.0, seed: int = 0x5EED) -> None:
+        self._shared = _shared_tone(rate, level_db, seed)
+        self._own: _ToneSource | None = None
+        self._pos = 0
         self.level_db = level_db
 
     def take(self, n: int) -> Audio:
-        white = self._rng.standard_normal(n)
-        shaped, self._zi = self._sosfilt(self._sos, white, zi=self._zi)
-        return np.asarray(shaped * self._scale, dtype=np.float32)
+        if self._own is not None:
+            return self._own.take(n)
+        head = self._shared.read(self._pos, n)
+        self._pos += len(head)
+        if len(head) == n:
+            return head
+        self._own = self._shared.after()  # past the shared opening: this tone's own source
+        return np.concatenate([head, self._own.take(n - len(head))])
 
 
 def frame_power(path: Path, frame: int) -> NDArray[np.float64]:

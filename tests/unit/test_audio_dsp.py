@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from pipelines.audio import dsp
 from pipelines.audio.dsp import RoomTone, StreamResampler
 from pipelines.audio.master import OVERSAMPLE, TruePeakLimiter
 
@@ -32,6 +33,29 @@ def test_room_tone_is_quiet_but_never_digital_silence() -> None:
     # Continuous across calls: no jump at block joins bigger than inside blocks.
     steps = np.abs(np.diff(x))
     assert steps[9_999] < 5 * steps.std() + steps.mean()
+
+
+@pytest.mark.parametrize("shared", [1_000, 65_536, 1 << 24])
+def test_room_tone_is_one_stream_however_cut_and_shared(
+    monkeypatch: pytest.MonkeyPatch, shared: int
+) -> None:
+    # The opening shared between tones must not change a sample: each tone, read side by side
+    # in blocks of any size, past the shared part or not, is the stream drawn in one go.
+    monkeypatch.setattr(dsp, "TONE_SHARED_FRAMES", shared)
+    sizes = [int(n) for n in np.random.default_rng(5).integers(1, 40_000, size=30)]
+    whole = dsp._ToneSource(44_100, -75.0, 0x5EED).take(sum(sizes))
+    a, b = RoomTone(44_100, -75.0), RoomTone(44_100, -75.0)
+    got_a, got_b = [], []
+    for n in sizes:
+        got_a.append(a.take(n))
+        got_b.append(b.take(n // 2 + 1))
+    assert np.array_equal(np.concatenate(got_a), whole)
+    tail = np.concatenate(got_b)
+    assert np.array_equal(tail, whole[: len(tail)])
+    later = np.concatenate([RoomTone(44_100, -75.0).take(n) for n in [sum(sizes)]])
+    assert np.array_equal(later, whole)
+    got_a[0][:] = 0  # a block handed out is the caller's own
+    assert np.array_equal(RoomTone(44_100, -75.0).take(sizes[0]), whole[: sizes[0]])
 
 
 def test_limiter_holds_true_peak_under_ceiling_across_blocks() -> None:
