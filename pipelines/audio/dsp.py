@@ -162,11 +162,8 @@ class _ToneSource:
         return np.asarray(shaped * self._scale, dtype=np.float32)
 
     def copy(self) -> _ToneSource:
-        twin = copy.copy(self)
-        twin.rng = np.random.default_rng()
-        twin.rng.bit_generator.state = self.rng.bit_generator.state
-        twin.zi = self.zi.copy()
-        return twin
+        """An independent source at the same point of the stream (generator and filter state)."""
+        return copy.deepcopy(self)
 
 
 class _SharedTone:
